@@ -1,0 +1,225 @@
+//! Turning pest's parse errors into `GH-E0001` diagnostics that say what was
+//! expected in words, and suggest a keyword when a word looks misspelt.
+
+use std::collections::BTreeSet;
+
+use pest::error::{Error, InputLocation};
+
+use super::Rule;
+use crate::diag::{did_you_mean, Code, Diagnostic};
+use crate::span::{FileId, Span};
+
+/// Words that start a statement inside an endpoint or `defaults`.
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "public",
+    "authenticate",
+    "require",
+    "when",
+    "allow",
+    "deny",
+    "quota",
+    "body",
+    "query",
+    "headers",
+    "response",
+    "mask",
+    "shadow",
+];
+
+/// Words that start a top-level item.
+const ITEM_KEYWORDS: &[&str] = &["api", "owner", "base", "host", "auth", "scopes", "options", "defaults", "endpoint"];
+
+pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
+    let position = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    };
+    let position = position.min(text.len());
+    let word = word_at(text, position);
+    let span_end = if word.is_empty() { next_char_end(text, position) } else { position + word.len() };
+    let span = Span::new(file, position, span_end);
+
+    let expected = expected_descriptions(error);
+    let found = if position >= text.len() {
+        "the end of the file".to_string()
+    } else if word.is_empty() {
+        format!("`{}`", text.get(position..span_end).unwrap_or("?"))
+    } else {
+        format!("`{word}`")
+    };
+    let message = match expected.len() {
+        0 => format!("unexpected {found}"),
+        _ => format!("expected {}, found {found}", join_alternatives(&expected)),
+    };
+
+    let mut diagnostic = Diagnostic::new(Code::Syntax, span, message).label(label_for(&expected));
+    if !word.is_empty() {
+        let keywords: Vec<&str> = expected_keywords(error);
+        let suggestion = did_you_mean(word, keywords.iter().copied())
+            .or_else(|| did_you_mean(word, STATEMENT_KEYWORDS.iter().copied()))
+            .or_else(|| did_you_mean(word, ITEM_KEYWORDS.iter().copied()));
+        if let Some(keyword) = suggestion {
+            diagnostic = diagnostic.help(format!("did you mean `{keyword}`?"));
+        } else if keywords.iter().any(|k| STATEMENT_KEYWORDS.contains(k)) {
+            diagnostic = diagnostic
+                .help(format!("an endpoint holds statements such as {}", join_alternatives(&quoted(STATEMENT_KEYWORDS))));
+        }
+    }
+    if diagnostic.help.is_none() && text.get(position..).is_some_and(|rest| rest.starts_with('/')) {
+        diagnostic = diagnostic.help("paths are written without spaces or empty segments, for example `/pets/{id}`");
+    }
+    diagnostic
+}
+
+fn label_for(expected: &[String]) -> String {
+    match expected.first() {
+        Some(first) if expected.len() == 1 => format!("expected {first} here"),
+        _ => "unexpected here".to_string(),
+    }
+}
+
+fn quoted(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| format!("`{w}`")).collect()
+}
+
+/// The keywords the parser would have accepted at the error position.
+fn expected_keywords(error: &Error<Rule>) -> Vec<&'static str> {
+    let mut keywords = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        keywords.extend(positives.iter().filter_map(|rule| keyword_text(*rule)));
+    }
+    keywords
+}
+
+/// What the parser would have accepted, in words, deduplicated and ordered.
+fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
+    let mut set = BTreeSet::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(text) = describe(*rule) {
+                set.insert(text);
+            }
+        }
+    }
+    if let Some(attempts) = error.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            // Only punctuation is worth naming; keywords come from the rules.
+            let token = token.to_string();
+            if !token.is_empty() && !token.contains("..") && token.chars().all(|c| c.is_ascii_punctuation()) {
+                set.insert(format!("`{token}`"));
+            }
+        }
+    }
+    let mut list: Vec<String> = set.into_iter().collect();
+    // Long lists are noise; the hint names the statements instead.
+    if list.len() > 8 {
+        list.truncate(8);
+        list.push("...".to_string());
+    }
+    list
+}
+
+fn join_alternatives(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+fn keyword_text(kind: Rule) -> Option<&'static str> {
+    Some(match kind {
+        Rule::kw_allow => "allow",
+        Rule::kw_and => "and",
+        Rule::kw_api => "api",
+        Rule::kw_array => "array",
+        Rule::kw_auth => "auth",
+        Rule::kw_authenticate => "authenticate",
+        Rule::kw_base => "base",
+        Rule::kw_body => "body",
+        Rule::kw_burst => "burst",
+        Rule::kw_by => "by",
+        Rule::kw_cost => "cost",
+        Rule::kw_defaults => "defaults",
+        Rule::kw_deny => "deny",
+        Rule::kw_endpoint => "endpoint",
+        Rule::kw_enum => "enum",
+        Rule::kw_first => "first",
+        Rule::kw_format => "format",
+        Rule::kw_from => "from",
+        Rule::kw_has => "has",
+        Rule::kw_headers => "headers",
+        Rule::kw_host => "host",
+        Rule::kw_in => "in",
+        Rule::kw_json => "json",
+        Rule::kw_keep => "keep",
+        Rule::kw_last => "last",
+        Rule::kw_like => "like",
+        Rule::kw_limits => "limits",
+        Rule::kw_mask => "mask",
+        Rule::kw_matches => "matches",
+        Rule::kw_max => "max",
+        Rule::kw_not => "not",
+        Rule::kw_object => "object",
+        Rule::kw_of => "of",
+        Rule::kw_only => "only",
+        Rule::kw_options => "options",
+        Rule::kw_or => "or",
+        Rule::kw_owner => "owner",
+        Rule::kw_public => "public",
+        Rule::kw_query => "query",
+        Rule::kw_quota => "quota",
+        Rule::kw_require => "require",
+        Rule::kw_response => "response",
+        Rule::kw_scopes => "scopes",
+        Rule::kw_shadow => "shadow",
+        Rule::kw_types => "types",
+        Rule::kw_version => "version",
+        Rule::kw_when => "when",
+        Rule::kw_with => "with",
+        _ => return None,
+    })
+}
+
+fn describe(kind: Rule) -> Option<String> {
+    if let Some(keyword) = keyword_text(kind) {
+        return Some(format!("`{keyword}`"));
+    }
+    let text = match kind {
+        Rule::EOI => "the end of the file",
+        Rule::string => "a string",
+        Rule::name | Rule::param_name | Rule::field_ident => "a name",
+        Rule::method => "an HTTP method such as `GET`",
+        Rule::path_pattern => "a path such as `/pets/{id}`",
+        Rule::seg_literal | Rule::seg_param | Rule::seg_star | Rule::seg_rest => "a path segment",
+        Rule::trailing_slash => return None,
+        Rule::param_type => "a parameter type such as `int`",
+        Rule::scope => "a scope name",
+        Rule::cidr => "an IP network such as `10.0.0.0/8`",
+        Rule::integer => "a whole number",
+        Rule::number => "a number",
+        Rule::size => "a size such as `64KiB`",
+        Rule::boolean => "`true` or `false`",
+        Rule::json_path => "a JSON path such as `$.items[*].email`",
+        Rule::reference => "a value such as `path.id` or `claim.tenant`",
+        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, ...)",
+        Rule::list => "a list",
+        Rule::fields => "a block of fields `{ ... }`",
+        Rule::range => "a range such as `(1..64)`",
+        Rule::field_rest => "`...`",
+        Rule::optional_mark => "`?`",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// The identifier-like word starting at `position`, if any.
+fn word_at(text: &str, position: usize) -> &str {
+    let rest = text.get(position..).unwrap_or("");
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or("")
+}
+
+fn next_char_end(text: &str, position: usize) -> usize {
+    text.get(position..).and_then(|rest| rest.chars().next()).map_or(position, |c| position + c.len_utf8())
+}
