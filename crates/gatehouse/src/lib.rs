@@ -1,8 +1,176 @@
-//! Gatehouse: a declarative policy language for HTTP API security.
+//! Gatehouse: a declarative policy language for HTTP API security, and a
+//! fast evaluator for it.
+//!
+//! A policy file describes an API's endpoints and, for each, who may call it,
+//! from where, how often, with what payload and what the caller may see of
+//! the response. This crate parses policies, checks them, compiles them into
+//! a decision tree and decides requests against it:
+//!
+//! ```text
+//! text --syntax--> AST --check--> model --compile--> tree --eval--> Decision
+//!                                   \--interp (reference interpreter)--/
+//! ```
+//!
+//! The entry point is [`PolicySet`]:
+//!
+//! ```
+//! use gatehouse::{PolicySet, Principal, Request};
+//!
+//! let policy = PolicySet::from_source("pets.gate", r#"
+//!     api "pets" version "1"
+//!     auth user = jwt(issuer: "https://id.example.com")
+//!     scopes { pets:read "Read pets" }
+//!     endpoint GET /pets/{id:int} {
+//!         authenticate user
+//!         require pets:read
+//!     }
+//! "#).expect("a valid policy");
+//!
+//! let alice = Principal::new("user", "alice").with_scopes(["pets:read"]);
+//! let peer = "203.0.113.9".parse().unwrap();
+//! let decision = policy.decide(&Request::new("GET", "/pets/7", peer).principal(&alice));
+//! assert!(decision.allowed);
+//!
+//! let decision = policy.decide(&Request::new("GET", "/pets/../admin", peer).principal(&alice));
+//! assert_eq!(decision.reason.as_str(), "path_malformed");
+//! ```
 #![forbid(unsafe_code)]
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod check;
+pub mod compile;
+pub mod decision;
 pub mod diag;
+pub mod eval;
+pub mod explain;
+pub mod interp;
+pub mod model;
+pub mod request;
 pub mod span;
 pub mod syntax;
+pub mod tree;
+
+pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding};
+pub use diag::{Code, Diagnostic, Diagnostics, Severity};
+pub use explain::{AuditRecord, DecisionReport};
+pub use request::{HeadersData, Principal, Request, RequestData};
+pub use span::{FileId, Location, Sources, Span};
+
+use model::{Api, Endpoint, Model};
+use tree::Tree;
+
+/// A checked and compiled set of policies (one API per file), ready to
+/// decide requests. Cheap to share between threads.
+#[derive(Clone, Debug)]
+pub struct PolicySet {
+    sources: Sources,
+    model: Model,
+    tree: Tree,
+    warnings: Diagnostics,
+}
+
+/// Why a policy set could not be loaded: the diagnostics (errors and any
+/// warnings) and the sources they point into, for rendering.
+#[derive(Clone, Debug)]
+pub struct LoadError {
+    pub sources: Sources,
+    pub diagnostics: Diagnostics,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors: Vec<String> = self
+            .diagnostics
+            .errors()
+            .map(|d| diag::one_line(d, self.sources.get(d.span.file)))
+            .collect();
+        write!(f, "the policy has {} error(s):\n{}", errors.len(), errors.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Parses and checks every source. Returns the model only if there are no
+/// errors; the diagnostics hold errors and warnings either way.
+pub fn check_sources(sources: &Sources) -> (Option<Model>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let mut asts = Vec::new();
+    for file in sources.iter() {
+        let (ast, parse_diagnostics) = syntax::parse(file.id, &file.text);
+        diagnostics.extend(parse_diagnostics);
+        if let Some(ast) = ast {
+            asts.push((file.id, ast));
+        }
+    }
+    let parsed: Vec<check::ParsedFile<'_>> = asts.iter().map(|(file, ast)| check::ParsedFile { file: *file, ast }).collect();
+    let (model, check_diagnostics) = check::check(&parsed);
+    diagnostics.extend(check_diagnostics);
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        (None, diagnostics)
+    } else {
+        (Some(model), diagnostics)
+    }
+}
+
+impl PolicySet {
+    /// Parses, checks and compiles a set of policy files.
+    pub fn load(sources: Sources) -> Result<PolicySet, LoadError> {
+        match check_sources(&sources) {
+            (Some(model), warnings) => {
+                let tree = compile::compile(&model);
+                Ok(PolicySet { sources, model, tree, warnings })
+            }
+            (None, diagnostics) => Err(LoadError { sources, diagnostics }),
+        }
+    }
+
+    /// One policy file from a string.
+    pub fn from_source(name: &str, text: &str) -> Result<PolicySet, LoadError> {
+        let mut sources = Sources::new();
+        sources.add(name, text);
+        PolicySet::load(sources)
+    }
+
+    /// Decides a request with the compiled tree. This is the fast path.
+    pub fn decide(&self, request: &Request<'_>) -> Decision {
+        eval::decide(&self.tree, request)
+    }
+
+    /// Decides a request with the reference interpreter: slow, simple, and
+    /// held to the same answers as [`PolicySet::decide`] by property tests.
+    pub fn interpret(&self, request: &Request<'_>) -> Decision {
+        interp::decide(&self.model, request)
+    }
+
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
+    }
+
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The API and endpoint a decision matched, if any.
+    pub fn endpoint(&self, decision: &Decision) -> Option<(&Api, &Endpoint)> {
+        let api = self.model.apis.get(decision.api?.0 as usize)?;
+        Some((api, api.endpoint(decision.endpoint?)?))
+    }
+
+    /// The masks to apply to the response of an allowed request.
+    pub fn masks(&self, decision: &Decision) -> &[model::Mask] {
+        match self.endpoint(decision) {
+            Some((_, endpoint)) if decision.allowed => &endpoint.masks,
+            _ => &[],
+        }
+    }
+}

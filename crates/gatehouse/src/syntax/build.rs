@@ -31,9 +31,12 @@ impl Builder {
         self.diagnostics
     }
 
+    /// The pair's span without trailing whitespace and comments, which
+    /// pest includes when a rule ends in an optional or repeated part.
     fn span(&self, pair: &P<'_>) -> Span {
         let span = pair.as_span();
-        Span::new(self.file, span.start(), span.end())
+        let text = pair.as_str();
+        Span::new(self.file, span.start(), span.start() + trimmed_len(text))
     }
 
     fn ident(&self, pair: &P<'_>) -> Ident {
@@ -712,6 +715,38 @@ impl Builder {
             }
         }
     }
+}
+
+/// The length of `text` without trailing whitespace and `#` comments. A `#`
+/// inside a string is not a comment; strings never span lines.
+fn trimmed_len(text: &str) -> usize {
+    let mut end = text.len();
+    loop {
+        let trimmed = text.get(..end).unwrap_or("").trim_end();
+        end = trimmed.len();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let line = trimmed.get(line_start..).unwrap_or("");
+        match comment_start(line) {
+            Some(i) if line_start + i < end => end = line_start + i,
+            _ => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn find(pair: P<'_>, kind: Rule) -> Option<P<'_>> {

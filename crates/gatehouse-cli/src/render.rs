@@ -1,0 +1,132 @@
+//! Printing diagnostics and decisions for people and for tools.
+
+use std::io::IsTerminal;
+
+use gatehouse::{DecisionReport, Diagnostic, Diagnostics, Sources};
+
+use crate::args::ColorChoice;
+
+/// Whether to colour output: only on a terminal, never with NO_COLOR.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn detect(choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
+        Style { color }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// One diagnostic with its source excerpt, rustc-style.
+pub fn diagnostic(d: &Diagnostic, sources: &Sources, style: Style) -> String {
+    let theme = if style.color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    let report = d.report(sources);
+    if handler.render_report(&mut out, &report).is_err() {
+        out = gatehouse::diag::one_line(d, sources.get(d.span.file));
+    }
+    out
+}
+
+pub fn diagnostics_human(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> String {
+    let mut out = String::new();
+    for d in diagnostics.iter() {
+        out.push_str(&diagnostic(d, sources, style));
+        out.push('\n');
+    }
+    out
+}
+
+/// `{"version": 1, "diagnostics": [...], "errors": n, "warnings": n}`
+pub fn diagnostics_json(diagnostics: &Diagnostics, sources: &Sources, files: usize) -> String {
+    let list: Vec<_> = diagnostics.iter().map(|d| d.to_json(sources)).collect();
+    let doc = serde_json::json!({
+        "version": 1,
+        "files": files,
+        "errors": diagnostics.errors().count(),
+        "warnings": diagnostics.warnings().count(),
+        "diagnostics": list,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+pub fn summary(diagnostics: &Diagnostics, files: usize, style: Style) -> String {
+    let errors = diagnostics.errors().count();
+    let warnings = diagnostics.warnings().count();
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let files = plural(files, "file");
+    if errors == 0 && warnings == 0 {
+        format!("{} {files}: no problems found", style.paint("32", "ok"))
+    } else if errors == 0 {
+        format!("{} {files}: {}", style.paint("33", "ok"), plural(warnings, "warning"))
+    } else {
+        format!("{} {files}: {}, {}", style.paint("31", "failed"), plural(errors, "error"), plural(warnings, "warning"))
+    }
+}
+
+/// The short human explanation of a decision.
+pub fn decision_human(report: &DecisionReport, style: Style) -> String {
+    let mut out = String::new();
+    let verdict = if report.decision == "allow" {
+        style.paint("32;1", "ALLOW")
+    } else {
+        style.paint("31;1", "DENY")
+    };
+    out.push_str(&format!("{verdict} {} {}\n", report.status, report.reason.as_str()));
+    out.push_str(&format!("  why:      {}\n", report.message));
+    if let Some(hint) = &report.hint {
+        out.push_str(&format!("  fix:      {hint}\n"));
+    }
+    if let Some(endpoint) = &report.endpoint {
+        out.push_str(&format!("  endpoint: {} {}  ({})\n", endpoint.method, endpoint.path, endpoint.location));
+    }
+    if let Some(rule) = &report.rule {
+        out.push_str(&format!("  rule:     {}  ({})\n", rule.text, rule.location));
+    }
+    for (name, value) in &report.headers {
+        out.push_str(&format!("  header:   {name}: {value}\n"));
+    }
+    for finding in &report.shadow {
+        out.push_str(&format!(
+            "  shadow:   would deny {} {}: {}  ({})\n",
+            finding.status,
+            finding.reason.as_str(),
+            finding.message,
+            finding.rule.location
+        ));
+    }
+    if let Some(only) = &report.response_only {
+        out.push_str(&format!("  response: only {}\n", only.join(", ")));
+    }
+    for mask in &report.masks {
+        let strategy = serde_json::to_value(mask.strategy).unwrap_or_default();
+        let name = strategy.get("strategy").and_then(|s| s.as_str()).unwrap_or("?").to_string();
+        let extra = match (strategy.get("end"), strategy.get("count")) {
+            (Some(end), Some(count)) => format!(" {} {}", end.as_str().unwrap_or(""), count),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  mask:     {} with {name}{extra}\n", mask.paths.join(", ")));
+    }
+    out
+}

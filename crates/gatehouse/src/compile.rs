@@ -1,0 +1,126 @@
+//! Checked model to decision tree. Compilation cannot fail: the checker has
+//! already rejected everything that would need a runtime tie-break.
+
+use crate::model::{
+    Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, Model, Operand, ScopeId, ValueRef,
+};
+use crate::tree::{
+    AccessTree, ApiTree, CondTree, EndpointTree, IpSet, RouteTrie, ScopeSet, Tree, ValueKind, ValueTree,
+};
+
+pub fn compile(model: &Model) -> Tree {
+    Tree {
+        apis: model
+            .apis
+            .iter()
+            .enumerate()
+            .map(|(i, api)| compile_api(ApiId(u32::try_from(i).unwrap_or(u32::MAX)), api))
+            .collect(),
+    }
+}
+
+fn compile_api(id: ApiId, api: &Api) -> ApiTree {
+    let mut routes: [RouteTrie; 9] = Default::default();
+    for (method, trie) in Method::ALL.iter().zip(routes.iter_mut()) {
+        for endpoint in &api.endpoints {
+            if let Some(rank) = endpoint.method.rank_for(*method) {
+                trie.insert(&endpoint.path, endpoint.id.0, rank);
+            }
+        }
+    }
+    ApiTree {
+        id,
+        host: api.host.as_deref().map(Into::into),
+        base: api.base.iter().map(|s| s.as_str().into()).collect(),
+        trusted_proxies: IpSet::new(&api.options.trusted_proxies),
+        method_override: api.options.method_override,
+        forwarded: api.options.forwarded,
+        trailing_slash: api.options.trailing_slash,
+        routes,
+        endpoints: api.endpoints.iter().map(|e| compile_endpoint(api, e)).collect(),
+        scope_index: api
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str().into(), ScopeId(u16::try_from(i).unwrap_or(u16::MAX))))
+            .collect(),
+        scheme_names: api.schemes.iter().map(|s| s.name.as_str().into()).collect(),
+    }
+}
+
+fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
+    let access = match &endpoint.access {
+        Access::Public(span) => AccessTree::Public { span: *span },
+        Access::Closed => AccessTree::Closed { span: endpoint.span },
+        Access::Authenticated { schemes, meta } => {
+            let mut subjects = Vec::new();
+            let mut challenges = Vec::new();
+            for id in schemes {
+                let Some(scheme) = api.scheme(*id) else { continue };
+                match &scheme.kind {
+                    AuthKind::Mtls { subject: Some(glob) } => subjects.push((id.0, glob.clone())),
+                    AuthKind::Mtls { subject: None } => {}
+                    AuthKind::Jwt { .. } => challenges.push(format!("Bearer realm=\"{}\"", api.name)),
+                    AuthKind::ApiKey { header: Some(header), .. } => {
+                        challenges.push(format!("ApiKey realm=\"{}\", header=\"{header}\"", api.name))
+                    }
+                    AuthKind::ApiKey { query: Some(query), .. } => {
+                        challenges.push(format!("ApiKey realm=\"{}\", query=\"{query}\"", api.name))
+                    }
+                    AuthKind::ApiKey { .. } => {}
+                }
+            }
+            challenges.dedup();
+            AccessTree::Authenticated {
+                schemes: schemes.iter().map(|s| s.0).collect(),
+                subjects,
+                challenge: challenges.join(", ").into(),
+                meta: *meta,
+            }
+        }
+    };
+    let base = api.base.len();
+    EndpointTree {
+        id: endpoint.id,
+        shadow: endpoint.shadow.is_some(),
+        span: endpoint.span,
+        access,
+        ip_deny: endpoint.ip_deny.iter().map(|r| (IpSet::new(&r.nets), r.meta)).collect(),
+        ip_allow: endpoint.ip_allow.as_ref().map(|r| (IpSet::new(&r.nets), r.meta)),
+        scopes: endpoint
+            .scopes
+            .iter()
+            .map(|rule| (rule.groups.iter().map(|g| ScopeSet::from_ids(g)).collect(), rule.meta))
+            .collect(),
+        conditions: endpoint.conditions.iter().map(|c| (condition(&c.expr, base), c.meta)).collect(),
+    }
+}
+
+fn condition(expr: &CondExpr, base: usize) -> CondTree {
+    match expr {
+        CondExpr::Or(parts) => CondTree::Or(parts.iter().map(|p| condition(p, base)).collect()),
+        CondExpr::And(parts) => CondTree::And(parts.iter().map(|p| condition(p, base)).collect()),
+        CondExpr::Not(inner) => CondTree::Not(Box::new(condition(inner, base))),
+        CondExpr::Compare { op, left, right } => {
+            CondTree::Compare { op: *op, left: value(left, base), right: value(right, base) }
+        }
+        CondExpr::In { left, right } => CondTree::In { left: value(left, base), right: value(right, base) },
+        CondExpr::HasScope { scope, .. } => CondTree::HasScope(*scope),
+        CondExpr::Like { left, pattern } => CondTree::Like { left: value(left, base), pattern: pattern.clone() },
+        CondExpr::Truthy(v) => CondTree::Truthy(value(v, base)),
+    }
+}
+
+fn value(operand: &Operand, base: usize) -> ValueTree {
+    let kind = match &operand.value {
+        ValueRef::Literal(lit) => ValueKind::Lit(lit.clone()),
+        ValueRef::List(items) => ValueKind::List(items.clone().into_boxed_slice()),
+        ValueRef::PathParam { index, ty } => ValueKind::Param { index: base + index, ty: *ty },
+        ValueRef::Query(name) => ValueKind::Query(name.as_str().into()),
+        ValueRef::Header(name) => ValueKind::Header(name.to_ascii_lowercase().into()),
+        ValueRef::Subject => ValueKind::Subject,
+        ValueRef::Scheme => ValueKind::Scheme,
+        ValueRef::Claim(path) => ValueKind::Claim(path.iter().map(|k| k.as_str().into()).collect()),
+    };
+    ValueTree { kind, span: operand.span }
+}

@@ -1,0 +1,294 @@
+//! The hot path: [`decide`] walks the compiled tree for one request.
+//!
+//! The order of checks is fixed by the design, each with its own status and
+//! reason: hostile input (fragment, malformed path) → API selection →
+//! method-override and forwarding headers → route (404/405) → IP (403) →
+//! authentication (401) → scopes (403) → conditions (403). Body and quota
+//! checks slot in after conditions. Nothing here allocates for a request
+//! without a body unless a shadow rule fires, the path is percent-encoded,
+//! or a condition decodes a query parameter.
+
+pub mod cond;
+pub mod path;
+
+use std::net::IpAddr;
+
+use crate::decision::{Decision, Detail, Reason, ShadowFinding};
+use crate::model::{ForwardedPolicy, Method, RuleMeta, TrailingSlash};
+use crate::request::Request;
+use crate::span::Span;
+use crate::tree::ipset::canonical;
+use crate::tree::{AccessTree, ApiTree, EndpointTree, ScopeSet, Tree};
+
+use cond::{CondError, Env};
+use path::NormalizedPath;
+
+/// Headers that ask a server to treat a request as another method.
+pub const METHOD_OVERRIDE_HEADERS: &[&str] = &["x-http-method-override", "x-http-method", "x-method-override"];
+
+/// Headers through which a client could claim another address.
+pub const FORWARDING_HEADERS: &[&str] = &["x-forwarded-for", "forwarded", "x-real-ip"];
+
+pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
+    // 1. The target: fragment and path normalisation, before anything else.
+    let path = match path::normalize(request.target) {
+        Ok(p) => p,
+        Err(e) => {
+            let detail = e.problem.map_or(Detail::None, |problem| Detail::Path { problem });
+            return Decision::deny(e.reason, detail);
+        }
+    };
+
+    // 2. The API, by host and base.
+    let Some(api) = select_api(tree, request.host, &path) else {
+        return Decision::deny(Reason::RouteNotFound, Detail::None);
+    };
+    let with_api = |mut d: Decision| {
+        d.api = Some(api.id);
+        d
+    };
+    if path.trailing_slash && api.trailing_slash == TrailingSlash::Deny {
+        return with_api(Decision::deny(
+            Reason::PathMalformed,
+            Detail::Path { problem: crate::decision::PathProblem::TrailingSlash },
+        ));
+    }
+
+    // 3. Hostile headers: method override and forwarded addresses.
+    let method = match effective_method(api, request) {
+        Ok(m) => m,
+        Err(d) => return with_api(d),
+    };
+    let client_ip = match client_ip(api, request) {
+        Ok(ip) => ip,
+        Err(d) => return with_api(d),
+    };
+    let with_ip = |mut d: Decision| {
+        d.api = Some(api.id);
+        d.client_ip = Some(client_ip);
+        d
+    };
+
+    // 4. Route: the method's trie, then 405 if another method matches.
+    let Some(method) = method else {
+        return with_ip(Decision::deny(Reason::MethodNotAllowed, Detail::UnknownMethod));
+    };
+    let base = api.base.len();
+    let segment = |i: usize| path.segment(base + i);
+    let count = path.len().saturating_sub(base);
+    let found = api.routes_for(method).and_then(|trie| trie.lookup(segment, count));
+    let Some(endpoint) = found.and_then(|index| api.endpoints.get(index as usize)) else {
+        let other = Method::ALL
+            .iter()
+            .filter(|m| **m != method)
+            .any(|m| api.routes_for(*m).and_then(|t| t.lookup(segment, count)).is_some());
+        let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
+        return with_ip(Decision::deny(reason, Detail::None));
+    };
+
+    let mut decision = check_endpoint(api, endpoint, request, &path, client_ip);
+    decision.api = Some(api.id);
+    decision.endpoint = Some(endpoint.id);
+    decision.client_ip = Some(client_ip);
+    decision
+}
+
+/// The API whose host (if it has one) and base match. The checker rejects
+/// overlapping APIs, so at most one does.
+fn select_api<'t>(tree: &'t Tree, host: Option<&str>, path: &NormalizedPath<'_>) -> Option<&'t ApiTree> {
+    let host = host.map(strip_port);
+    tree.apis.iter().find(|api| {
+        let host_ok = match (&api.host, host) {
+            (None, _) => true,
+            (Some(expected), Some(given)) => expected.eq_ignore_ascii_case(given),
+            (Some(_), None) => false,
+        };
+        host_ok && api.base.iter().enumerate().all(|(i, s)| path.segment(i) == Some(&**s))
+    })
+}
+
+/// `example.com:8443` → `example.com`; `[::1]:80` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host.ends_with(']') && host.get(i + 1..).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
+            host.get(..i).unwrap_or(host)
+        }
+        _ => host,
+    }
+}
+
+/// The method to route by. A method-override header is denied unless the
+/// API allows it, and then only on `POST`, with one known method.
+fn effective_method(api: &ApiTree, request: &Request<'_>) -> Result<Option<Method>, Decision> {
+    for name in METHOD_OVERRIDE_HEADERS {
+        let mut values = request.header_values(name);
+        let Some(value) = values.next() else { continue };
+        let deny = || Decision::deny(Reason::MethodOverride, Detail::Header { name });
+        if !api.method_override || request.method != "POST" || values.next().is_some() {
+            return Err(deny());
+        }
+        return match Method::parse(value.trim()) {
+            Some(m) => Ok(Some(m)),
+            None => Err(deny()),
+        };
+    }
+    Ok(Method::parse(request.method))
+}
+
+/// The client's address. `X-Forwarded-For` is read only from a trusted
+/// proxy, right to left, skipping trusted hops; from anyone else a
+/// forwarding header is denied (or ignored, if the policy says so).
+fn client_ip(api: &ApiTree, request: &Request<'_>) -> Result<IpAddr, Decision> {
+    let peer = canonical(request.peer);
+    if !api.trusted_proxies.is_empty() && api.trusted_proxies.contains(peer) {
+        let mut client = peer;
+        for value in request.headers.iter().rev().filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for")) {
+            for item in value.1.rsplit(',') {
+                let Ok(ip) = item.trim().parse::<IpAddr>() else {
+                    return Err(Decision::deny(Reason::ForwardedMalformed, Detail::Header { name: "x-forwarded-for" }));
+                };
+                client = canonical(ip);
+                if !api.trusted_proxies.contains(client) {
+                    return Ok(client);
+                }
+            }
+        }
+        return Ok(client);
+    }
+    for name in FORWARDING_HEADERS {
+        if request.header_values(name).next().is_some() {
+            return match api.forwarded {
+                ForwardedPolicy::Deny => Err(Decision::deny(Reason::ForwardedUntrusted, Detail::Header { name })),
+                ForwardedPolicy::Ignore => Ok(peer),
+            };
+        }
+    }
+    Ok(peer)
+}
+
+/// Collects shadow findings and decides what a failed check means.
+struct Checks {
+    endpoint_shadow: bool,
+    findings: Vec<ShadowFinding>,
+}
+
+enum Flow {
+    Continue,
+    Stop(Decision),
+}
+
+impl Checks {
+    fn fail(&mut self, reason: Reason, detail: Detail, rule: Span, rule_shadow: bool) -> Flow {
+        let finding = ShadowFinding { reason, status: reason.status(), rule, detail };
+        if rule_shadow {
+            self.findings.push(finding);
+            return Flow::Continue;
+        }
+        if self.endpoint_shadow {
+            // The whole endpoint is report-only: record the first would-be
+            // denial and allow.
+            self.findings.push(finding);
+            return Flow::Stop(Decision::allow(rule, std::mem::take(&mut self.findings)));
+        }
+        let mut deny = Decision::deny(reason, detail);
+        deny.rule = Some(rule);
+        deny.shadow = std::mem::take(&mut self.findings);
+        Flow::Stop(deny)
+    }
+}
+
+macro_rules! check {
+    ($checks:expr, $reason:expr, $detail:expr, $meta:expr) => {{
+        let meta: &RuleMeta = $meta;
+        if let Flow::Stop(d) = $checks.fail($reason, $detail, meta.span, meta.shadow) {
+            return d;
+        }
+    }};
+}
+
+fn check_endpoint(
+    api: &ApiTree,
+    endpoint: &EndpointTree,
+    request: &Request<'_>,
+    path: &NormalizedPath<'_>,
+    client_ip: IpAddr,
+) -> Decision {
+    let mut checks = Checks { endpoint_shadow: endpoint.shadow, findings: Vec::new() };
+
+    // IP: any matching `deny from`, then `allow from` if present.
+    for (set, meta) in &endpoint.ip_deny {
+        if set.contains(client_ip) {
+            check!(checks, Reason::IpDenied, Detail::None, meta);
+        }
+    }
+    if let Some((set, meta)) = &endpoint.ip_allow {
+        if !set.contains(client_ip) {
+            check!(checks, Reason::IpNotAllowed, Detail::None, meta);
+        }
+    }
+
+    // Authentication.
+    let allow_rule = match &endpoint.access {
+        AccessTree::Public { span } => *span,
+        AccessTree::Closed { span } => {
+            let meta = RuleMeta { span: *span, inherited: false, shadow: false };
+            check!(checks, Reason::NoAccessRule, Detail::None, &meta);
+            *span
+        }
+        AccessTree::Authenticated { schemes, subjects, meta, .. } => {
+            match request.principal {
+                None => check!(checks, Reason::Unauthenticated, Detail::None, meta),
+                Some(principal) => {
+                    let scheme = api.scheme_names.iter().position(|n| **n == *principal.scheme);
+                    let scheme = scheme.and_then(|s| u16::try_from(s).ok()).filter(|s| schemes.contains(s));
+                    match scheme {
+                        None => check!(checks, Reason::SchemeNotAccepted, Detail::None, meta),
+                        Some(id) => {
+                            let subject_ok = subjects
+                                .iter()
+                                .filter(|(s, _)| *s == id)
+                                .all(|(_, glob)| glob.is_match(&principal.subject));
+                            if !subject_ok {
+                                check!(checks, Reason::SubjectMismatch, Detail::None, meta);
+                            }
+                        }
+                    }
+                }
+            }
+            meta.span
+        }
+    };
+
+    // Scopes, from the principal's names into a bitset, once.
+    let needs_scopes = !endpoint.scopes.is_empty() || !endpoint.conditions.is_empty();
+    let granted = match request.principal {
+        Some(p) if needs_scopes => ScopeSet::from_names(&api.scope_index, p.scopes.iter().map(String::as_str)),
+        _ => ScopeSet::default(),
+    };
+    for (groups, meta) in &endpoint.scopes {
+        if let Some(group) = groups.iter().find(|g| !g.intersects(&granted)) {
+            let missing = group.first_missing_from(&granted);
+            let detail = missing.map_or(Detail::None, |scope| Detail::MissingScope { scope });
+            check!(checks, Reason::InsufficientScope, detail, meta);
+        }
+    }
+
+    // Conditions.
+    if !endpoint.conditions.is_empty() {
+        let env = Env { request, path, scopes: &granted };
+        for (condition, meta) in &endpoint.conditions {
+            match cond::eval(condition, &env) {
+                Ok(true) => {}
+                Ok(false) => check!(checks, Reason::ConditionFailed, Detail::None, meta),
+                Err(CondError::Missing(span) | CondError::Type(span)) => {
+                    check!(checks, Reason::ConditionError, Detail::Operand { span }, meta)
+                }
+                Err(CondError::Ambiguous(span)) => {
+                    check!(checks, Reason::AmbiguousParameter, Detail::Operand { span }, meta)
+                }
+            }
+        }
+    }
+
+    Decision::allow(allow_rule, checks.findings)
+}

@@ -1,0 +1,246 @@
+//! Path normalisation: done exactly once, before matching, and strict.
+//!
+//! A request path is split from its query, checked byte by byte, percent-
+//! decoded once, and split into segments. Anything that a server, proxy or
+//! framework behind Gatehouse might read differently is denied rather than
+//! guessed: dot segments (also encoded), encoded `/` and `\`, a raw `\`,
+//! empty segments, control bytes (also encoded), bytes that must be encoded
+//! (space, non-ASCII), invalid or double percent-encoding, and invalid UTF-8.
+//! So no request can reach an endpoint its canonical path would not reach.
+//!
+//! A path without `%` is not copied; segments borrow it.
+
+use std::borrow::Cow;
+
+use crate::decision::{PathProblem, Reason};
+use crate::tree::MAX_SEGMENTS;
+
+#[derive(Debug)]
+pub struct NormalizedPath<'a> {
+    text: Cow<'a, str>,
+    bounds: [(u32, u32); MAX_SEGMENTS],
+    len: usize,
+    /// The path ended with `/` (which was removed); the API's options decide
+    /// whether that is allowed.
+    pub trailing_slash: bool,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+}
+
+impl<'a> NormalizedPath<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The decoded segment at `index`.
+    pub fn segment(&self, index: usize) -> Option<&str> {
+        if index >= self.len {
+            return None;
+        }
+        let (start, end) = *self.bounds.get(index)?;
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// The decoded path: `/v1/pets/7`.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Why a target was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathError {
+    pub reason: Reason,
+    pub problem: Option<PathProblem>,
+}
+
+fn malformed(problem: PathProblem) -> PathError {
+    PathError { reason: Reason::PathMalformed, problem: Some(problem) }
+}
+
+fn hex(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Normalises a request target (path, optional query).
+pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
+    if target.contains('#') {
+        return Err(PathError { reason: Reason::FragmentPresent, problem: None });
+    }
+    let (mut path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    if !path.starts_with('/') {
+        return Err(malformed(PathProblem::NotAbsolute));
+    }
+
+    // One pass over the raw bytes: what is allowed to appear, and what a
+    // percent-escape may decode to.
+    let bytes = path.as_bytes();
+    let mut has_escape = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            0x00..=0x1f | 0x7f => return Err(malformed(PathProblem::ControlCharacter)),
+            b'\\' => return Err(malformed(PathProblem::Backslash)),
+            b' ' | 0x80..=0xff => return Err(malformed(PathProblem::InvalidCharacter)),
+            b'%' => {
+                let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
+                else {
+                    return Err(malformed(PathProblem::InvalidPercentEncoding));
+                };
+                let decoded = h * 16 + l;
+                match decoded {
+                    b'/' | b'\\' => return Err(malformed(PathProblem::EncodedSlash)),
+                    0x00..=0x1f | 0x7f => return Err(malformed(PathProblem::ControlCharacter)),
+                    b'%' if bytes.get(i + 3).and_then(|b| hex(*b)).is_some()
+                        && bytes.get(i + 4).and_then(|b| hex(*b)).is_some() =>
+                    {
+                        return Err(malformed(PathProblem::DoubleEncoding))
+                    }
+                    _ => {}
+                }
+                has_escape = true;
+                i += 3;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+
+    let mut trailing_slash = false;
+    if path.ends_with("//") {
+        return Err(malformed(PathProblem::EmptySegment));
+    }
+    if path.len() > 1 && path.ends_with('/') {
+        trailing_slash = true;
+        path = path.get(..path.len() - 1).unwrap_or("/");
+    }
+
+    let text: Cow<'_, str> = if has_escape {
+        let mut decoded = Vec::with_capacity(path.len());
+        let mut bytes = path.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                // Validated above: two hex digits follow.
+                let h = bytes.next().and_then(hex).unwrap_or(0);
+                let l = bytes.next().and_then(hex).unwrap_or(0);
+                decoded.push(h * 16 + l);
+            } else {
+                decoded.push(b);
+            }
+        }
+        match String::from_utf8(decoded) {
+            Ok(s) => Cow::Owned(s),
+            Err(_) => return Err(malformed(PathProblem::InvalidUtf8)),
+        }
+    } else {
+        Cow::Borrowed(path)
+    };
+
+    let mut bounds = [(0u32, 0u32); MAX_SEGMENTS];
+    let mut len = 0usize;
+    if text.len() > 1 {
+        let mut start = 1usize;
+        for segment in text.get(1..).unwrap_or("").split('/') {
+            if segment.is_empty() {
+                return Err(malformed(PathProblem::EmptySegment));
+            }
+            if segment == "." || segment == ".." {
+                return Err(malformed(PathProblem::DotSegment));
+            }
+            let Some(slot) = bounds.get_mut(len) else {
+                return Err(PathError { reason: Reason::PathTooLong, problem: Some(PathProblem::TooManySegments) });
+            };
+            let end = start + segment.len();
+            *slot = (offset(start), offset(end));
+            len += 1;
+            start = end + 1;
+        }
+    }
+    Ok(NormalizedPath { text, bounds, len, trailing_slash, query })
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(target: &str) -> Result<Vec<String>, PathError> {
+        let p = normalize(target)?;
+        Ok((0..p.len()).map(|i| p.segment(i).unwrap().to_string()).collect())
+    }
+
+    fn problem(target: &str) -> Option<PathProblem> {
+        normalize(target).err().and_then(|e| e.problem)
+    }
+
+    #[test]
+    fn plain_paths_split_into_segments() {
+        assert_eq!(segments("/").unwrap(), Vec::<String>::new());
+        assert_eq!(segments("/v1/pets/7?x=1").unwrap(), ["v1", "pets", "7"]);
+        assert_eq!(segments("/a%20b/c%3Fd").unwrap(), ["a b", "c?d"]);
+        assert_eq!(segments("/caf%C3%A9").unwrap(), ["café"]);
+        assert!(normalize("/pets/").unwrap().trailing_slash);
+        assert_eq!(normalize("/pets?a=b").unwrap().query, Some("a=b"));
+    }
+
+    #[test]
+    fn ambiguous_paths_are_rejected() {
+        assert_eq!(normalize("/a#b").unwrap_err().reason, Reason::FragmentPresent);
+        assert_eq!(problem("a/b"), Some(PathProblem::NotAbsolute));
+        assert_eq!(problem("*"), Some(PathProblem::NotAbsolute));
+        assert_eq!(problem("/a/../b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/./b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/%2e%2E/b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/.%2e"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a%2fb"), Some(PathProblem::EncodedSlash));
+        assert_eq!(problem("/a%5Cb"), Some(PathProblem::EncodedSlash));
+        assert_eq!(problem("/a\\b"), Some(PathProblem::Backslash));
+        assert_eq!(problem("/a//b"), Some(PathProblem::EmptySegment));
+        assert_eq!(problem("//"), Some(PathProblem::EmptySegment));
+        assert_eq!(problem("/a%00"), Some(PathProblem::ControlCharacter));
+        assert_eq!(problem("/a\u{0}"), Some(PathProblem::ControlCharacter));
+        assert_eq!(problem("/a%0a"), Some(PathProblem::ControlCharacter));
+        assert_eq!(problem("/a b"), Some(PathProblem::InvalidCharacter));
+        assert_eq!(problem("/café"), Some(PathProblem::InvalidCharacter));
+        assert_eq!(problem("/a%"), Some(PathProblem::InvalidPercentEncoding));
+        assert_eq!(problem("/a%g1"), Some(PathProblem::InvalidPercentEncoding));
+        assert_eq!(problem("/a%252e"), Some(PathProblem::DoubleEncoding));
+        assert_eq!(problem("/a%ff"), Some(PathProblem::InvalidUtf8));
+        let long = "/a".repeat(MAX_SEGMENTS + 1);
+        assert_eq!(normalize(&long).unwrap_err().reason, Reason::PathTooLong);
+        assert!(normalize(&"/a".repeat(MAX_SEGMENTS)).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Whatever the input, normalisation never panics, and an accepted
+        /// path has only non-empty segments that are not dot segments and
+        /// contain no `/`, `\` or control character.
+        #[test]
+        fn accepted_paths_are_canonical(target in "[/a.%2eEfF5cC0\\\\ ?#]{0,24}") {
+            if let Ok(p) = normalize(&target) {
+                for i in 0..p.len() {
+                    let s = p.segment(i).unwrap();
+                    proptest::prop_assert!(!s.is_empty() && s != "." && s != "..");
+                    proptest::prop_assert!(!s.contains('/') && !s.contains('\\'));
+                    proptest::prop_assert!(!s.chars().any(|c| c.is_control()));
+                }
+            }
+        }
+    }
+}

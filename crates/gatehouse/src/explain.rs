@@ -1,0 +1,409 @@
+//! Turning a [`Decision`] into words and JSON: the report the CLI and the
+//! playground show, and the audit record a gateway logs.
+//!
+//! The audit record is a stable, versioned JSON shape. It never holds a
+//! credential: no header values, no query string, no claims; the principal
+//! appears only as its scheme and subject.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decision::{Decision, Detail, Reason};
+use crate::model::{Access, Api, AuthKind, Endpoint, MaskStrategy, Method};
+use crate::request::Request;
+use crate::span::{Location, Span};
+use crate::PolicySet;
+
+/// A place in a policy file, with the source text of the rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleRef {
+    #[serde(flatten)]
+    pub location: Location,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointRef {
+    pub method: String,
+    pub path: String,
+    #[serde(flatten)]
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ShadowReport {
+    pub reason: Reason,
+    pub status: u16,
+    pub message: String,
+    pub rule: RuleRef,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MaskReport {
+    pub paths: Vec<String>,
+    #[serde(flatten)]
+    pub strategy: MaskStrategy,
+}
+
+/// Everything about a decision, explained: what `gatehouse eval` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct DecisionReport {
+    pub decision: &'static str,
+    pub status: u16,
+    pub reason: Reason,
+    /// One sentence saying why.
+    pub message: String,
+    /// What would have made a denied request pass, when that can be said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shadow: Vec<ShadowReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub masks: Vec<MaskReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_only: Option<Vec<String>>,
+    /// Response headers a gateway should send: `WWW-Authenticate`, `Allow`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+}
+
+/// The audit record: one JSON object per decision.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRecord {
+    /// `gatehouse.audit/v1`; bumped on any incompatible change.
+    pub schema: &'static str,
+    /// Milliseconds since the Unix epoch, as supplied by the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
+    pub decision: &'static str,
+    pub status: u16,
+    pub reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shadow: Vec<AuditShadow>,
+    pub request: AuditRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<AuditPrincipal>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditShadow {
+    pub reason: Reason,
+    pub status: u16,
+    pub rule: Location,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRequest {
+    pub method: String,
+    /// The path without its query string (which may carry tokens).
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub peer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditPrincipal {
+    pub scheme: String,
+    pub subject: String,
+}
+
+impl PolicySet {
+    fn rule_ref(&self, span: Span) -> RuleRef {
+        let text = self.sources.get(span.file).map_or("", |f| f.slice(span));
+        // Multi-line rules are shown by their first line.
+        let first = text.lines().next().unwrap_or("").trim_end();
+        RuleRef { location: self.sources.locate(span), text: first.to_string() }
+    }
+
+    fn span_text(&self, span: Span) -> String {
+        self.sources.get(span.file).map_or_else(String::new, |f| f.slice(span).to_string())
+    }
+
+    /// Explains a decision in words, for people and for `--json` output.
+    pub fn report(&self, request: &Request<'_>, decision: &Decision) -> DecisionReport {
+        let found = self.endpoint(decision);
+        let api = decision.api.and_then(|id| self.model.apis.get(id.0 as usize));
+        let (message, hint) = self.message(request, decision, api, found.map(|(_, e)| e));
+        let mut headers = BTreeMap::new();
+        match decision.reason {
+            Reason::Unauthenticated | Reason::SchemeNotAccepted | Reason::SubjectMismatch => {
+                if let Some((api, endpoint)) = found {
+                    let challenge = challenge(api, endpoint);
+                    if !challenge.is_empty() {
+                        headers.insert("WWW-Authenticate".to_string(), challenge);
+                    }
+                }
+            }
+            Reason::MethodNotAllowed => {
+                let allowed = self.allowed_methods(request, decision);
+                if !allowed.is_empty() {
+                    headers.insert("Allow".to_string(), allowed.join(", "));
+                }
+            }
+            _ => {}
+        }
+        let endpoint = found.map(|(_, e)| EndpointRef {
+            method: e.method.as_str().to_string(),
+            path: e.path_text.clone(),
+            location: self.sources.locate(e.span),
+        });
+        let shadow = decision
+            .shadow
+            .iter()
+            .map(|f| ShadowReport {
+                reason: f.reason,
+                status: f.status,
+                message: self.reason_text(request, f.reason, f.detail, api, found.map(|(_, e)| e), f.rule).0,
+                rule: self.rule_ref(f.rule),
+            })
+            .collect();
+        let (masks, response_only) = match found {
+            Some((_, e)) if decision.allowed => (
+                e.masks
+                    .iter()
+                    .map(|m| MaskReport { paths: m.paths.iter().map(|p| p.text.clone()).collect(), strategy: m.strategy })
+                    .collect(),
+                e.response_only.as_ref().map(|r| r.paths.iter().map(|p| p.text.clone()).collect()),
+            ),
+            _ => (Vec::new(), None),
+        };
+        DecisionReport {
+            decision: decision.effect(),
+            status: decision.status,
+            reason: decision.reason,
+            message,
+            hint,
+            api: api.map(|a| a.name.clone()),
+            endpoint,
+            rule: decision.rule.map(|s| self.rule_ref(s)),
+            shadow,
+            masks,
+            response_only,
+            headers,
+            client_ip: decision.client_ip.map(|ip| ip.to_string()),
+        }
+    }
+
+    fn allowed_methods(&self, request: &Request<'_>, decision: &Decision) -> Vec<&'static str> {
+        let mut methods = Vec::new();
+        for method in Method::ALL {
+            let probe = Request { method: method.as_str(), ..*request };
+            let other = self.decide(&probe);
+            if other.reason != Reason::MethodNotAllowed && other.reason != Reason::RouteNotFound && other.api == decision.api {
+                methods.push(method.as_str());
+            }
+        }
+        methods
+    }
+
+    fn message(
+        &self,
+        request: &Request<'_>,
+        decision: &Decision,
+        api: Option<&Api>,
+        endpoint: Option<&Endpoint>,
+    ) -> (String, Option<String>) {
+        self.reason_text(request, decision.reason, decision.detail, api, endpoint, decision.rule.unwrap_or_default())
+    }
+
+    fn reason_text(
+        &self,
+        request: &Request<'_>,
+        reason: Reason,
+        detail: Detail,
+        api: Option<&Api>,
+        endpoint: Option<&Endpoint>,
+        rule: Span,
+    ) -> (String, Option<String>) {
+        let scheme_names = |e: &Endpoint| match &e.access {
+            Access::Authenticated { schemes, .. } => schemes
+                .iter()
+                .filter_map(|s| api.and_then(|a| a.scheme(*s)))
+                .map(|s| format!("`{}`", s.name))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            _ => String::new(),
+        };
+        let client = request.peer.to_string();
+        match reason {
+            Reason::Allowed => match endpoint.map(|e| &e.access) {
+                Some(Access::Public(_)) => ("the endpoint is public and every check passed".into(), None),
+                _ => ("every check passed".into(), None),
+            },
+            Reason::FragmentPresent => (
+                "the request target has a `#fragment`".into(),
+                Some("clients never send fragments; strip it before the request reaches the gateway".into()),
+            ),
+            Reason::PathMalformed | Reason::PathTooLong => match detail {
+                Detail::Path { problem } => (problem.describe().to_string(), Some("send the canonical path".into())),
+                _ => (reason.summary().into(), None),
+            },
+            Reason::MethodOverride => match detail {
+                Detail::Header { name } => (
+                    format!("the request carries `{name}`"),
+                    Some("send the real method, or set `options { method_override = allow }` to honour overrides on POST".into()),
+                ),
+                _ => (reason.summary().into(), None),
+            },
+            Reason::ForwardedUntrusted => match detail {
+                Detail::Header { name } => (
+                    format!("`{name}` came from {client}, which is not a trusted proxy"),
+                    Some("list the proxy in `options { trusted_proxies = ... }`, or set `forwarded = ignore`".to_string()),
+                ),
+                _ => (reason.summary().into(), None),
+            },
+            Reason::ForwardedMalformed => (
+                "`X-Forwarded-For` from a trusted proxy is not a list of IP addresses".into(),
+                None,
+            ),
+            Reason::RouteNotFound => {
+                let path = request.target.split('?').next().unwrap_or("");
+                match api {
+                    Some(a) => (format!("no endpoint of `{}` matches `{path}`", a.name), None),
+                    None => (format!("no API in this policy set serves `{path}`"), None),
+                }
+            }
+            Reason::MethodNotAllowed if detail == Detail::UnknownMethod => {
+                (format!("`{}` is not an HTTP method Gatehouse routes", request.method), None)
+            }
+            Reason::MethodNotAllowed => {
+                let path = request.target.split('?').next().unwrap_or("");
+                (format!("`{path}` does not accept {}", request.method), None)
+            }
+            Reason::IpDenied => (format!("client {} is in a denied network", self.client_text(request)), None),
+            Reason::IpNotAllowed => {
+                let nets = endpoint
+                    .and_then(|e| e.ip_allow.as_ref())
+                    .map(|r| r.nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                (
+                    format!("client {} is outside the allowed networks", self.client_text(request)),
+                    Some(format!("call from {nets}")),
+                )
+            }
+            Reason::NoAccessRule => (
+                "the endpoint is neither public nor authenticated, so it denies every request".into(),
+                Some("add `authenticate <scheme>` or `public` to the endpoint".into()),
+            ),
+            Reason::Unauthenticated => {
+                let schemes = endpoint.map(scheme_names).unwrap_or_default();
+                (format!("the endpoint needs a principal authenticated by {schemes}"), Some("authenticate first".into()))
+            }
+            Reason::SchemeNotAccepted => {
+                let schemes = endpoint.map(scheme_names).unwrap_or_default();
+                let used = request.principal.map(|p| p.scheme.clone()).unwrap_or_default();
+                (format!("the principal was authenticated by `{used}`, but this endpoint accepts {schemes}"), None)
+            }
+            Reason::SubjectMismatch => {
+                let subject = request.principal.map(|p| p.subject.clone()).unwrap_or_default();
+                (format!("certificate subject `{subject}` does not match the scheme's subject pattern"), None)
+            }
+            Reason::InsufficientScope => match (detail, api) {
+                (Detail::MissingScope { scope }, Some(api)) => {
+                    let name = api.scope(scope).map_or("?", |s| s.name.as_str());
+                    (format!("the principal lacks scope `{name}`"), Some(format!("grant `{name}` to the principal")))
+                }
+                _ => (reason.summary().into(), None),
+            },
+            Reason::ConditionFailed => (format!("the condition `{}` is false", self.condition_text(rule)), None),
+            Reason::ConditionError => match detail {
+                Detail::Operand { span } => (
+                    format!(
+                        "`{}` is missing or has the wrong type, so `{}` cannot be evaluated",
+                        self.span_text(span),
+                        self.condition_text(rule)
+                    ),
+                    None,
+                ),
+                _ => (reason.summary().into(), None),
+            },
+            Reason::AmbiguousParameter => match detail {
+                Detail::Operand { span } => (
+                    format!("`{}` appears more than once (or is badly encoded), so it is ambiguous", self.span_text(span)),
+                    Some("send it once".into()),
+                ),
+                _ => (reason.summary().into(), None),
+            },
+        }
+    }
+
+    fn client_text(&self, request: &Request<'_>) -> String {
+        request.peer.to_string()
+    }
+
+    fn condition_text(&self, rule: Span) -> String {
+        let text = self.span_text(rule);
+        let text = text.trim();
+        text.strip_prefix("when").map_or(text, str::trim).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The audit record for a decision. `time_ms` is supplied by the host:
+    /// the library reads no clock.
+    pub fn audit(&self, request: &Request<'_>, decision: &Decision, time_ms: Option<u64>) -> AuditRecord {
+        let api = decision.api.and_then(|id| self.model.apis.get(id.0 as usize));
+        AuditRecord {
+            schema: "gatehouse.audit/v1",
+            time_ms,
+            decision: decision.effect(),
+            status: decision.status,
+            reason: decision.reason,
+            api: api.map(|a| a.name.clone()),
+            api_version: api.and_then(|a| a.version.clone()),
+            endpoint: self.endpoint(decision).map(|(_, e)| e.label()),
+            rule: decision.rule.map(|s| self.sources.locate(s)),
+            shadow: decision
+                .shadow
+                .iter()
+                .map(|f| AuditShadow { reason: f.reason, status: f.status, rule: self.sources.locate(f.rule) })
+                .collect(),
+            request: AuditRequest {
+                method: request.method.to_string(),
+                path: request.target.split(['?', '#']).next().unwrap_or("").to_string(),
+                host: request.host.map(str::to_string),
+                peer: request.peer.to_string(),
+                client_ip: decision.client_ip.map(|ip| ip.to_string()),
+            },
+            principal: request
+                .principal
+                .map(|p| AuditPrincipal { scheme: p.scheme.clone(), subject: p.subject.clone() }),
+        }
+    }
+}
+
+/// The `WWW-Authenticate` challenge for an endpoint's schemes.
+fn challenge(api: &Api, endpoint: &Endpoint) -> String {
+    let Access::Authenticated { schemes, .. } = &endpoint.access else { return String::new() };
+    let mut parts: Vec<String> = Vec::new();
+    for scheme in schemes.iter().filter_map(|s| api.scheme(*s)) {
+        let part = match &scheme.kind {
+            AuthKind::Jwt { .. } => format!("Bearer realm=\"{}\"", api.name),
+            AuthKind::ApiKey { header: Some(h), .. } => format!("ApiKey realm=\"{}\", header=\"{h}\"", api.name),
+            AuthKind::ApiKey { query: Some(q), .. } => format!("ApiKey realm=\"{}\", query=\"{q}\"", api.name),
+            _ => continue,
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(", ")
+}
