@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use gatehouse::model::{KeepEnd, MaskStrategy};
 use gatehouse::{DecisionReport, Diagnostic, Diagnostics, Sources};
 
 use crate::args::ColorChoice;
@@ -120,13 +121,16 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
         out.push_str(&format!("  response: only {}\n", only.join(", ")));
     }
     for mask in &report.masks {
-        let strategy = serde_json::to_value(mask.strategy).unwrap_or_default();
-        let name = strategy.get("strategy").and_then(|s| s.as_str()).unwrap_or("?").to_string();
-        let extra = match (strategy.get("end"), strategy.get("count")) {
-            (Some(end), Some(count)) => format!(" {} {}", end.as_str().unwrap_or(""), count),
-            _ => String::new(),
+        let strategy = match mask.strategy {
+            MaskStrategy::Keep { end, count } => {
+                format!("keep {} {count}", if end == KeepEnd::First { "first" } else { "last" })
+            }
+            other => {
+                let value = serde_json::to_value(other).unwrap_or_default();
+                format!("with {}", value.get("strategy").and_then(|s| s.as_str()).unwrap_or("?"))
+            }
         };
-        out.push_str(&format!("  mask:     {} with {name}{extra}\n", mask.paths.join(", ")));
+        out.push_str(&format!("  mask:     {} {strategy}\n", mask.paths.join(", ")));
     }
     out
 }

@@ -166,7 +166,8 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
                     Ok(regex) => *pattern = Some(Pattern { text: text.node.clone(), regex }),
                     Err(error) => {
                         let detail = error.to_string();
-                        let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().to_string();
+                        let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                         diagnostics.push(
                             Diagnostic::new(Code::InvalidBodyRule, text.span, format!("invalid regular expression: {last}"))
                                 .label("invalid pattern")
@@ -250,48 +251,42 @@ fn empty_range(span: Span) -> Diagnostic {
 }
 
 fn length_bounds(range: Option<&RangeAst>, what: &str, diagnostics: &mut Diagnostics) -> Option<Bounds<u64>> {
-    let Some(range) = range else { return Some(Bounds::default()) };
-    let mut bound = |b: &Option<Spanned<Number>>| -> Result<Option<u64>, ()> {
-        match b {
-            None => Ok(None),
-            Some(Spanned { node: Number::Int(n), .. }) if *n >= 0 => Ok(Some(n.unsigned_abs())),
-            Some(b) => {
-                diagnostics.push(
-                    Diagnostic::new(Code::InvalidBodyRule, b.span, format!("a {what} length must be a whole number of 0 or more"))
-                        .label("not a length")
-                        .help(format!("for example `{what}(1..64)`")),
-                );
-                Err(())
-            }
-        }
-    };
-    let (Ok(min), Ok(max)) = (bound(&range.min), bound(&range.max)) else { return None };
-    if let (Some(a), Some(b)) = (min, max) {
-        if a > b {
-            diagnostics.push(empty_range(range.span));
-            return None;
-        }
-    }
-    Some(Bounds { min, max })
+    bounds(range, diagnostics, |n| match n {
+        Number::Int(n) if n >= 0 => Ok(n.unsigned_abs()),
+        _ => Err((
+            format!("a {what} length must be a whole number of 0 or more"),
+            "not a length",
+            format!("for example `{what}(1..64)`"),
+        )),
+    })
 }
 
 fn int_bounds(range: Option<&RangeAst>, diagnostics: &mut Diagnostics) -> Option<Bounds<i64>> {
-    let Some(range) = range else { return Some(Bounds::default()) };
-    let mut bound = |b: &Option<Spanned<Number>>| -> Result<Option<i64>, ()> {
-        match b {
-            None => Ok(None),
-            Some(Spanned { node: Number::Int(n), .. }) => Ok(Some(*n)),
-            Some(b) => {
-                diagnostics.push(
-                    Diagnostic::new(Code::InvalidBodyRule, b.span, "an `int` range needs whole numbers")
-                        .label("not an integer")
-                        .help("use `number(...)` for fractional values"),
-                );
-                Err(())
-            }
-        }
+    bounds(range, diagnostics, |n| match n {
+        Number::Int(n) => Ok(n),
+        Number::Float(_) => Err((
+            "an `int` range needs whole numbers".to_string(),
+            "not an integer",
+            "use `number(...)` for fractional values".to_string(),
+        )),
+    })
+}
+
+/// A range whose bounds convert with `convert` (which explains a refusal as
+/// message, label and hint) and whose minimum is not above its maximum.
+fn bounds<T: PartialOrd + Copy>(
+    range: Option<&RangeAst>,
+    diagnostics: &mut Diagnostics,
+    convert: impl Fn(Number) -> Result<T, (String, &'static str, String)>,
+) -> Option<Bounds<T>> {
+    let Some(range) = range else { return Some(Bounds { min: None, max: None }) };
+    let mut one = |bound: &Option<Spanned<Number>>| -> Result<Option<T>, ()> {
+        let Some(bound) = bound else { return Ok(None) };
+        convert(bound.node).map(Some).map_err(|(message, label, help)| {
+            diagnostics.push(Diagnostic::new(Code::InvalidBodyRule, bound.span, message).label(label).help(help));
+        })
     };
-    let (Ok(min), Ok(max)) = (bound(&range.min), bound(&range.max)) else { return None };
+    let (Ok(min), Ok(max)) = (one(&range.min), one(&range.max)) else { return None };
     if let (Some(a), Some(b)) = (min, max) {
         if a > b {
             diagnostics.push(empty_range(range.span));
@@ -302,21 +297,12 @@ fn int_bounds(range: Option<&RangeAst>, diagnostics: &mut Diagnostics) -> Option
 }
 
 fn float_bounds(range: Option<&RangeAst>, diagnostics: &mut Diagnostics) -> Option<Bounds<f64>> {
-    let Some(range) = range else { return Some(Bounds::default()) };
-    let value = |b: &Option<Spanned<Number>>| {
-        b.as_ref().map(|b| match b.node {
+    bounds(range, diagnostics, |n| {
+        Ok(match n {
             Number::Int(n) => n as f64,
             Number::Float(f) => f,
         })
-    };
-    let (min, max) = (value(&range.min), value(&range.max));
-    if let (Some(a), Some(b)) = (min, max) {
-        if a > b {
-            diagnostics.push(empty_range(range.span));
-            return None;
-        }
-    }
-    Some(Bounds { min, max })
+    })
 }
 
 /// Checks a JSON path used by `mask response` or `response only`.

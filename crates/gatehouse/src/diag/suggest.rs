@@ -6,7 +6,7 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let budget = (word.chars().count() / 3).max(1);
+    let budget = ((word.chars().count() + 1) / 3).max(1);
     candidates
         .into_iter()
         .filter(|candidate| *candidate != word)
