@@ -110,7 +110,8 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     }
     for finding in &report.shadow {
         out.push_str(&format!(
-            "  shadow:   would deny {} {}: {}  ({})\n",
+            "  shadow:   {} would deny {} {}: {}  ({})\n",
+            finding.endpoint,
             finding.status,
             finding.reason.as_str(),
             finding.message,

@@ -20,14 +20,8 @@ pub fn compile(model: &Model) -> Tree {
 }
 
 fn compile_api(id: ApiId, api: &Api) -> ApiTree {
-    let mut routes: [RouteTrie; 9] = Default::default();
-    for (method, trie) in Method::ALL.iter().zip(routes.iter_mut()) {
-        for endpoint in &api.endpoints {
-            if let Some(rank) = endpoint.method.rank_for(*method) {
-                trie.insert(&endpoint.path, endpoint.id.0, rank);
-            }
-        }
-    }
+    let routes = build_routes(api, false);
+    let shadow_routes = api.endpoints.iter().any(|e| e.shadow.is_some()).then(|| Box::new(build_routes(api, true)));
     ApiTree {
         id,
         host: api.host.as_deref().map(Into::into),
@@ -37,6 +31,7 @@ fn compile_api(id: ApiId, api: &Api) -> ApiTree {
         forwarded: api.options.forwarded,
         trailing_slash: api.options.trailing_slash,
         routes,
+        shadow_routes,
         endpoints: api.endpoints.iter().map(|e| compile_endpoint(api, e)).collect(),
         scope_index: api
             .scopes
@@ -46,6 +41,19 @@ fn compile_api(id: ApiId, api: &Api) -> ApiTree {
             .collect(),
         scheme_names: api.schemes.iter().map(|s| s.name.as_str().into()).collect(),
     }
+}
+
+/// One trie per method; shadow endpoints only when `with_shadow`.
+fn build_routes(api: &Api, with_shadow: bool) -> [RouteTrie; 9] {
+    let mut routes: [RouteTrie; 9] = Default::default();
+    for (method, trie) in Method::ALL.iter().zip(routes.iter_mut()) {
+        for endpoint in api.endpoints.iter().filter(|e| with_shadow || e.shadow.is_none()) {
+            if let Some(rank) = endpoint.method.rank_for(*method) {
+                trie.insert(&endpoint.path, endpoint.id.0, rank);
+            }
+        }
+    }
+    routes
 }
 
 fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
@@ -93,6 +101,8 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
             .map(|rule| (rule.groups.iter().map(|g| ScopeSet::from_ids(g)).collect(), rule.meta))
             .collect(),
         conditions: endpoint.conditions.iter().map(|c| (condition(&c.expr, base), c.meta)).collect(),
+        // The checker has rejected plans that are too complex; should one
+        // get here anyway, it refuses every response rather than pass it.
     }
 }
 

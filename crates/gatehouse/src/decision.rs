@@ -129,6 +129,9 @@ pub enum Detail {
 /// is in shadow mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ShadowFinding {
+    /// The endpoint whose rule would have denied: the matched endpoint for
+    /// a `shadow { ... }` rule, the shadow endpoint for a bare `shadow`.
+    pub endpoint: EndpointId,
     pub reason: Reason,
     pub status: u16,
     pub rule: Span,

@@ -33,6 +33,8 @@ pub struct EndpointRef {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ShadowReport {
+    /// The endpoint whose rule would have denied (`DELETE /pets/{id:int}`).
+    pub endpoint: String,
     pub reason: Reason,
     pub status: u16,
     pub message: String,
@@ -104,6 +106,7 @@ pub struct AuditRecord {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditShadow {
+    pub endpoint: String,
     pub reason: Reason,
     pub status: u16,
     pub rule: Location,
@@ -171,9 +174,17 @@ impl PolicySet {
             .shadow
             .iter()
             .map(|f| ShadowReport {
+                endpoint: api.and_then(|a| a.endpoint(f.endpoint)).map(|e| e.label()).unwrap_or_default(),
                 reason: f.reason,
                 status: f.status,
-                message: self.reason_text(request, f.reason, f.detail, api, found.map(|(_, e)| e), f.rule).0,
+                message: self
+                    .reason_text(
+                        request,
+                        Why { reason: f.reason, detail: f.detail, rule: f.rule, client_ip: decision.client_ip },
+                        api,
+                        api.and_then(|a| a.endpoint(f.endpoint)),
+                    )
+                    .0,
                 rule: self.rule_ref(f.rule),
             })
             .collect();
@@ -223,18 +234,23 @@ impl PolicySet {
         api: Option<&Api>,
         endpoint: Option<&Endpoint>,
     ) -> (String, Option<String>) {
-        self.reason_text(request, decision.reason, decision.detail, api, endpoint, decision.rule.unwrap_or_default())
+        let why = Why {
+            reason: decision.reason,
+            detail: decision.detail,
+            rule: decision.rule.unwrap_or_default(),
+            client_ip: decision.client_ip,
+        };
+        self.reason_text(request, why, api, endpoint)
     }
 
     fn reason_text(
         &self,
         request: &Request<'_>,
-        reason: Reason,
-        detail: Detail,
+        why: Why,
         api: Option<&Api>,
         endpoint: Option<&Endpoint>,
-        rule: Span,
     ) -> (String, Option<String>) {
+        let Why { reason, detail, rule, client_ip } = why;
         let scheme_names = |e: &Endpoint| match &e.access {
             Access::Authenticated { schemes, .. } => schemes
                 .iter()
@@ -244,7 +260,8 @@ impl PolicySet {
                 .join(" or "),
             _ => String::new(),
         };
-        let client = request.peer.to_string();
+        // The address the decision used: after trusted-proxy handling.
+        let client = client_ip.map_or_else(|| request.peer.to_string(), |ip| ip.to_string());
         match reason {
             Reason::Allowed => match endpoint.map(|e| &e.access) {
                 Some(Access::Public(_)) => ("the endpoint is public and every check passed".into(), None),
@@ -290,16 +307,13 @@ impl PolicySet {
                 let path = request.target.split('?').next().unwrap_or("");
                 (format!("`{path}` does not accept {}", request.method), None)
             }
-            Reason::IpDenied => (format!("client {} is in a denied network", self.client_text(request)), None),
+            Reason::IpDenied => (format!("client {} is in a denied network", client), None),
             Reason::IpNotAllowed => {
                 let nets = endpoint
                     .and_then(|e| e.ip_allow.as_ref())
                     .map(|r| r.nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))
                     .unwrap_or_default();
-                (
-                    format!("client {} is outside the allowed networks", self.client_text(request)),
-                    Some(format!("call from {nets}")),
-                )
+                (format!("client {client} is outside the allowed networks"), Some(format!("call from {nets}")))
             }
             Reason::NoAccessRule => (
                 "the endpoint is neither public nor authenticated, so it denies every request".into(),
@@ -347,10 +361,6 @@ impl PolicySet {
         }
     }
 
-    fn client_text(&self, request: &Request<'_>) -> String {
-        request.peer.to_string()
-    }
-
     fn condition_text(&self, rule: Span) -> String {
         let text = self.span_text(rule);
         let text = text.trim();
@@ -374,7 +384,12 @@ impl PolicySet {
             shadow: decision
                 .shadow
                 .iter()
-                .map(|f| AuditShadow { reason: f.reason, status: f.status, rule: self.sources.locate(f.rule) })
+                .map(|f| AuditShadow {
+                    endpoint: api.and_then(|a| a.endpoint(f.endpoint)).map(|e| e.label()).unwrap_or_default(),
+                    reason: f.reason,
+                    status: f.status,
+                    rule: self.sources.locate(f.rule),
+                })
                 .collect(),
             request: AuditRequest {
                 method: request.method.to_string(),
@@ -388,6 +403,15 @@ impl PolicySet {
                 .map(|p| AuditPrincipal { scheme: p.scheme.clone(), subject: p.subject.clone() }),
         }
     }
+}
+
+/// What a decision (or a shadow finding) says, to be put into words.
+#[derive(Clone, Copy)]
+struct Why {
+    reason: Reason,
+    detail: Detail,
+    rule: Span,
+    client_ip: Option<std::net::IpAddr>,
 }
 
 /// The `WWW-Authenticate` challenge for an endpoint's schemes.

@@ -91,13 +91,34 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
     };
     let rest: Vec<&str> = parsed.segments.iter().skip(api.base.len()).map(String::as_str).collect();
 
-    let Some(endpoint) = best_endpoint(api, method, &rest) else {
-        let other = Method::ALL.iter().any(|m| *m != method && best_endpoint(api, *m, &rest).is_some());
+    // First, with shadow endpoints: if one would take the request, record
+    // what it would decide. Then decide without them.
+    let mut findings = Vec::new();
+    if let Some(shadow) = best_endpoint(api, method, &rest, true).filter(|e| e.shadow.is_some()) {
+        let would = endpoint_decision(api, shadow, request, &rest, parsed.query.as_deref(), client);
+        findings.extend(would.shadow.iter().copied());
+        if !would.allowed {
+            findings.push(ShadowFinding {
+                endpoint: shadow.id,
+                reason: would.reason,
+                status: would.status,
+                rule: would.rule.unwrap_or_default(),
+                detail: would.detail,
+            });
+        }
+    }
+
+    let Some(endpoint) = best_endpoint(api, method, &rest, false) else {
+        let other = Method::ALL.iter().any(|m| *m != method && best_endpoint(api, *m, &rest, false).is_some());
         let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
-        return finish(Decision::deny(reason, Detail::None), Some(client), None);
+        let mut d = Decision::deny(reason, Detail::None);
+        d.shadow = findings;
+        return finish(d, Some(client), None);
     };
 
-    let decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client);
+    let mut decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client);
+    findings.extend(decision.shadow.iter().copied());
+    decision.shadow = findings;
     finish(decision, Some(client), Some(endpoint))
 }
 
@@ -292,9 +313,12 @@ fn matches_path(pattern: &[Segment], segments: &[&str]) -> bool {
     }
 }
 
-fn best_endpoint<'a>(api: &'a Api, method: Method, segments: &[&str]) -> Option<&'a Endpoint> {
+fn best_endpoint<'a>(api: &'a Api, method: Method, segments: &[&str], with_shadow: bool) -> Option<&'a Endpoint> {
     let mut best: Option<(&Endpoint, Vec<u8>, MethodRank)> = None;
     for endpoint in &api.endpoints {
+        if endpoint.shadow.is_some() && !with_shadow {
+            continue;
+        }
         let Some(rank) = endpoint.method.rank_for(method) else { continue };
         if !matches_path(&endpoint.path, segments) {
             continue;
@@ -325,13 +349,10 @@ fn endpoint_decision(
     client: IpAddr,
 ) -> Decision {
     let mut findings: Vec<ShadowFinding> = Vec::new();
-    let whole_shadow = endpoint.shadow.is_some();
     let mut failed = |reason: Reason, detail: Detail, meta: &RuleMeta| -> Step {
-        findings.push(ShadowFinding { reason, status: reason.status(), rule: meta.span, detail });
+        findings.push(ShadowFinding { endpoint: endpoint.id, reason, status: reason.status(), rule: meta.span, detail });
         if meta.shadow {
             Step::Go
-        } else if whole_shadow {
-            Step::Stop(Decision::allow(meta.span, std::mem::take(&mut findings)))
         } else {
             let last = findings.pop();
             let mut d = Decision::deny(reason, detail);

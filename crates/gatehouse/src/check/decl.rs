@@ -12,13 +12,16 @@ use crate::model::{
 use crate::span::{FileId, Span, Spanned};
 use crate::syntax::ast::{AuthDecl, ItemKind, Literal, OptionAst, OptionValue, PolicyAst, SegmentAst};
 
-/// Builds the API header; endpoints are added by the caller.
-pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Option<Api> {
+/// Builds the API header; endpoints are added by the caller. Also returns
+/// the names of auth schemes that were declared but invalid, so that rules
+/// naming them are not reported a second time as unknown.
+pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Option<(Api, Vec<String>)> {
     let mut api_decl: Option<(String, Option<String>, Span)> = None;
     let mut owner: Option<(String, Span)> = None;
     let mut base: Option<(Vec<String>, Span)> = None;
     let mut host: Option<(String, Span)> = None;
     let mut schemes: Vec<AuthScheme> = Vec::new();
+    let mut broken_schemes: Vec<String> = Vec::new();
     let mut scopes: Vec<Scope> = Vec::new();
     let mut scopes_block: Option<Span> = None;
     let mut options: Option<(ApiOptions, Span)> = None;
@@ -32,7 +35,7 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                 }
                 if name.node.trim().is_empty() {
                     diagnostics.push(
-                        Diagnostic::new(Code::MissingApi, name.span, "the API name is empty")
+                        Diagnostic::new(Code::MissingApi, name.span, "the API has an empty name")
                             .label("empty name")
                             .help("name the API, for example `api \"petstore\"`"),
                     );
@@ -101,8 +104,9 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                     );
                     continue;
                 }
-                if let Some(kind) = auth_kind(decl, diagnostics) {
-                    schemes.push(AuthScheme { name: decl.name.node.clone(), kind, span: decl.name.span });
+                match auth_kind(decl, diagnostics) {
+                    Some(kind) => schemes.push(AuthScheme { name: decl.name.node.clone(), kind, span: decl.name.span }),
+                    None => broken_schemes.push(decl.name.node.clone()),
                 }
             }
             ItemKind::Scopes(decls) => {
@@ -132,13 +136,14 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                     });
                 }
                 if scopes.len() > MAX_SCOPES {
+                    let first_extra = scopes.get(MAX_SCOPES).map_or(item.span, |s| s.span);
                     diagnostics.push(
                         Diagnostic::new(
                             Code::TooManyScopes,
-                            item.span,
+                            first_extra,
                             format!("{} scopes are declared; at most {MAX_SCOPES} are supported", scopes.len()),
                         )
-                        .label("too many scopes")
+                        .label(format!("scope {}: over the limit", MAX_SCOPES + 1))
                         .help("split the API, or group fine-grained permissions into fewer scopes"),
                     );
                     scopes.truncate(MAX_SCOPES);
@@ -168,7 +173,7 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
         );
         return None;
     };
-    Some(Api {
+    let api = Api {
         name,
         version,
         owner: owner.map(|(o, _)| o),
@@ -180,7 +185,8 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
         endpoints: Vec::new(),
         file,
         span,
-    })
+    };
+    Some((api, broken_schemes))
 }
 
 fn is_host_name(host: &str) -> bool {
@@ -360,7 +366,7 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
                 Diagnostic::new(Code::InvalidOptionValue, option.span, format!("option `{name}` is set twice"))
                     .label("set again here")
                     .related(first, "first set here")
-                    .help("list every value in one line: `name = a, b`"),
+                    .help("set each option once; options that take several values list them in one line: `trusted_proxies = 10.0.0.0/8, 192.168.0.0/16`"),
             );
             continue;
         }

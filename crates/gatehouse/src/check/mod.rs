@@ -51,6 +51,8 @@ pub fn check(files: &[ParsedFile<'_>]) -> (Model, Diagnostics) {
 
 /// Names declared at the top of an API, for resolving references.
 pub(crate) struct Names {
+    /// Declared, but invalid (already reported).
+    pub broken_schemes: Vec<String>,
     pub scopes: FxHashMap<String, ScopeId>,
     pub schemes: FxHashMap<String, SchemeId>,
     pub scope_names: Vec<String>,
@@ -68,8 +70,9 @@ impl Names {
 }
 
 fn check_api(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Option<Api> {
-    let mut api = decl::header(file, ast, diagnostics)?;
+    let (mut api, broken_schemes) = decl::header(file, ast, diagnostics)?;
     let names = Names {
+        broken_schemes,
         scopes: api.scopes.iter().enumerate().map(|(i, s)| (s.name.clone(), ScopeId(small(i)))).collect(),
         schemes: api.schemes.iter().enumerate().map(|(i, s)| (s.name.clone(), SchemeId(small(i)))).collect(),
         scope_names: api.scopes.iter().map(|s| s.name.clone()).collect(),
@@ -98,7 +101,7 @@ fn check_api(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Op
         let ctx = rules::Context { names: &names, endpoint: Some(&route), in_defaults: false };
         let own = rules::rule_set(&ctx, &endpoint_ast.body, false, diagnostics);
         let endpoint = rules::merge(id, route, own, &defaults, diagnostics);
-        if matches!(endpoint.access, Access::Closed) && endpoint.shadow.is_none() {
+        if matches!(endpoint.access, Access::Closed) {
             diagnostics.push(closed_endpoint(&endpoint));
         }
         api.endpoints.push(endpoint);

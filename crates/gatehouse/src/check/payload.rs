@@ -85,6 +85,10 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
     ok.then_some(limits)
 }
 
+/// The scalar type names as documented (aliases are accepted but not listed).
+const CANONICAL_SCALARS: &[&str] =
+    &["string", "int", "number", "bool", "null", "any", "uuid", "email", "uri", "datetime", "date", "ipv4", "ipv6"];
+
 const SCALARS: &[&str] = &[
     "string", "int", "integer", "number", "bool", "boolean", "null", "any", "uuid", "email", "uri", "datetime", "date",
     "ipv4", "ipv6",
@@ -231,7 +235,7 @@ fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Di
                 "object" => "write the fields: `{ name: string }`, or `{ ... }` for any object".to_string(),
                 _ => match did_you_mean(other, SCALARS.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("types are {}, `array of T`, `enum(...)` and `{{ fields }}`", quote_list(SCALARS)),
+                    None => format!("types are {}, `array of T`, `enum(...)` and `{{ fields }}`", quote_list(CANONICAL_SCALARS)),
                 },
             };
             diagnostics.push(
@@ -347,10 +351,7 @@ pub(crate) fn mask_strategy(ast: &Spanned<MaskStrategyAst>, diagnostics: &mut Di
                             .label("not a strategy")
                             .help(match did_you_mean(other, MaskStrategy::NAMES.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
-                                None => format!(
-                                    "strategies are {}, and `keep first N` / `keep last N`",
-                                    quote_list(MaskStrategy::NAMES)
-                                ),
+                                None => "write `with redact`, `with remove`, `with null`, `with hash`, `with email`, `keep first N` or `keep last N`".to_string(),
                             }),
                     );
                     return None;

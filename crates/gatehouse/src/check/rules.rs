@@ -116,6 +116,11 @@ fn add_statement(
                         .label("inside `shadow { ... }`")
                         .help("authentication is always enforced; to try an endpoint out without enforcing it, write `shadow` on its own line"),
                     );
+                    // Treat the block as if access were declared, so the
+                    // endpoint is not also reported as having none.
+                    if set.authenticate.is_none() {
+                        set.authenticate = Some((Vec::new(), meta));
+                    }
                     continue;
                 }
                 add_statement(ctx, set, seen, rule, inherited, true, diagnostics);
@@ -222,6 +227,9 @@ fn not_in_defaults(span: Span, keyword: &str, help: &str) -> Diagnostic {
 fn scheme(ctx: &Context<'_>, name: &Ident, diagnostics: &mut Diagnostics) -> Option<SchemeId> {
     if let Some(id) = ctx.names.scheme(&name.node) {
         return Some(id);
+    }
+    if ctx.names.broken_schemes.contains(&name.node) {
+        return None; // its declaration was reported already
     }
     let help = match did_you_mean(&name.node, ctx.names.scheme_names.iter().map(String::as_str)) {
         Some(s) => format!("did you mean `{s}`?"),
@@ -432,7 +440,14 @@ fn report_principal_rules_on_public(own: &RuleSet, diagnostics: &mut Diagnostics
         own.quotas
             .iter()
             .filter(|q| !q.is_pre_auth())
-            .map(|q| (q.meta.span, "this quota counts by principal")),
+            .map(|q| {
+                let label = match q.key {
+                    QuotaKey::ApiKey => "this quota counts by API key",
+                    QuotaKey::Claim(_) => "this quota counts by a claim",
+                    _ => "this quota counts by principal",
+                };
+                (q.meta.span, label)
+            }),
     );
     for (span, label) in spans {
         diagnostics.push(
@@ -512,7 +527,7 @@ fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnost
                 return None;
             }
             if !lt.comparable(&rt) {
-                diagnostics.push(mismatch(expr.span, &lt, &rt, left, right));
+                diagnostics.push(mismatch(op.span, &lt, &rt, left, right));
                 return None;
             }
             Some(CondExpr::Compare { op: op.node, left: l, right: r })
@@ -533,7 +548,7 @@ fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnost
                 }
             };
             if !element_ok {
-                diagnostics.push(mismatch(expr.span, &lt, &rt, left, right));
+                diagnostics.push(mismatch(right.span, &lt, &rt, left, right));
                 return None;
             }
             Some(CondExpr::In { left: l, right: r })
@@ -580,12 +595,26 @@ fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnost
     }
 }
 
+/// Two operands that cannot be compared. The primary span is the operator
+/// (or the right side of `in`), so the operands' own labels do not overlap it.
 fn mismatch(span: Span, lt: &Ty, rt: &Ty, left: &Operand, right: &Operand) -> Diagnostic {
-    Diagnostic::new(Code::TypeMismatch, span, format!("cannot compare {} with {}", lt.name(), rt.name()))
+    let help = if *lt == Ty::Principal || *rt == Ty::Principal {
+        "`principal` on its own is only for `principal has <scope>`; to compare the caller's identity write `principal.sub`"
+    } else if matches!(lt, Ty::List(_)) || matches!(rt, Ty::List(_)) {
+        "to test membership write `value in [\"a\", \"b\"]`"
+    } else {
+        "compare values of the same type; a typed path parameter such as `{id:int}` is an integer, and text is written in quotes"
+    };
+    let mut d = Diagnostic::new(Code::TypeMismatch, span, format!("cannot compare {} with {}", lt.name(), rt.name()))
         .label("types differ")
-        .related(left.span, lt.name())
-        .related(right.span, rt.name())
-        .help("compare values of the same type; a typed path parameter such as `{id:int}` is an integer")
+        .help(help);
+    if left.span != span {
+        d = d.related(left.span, lt.name());
+    }
+    if right.span != span {
+        d = d.related(right.span, rt.name());
+    }
+    d
 }
 
 fn literal(lit: &Literal) -> (Lit, Ty) {

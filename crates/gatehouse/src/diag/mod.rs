@@ -77,8 +77,18 @@ impl Diagnostic {
     /// for rendering with any miette report handler.
     pub fn report(&self, sources: &Sources) -> Report {
         let source = sources.get(self.span.file);
+        // Related places in other files cannot be drawn under this file's
+        // excerpt; name them in the help text instead.
+        let mut diagnostic = self.clone();
+        for (span, label) in self.related.iter().filter(|(span, _)| span.file != self.span.file) {
+            let note = format!("{label}: {}", sources.locate(*span));
+            diagnostic.help = Some(match diagnostic.help.take() {
+                Some(help) => format!("{help}\n{note}"),
+                None => note,
+            });
+        }
         Report {
-            diagnostic: self.clone(),
+            diagnostic,
             source: miette::NamedSource::new(
                 source.map_or_else(String::new, |s| s.name.clone()),
                 source.map_or_else(String::new, |s| s.text.to_string()),
@@ -170,8 +180,9 @@ impl std::fmt::Display for Report {
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
+    /// `error[GH-E0202]`: the severity in words, so logs can be searched.
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.diagnostic.code.as_str()))
+        Some(Box::new(format!("{}[{}]", self.diagnostic.severity().as_str(), self.diagnostic.code.as_str())))
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -6,14 +6,28 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != word).collect();
     let budget = ((word.chars().count() + 1) / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|candidate| *candidate != word)
-        .map(|candidate| (edit_distance(word, candidate), candidate))
+    let close = candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), *candidate))
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, candidate)| (*distance, *candidate))
-        .map(|(_, candidate)| candidate)
+        .map(|(_, candidate)| candidate);
+    // An abbreviation or a longer spelling: `str` for `string`, `integer`
+    // for `int`.
+    close.or_else(|| {
+        let lower = word.to_ascii_lowercase();
+        candidates
+            .iter()
+            .filter(|c| {
+                let c = c.to_ascii_lowercase();
+                let (short, long) = if c.len() < lower.len() { (&c, &lower) } else { (&lower, &c) };
+                short.len() >= 3 && long.starts_with(short.as_str())
+            })
+            .min_by_key(|c| (c.len().abs_diff(word.len()), **c))
+            .copied()
+    })
 }
 
 /// Levenshtein distance over characters, case-insensitive (a wrong case is a
@@ -50,5 +64,8 @@ mod tests {
         assert_eq!(did_you_mean("pets:raed", ["pets:read", "pets:write"]), Some("pets:read"));
         assert_eq!(did_you_mean("xyz", ["require", "when"]), None);
         assert_eq!(did_you_mean("GET", ["get"]), Some("get"));
+        assert_eq!(did_you_mean("integer", ["int", "uuid", "string"]), Some("int"));
+        assert_eq!(did_you_mean("str", ["int", "uuid", "string"]), Some("string"));
+        assert_eq!(did_you_mean("in", ["int"]), Some("int"));
     }
 }

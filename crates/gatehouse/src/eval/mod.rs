@@ -76,21 +76,48 @@ pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
     let base = api.base.len();
     let segment = |i: usize| path.segment(base + i);
     let count = path.len().saturating_sub(base);
-    let found = api.routes_for(method).and_then(|trie| trie.lookup(segment, count));
-    let Some(endpoint) = found.and_then(|index| api.endpoints.get(index as usize)) else {
-        let other = Method::ALL
-            .iter()
-            .filter(|m| **m != method)
-            .any(|m| api.routes_for(*m).and_then(|t| t.lookup(segment, count)).is_some());
-        let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
-        return with_ip(Decision::deny(reason, Detail::None));
-    };
 
-    let mut decision = check_endpoint(api, endpoint, request, &path, client_ip);
-    decision.api = Some(api.id);
-    decision.endpoint = Some(endpoint.id);
-    decision.client_ip = Some(client_ip);
-    decision
+    // A shadow endpoint that would take this request is evaluated for the
+    // record; it never decides. The request is decided as if it were absent.
+    let mut shadow_findings = Vec::new();
+    if let Some(trie) = api.shadow_routes_for(method) {
+        let candidate = trie.lookup(segment, count).and_then(|index| api.endpoints.get(index as usize));
+        if let Some(shadow) = candidate.filter(|e| e.shadow) {
+            let would = check_endpoint(api, shadow, request, &path, client_ip);
+            shadow_findings = would.shadow;
+            if let (false, Some(rule)) = (would.allowed, would.rule) {
+                shadow_findings.push(ShadowFinding {
+                    endpoint: shadow.id,
+                    reason: would.reason,
+                    status: would.status,
+                    rule,
+                    detail: would.detail,
+                });
+            }
+        }
+    }
+
+    let found = api.routes_for(method).and_then(|trie| trie.lookup(segment, count));
+    let mut decision = match found.and_then(|index| api.endpoints.get(index as usize)) {
+        Some(endpoint) => {
+            let mut d = check_endpoint(api, endpoint, request, &path, client_ip);
+            d.endpoint = Some(endpoint.id);
+            d
+        }
+        None => {
+            let other = Method::ALL
+                .iter()
+                .filter(|m| **m != method)
+                .any(|m| api.routes_for(*m).and_then(|t| t.lookup(segment, count)).is_some());
+            let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
+            Decision::deny(reason, Detail::None)
+        }
+    };
+    if !shadow_findings.is_empty() {
+        shadow_findings.append(&mut decision.shadow);
+        decision.shadow = shadow_findings;
+    }
+    with_ip(decision)
 }
 
 /// The API whose host (if it has one) and base match. The checker rejects
@@ -168,7 +195,7 @@ fn client_ip(api: &ApiTree, request: &Request<'_>) -> Result<IpAddr, Decision> {
 
 /// Collects shadow findings and decides what a failed check means.
 struct Checks {
-    endpoint_shadow: bool,
+    endpoint: crate::model::EndpointId,
     findings: Vec<ShadowFinding>,
 }
 
@@ -179,16 +206,9 @@ enum Flow {
 
 impl Checks {
     fn fail(&mut self, reason: Reason, detail: Detail, rule: Span, rule_shadow: bool) -> Flow {
-        let finding = ShadowFinding { reason, status: reason.status(), rule, detail };
         if rule_shadow {
-            self.findings.push(finding);
+            self.findings.push(ShadowFinding { endpoint: self.endpoint, reason, status: reason.status(), rule, detail });
             return Flow::Continue;
-        }
-        if self.endpoint_shadow {
-            // The whole endpoint is report-only: record the first would-be
-            // denial and allow.
-            self.findings.push(finding);
-            return Flow::Stop(Decision::allow(rule, std::mem::take(&mut self.findings)));
         }
         let mut deny = Decision::deny(reason, detail);
         deny.rule = Some(rule);
@@ -213,7 +233,7 @@ fn check_endpoint(
     path: &NormalizedPath<'_>,
     client_ip: IpAddr,
 ) -> Decision {
-    let mut checks = Checks { endpoint_shadow: endpoint.shadow, findings: Vec::new() };
+    let mut checks = Checks { endpoint: endpoint.id, findings: Vec::new() };
 
     // IP: any matching `deny from`, then `allow from` if present.
     for (set, meta) in &endpoint.ip_deny {

@@ -35,11 +35,32 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         InputLocation::Span((start, _)) => start,
     };
     let position = position.min(text.len());
-    let word = word_at(text, position);
+
+    if let Some(diagnostic) = unclosed_string(file, text, position) {
+        return diagnostic;
+    }
+    if position >= text.len() {
+        if let Some(open) = unclosed_brace(text) {
+            return Diagnostic::new(Code::Syntax, Span::new(file, open, open + 1), "this `{` is never closed")
+                .label("opened here")
+                .help("add the matching `}` at the end of the block");
+        }
+    }
+
+    let expected = expected_descriptions(error);
+    // `quota 10 per min`: the parser stops at the number it cannot continue
+    // from; point at the word that is actually wrong.
+    let mut position = position;
+    let mut word = word_at(text, position);
+    if expected == ["`/`"] && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) {
+        let after = position + word.len();
+        let skipped = text.get(after..).map_or(0, |rest| rest.len() - rest.trim_start().len());
+        position = after + skipped;
+        word = word_at(text, position);
+    }
     let span_end = if word.is_empty() { next_char_end(text, position) } else { position + word.len() };
     let span = Span::new(file, position, span_end);
 
-    let expected = expected_descriptions(error);
     let found = if position >= text.len() {
         "the end of the file".to_string()
     } else if word.is_empty() {
@@ -47,13 +68,18 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     } else {
         format!("`{word}`")
     };
+    let mut expected = expected;
+    if line_before(text, position).starts_with("mask") && !expected.iter().any(|e| e.contains("with")) {
+        expected.push("a strategy (`with ...`, `keep ...`)".to_string());
+    }
     let message = match expected.len() {
         0 => format!("unexpected {found}"),
         _ => format!("expected {}, found {found}", join_alternatives(&expected)),
     };
 
     let mut diagnostic = Diagnostic::new(Code::Syntax, span, message).label(label_for(&expected));
-    if !word.is_empty() {
+    let line = line_before(text, position);
+    if !word.is_empty() && !word.chars().all(|c| c.is_ascii_digit()) {
         let keywords: Vec<&str> = expected_keywords(error);
         let suggestion = did_you_mean(word, keywords.iter().copied())
             .or_else(|| did_you_mean(word, STATEMENT_KEYWORDS.iter().copied()))
@@ -65,10 +91,82 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
                 .help(format!("an endpoint holds statements such as {}", join_alternatives(&quoted(STATEMENT_KEYWORDS))));
         }
     }
-    if diagnostic.help.is_none() && text.get(position..).is_some_and(|rest| rest.starts_with('/')) {
-        diagnostic = diagnostic.help("paths are written without spaces or empty segments, for example `/pets/{id}`");
+    if diagnostic.help.is_none() {
+        let statement = line.split_whitespace().next().unwrap_or("");
+        let hint = match statement {
+            "quota" => Some("write a quota as `100/min by principal` (windows: `s`, `min`, `hour`, `day`)"),
+            "mask" => Some("end the rule with a strategy: `with redact`, `with remove`, `with null`, `with hash`, `with email`, `keep first 4` or `keep last 4`"),
+            "endpoint" | "base" => Some("paths are written without spaces or empty segments, for example `/pets/{id}`"),
+            _ => None,
+        };
+        if let Some(hint) = hint {
+            diagnostic = diagnostic.help(hint);
+        }
     }
     diagnostic
+}
+
+/// A `"` at the error position whose line has no closing quote.
+fn unclosed_string(file: FileId, text: &str, position: usize) -> Option<Diagnostic> {
+    let rest = text.get(position..)?;
+    let line = rest.lines().next().unwrap_or("");
+    if !line.starts_with('"') {
+        return None;
+    }
+    let mut escaped = false;
+    for c in line.chars().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return None,
+            _ => {}
+        }
+    }
+    Some(
+        Diagnostic::new(Code::Syntax, Span::new(file, position, position + line.len()), "this string is never closed")
+            .label("the string starts here")
+            .help("strings end on the line they start on; close it with `\"`"),
+    )
+}
+
+/// The offset of the last `{` without a matching `}`, outside strings and
+/// comments.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
+}
+
+/// The last non-blank line up to `position`: the statement being written.
+fn line_before(text: &str, position: usize) -> &str {
+    let before = text.get(..position).unwrap_or("");
+    before.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
 }
 
 fn label_for(expected: &[String]) -> String {
@@ -91,27 +189,55 @@ fn expected_keywords(error: &Error<Rule>) -> Vec<&'static str> {
     keywords
 }
 
-/// What the parser would have accepted, in words, deduplicated and ordered.
+/// Punctuation that only a literal path segment accepts.
+const SEGMENT_PUNCTUATION: &[&str] = &["-", "_", ".", "~", ":", "@", "!", "$", "&", "'", "(", ")", "+", ",", ";", "=", "%"];
+
+/// What the parser would have accepted, in words, deduplicated, with long
+/// families collapsed ("a statement such as ...", "a path segment").
 fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
-    let mut set = BTreeSet::new();
+    let mut keywords: BTreeSet<&'static str> = BTreeSet::new();
+    let mut other: BTreeSet<String> = BTreeSet::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if let Some(text) = describe(*rule) {
-                set.insert(text);
+        for kind in positives {
+            if let Some(keyword) = keyword_text(*kind) {
+                keywords.insert(keyword);
+            } else if let Some(text) = describe(*kind) {
+                other.insert(text);
             }
         }
     }
+    let mut punctuation: BTreeSet<String> = BTreeSet::new();
     if let Some(attempts) = error.parse_attempts() {
         for token in attempts.expected_tokens() {
             // Only punctuation is worth naming; keywords come from the rules.
+            // `#` (a comment) is possible almost everywhere and says nothing.
             let token = token.to_string();
-            if !token.is_empty() && !token.contains("..") && token.chars().all(|c| c.is_ascii_punctuation()) {
-                set.insert(format!("`{token}`"));
+            if !token.is_empty() && token != "#" && !token.contains("..") && token.chars().all(|c| c.is_ascii_punctuation()) {
+                punctuation.insert(token);
             }
         }
     }
-    let mut list: Vec<String> = set.into_iter().collect();
-    // Long lists are noise; the hint names the statements instead.
+    if punctuation.contains("~") || punctuation.contains("@") {
+        punctuation.retain(|p| !SEGMENT_PUNCTUATION.contains(&p.as_str()));
+        other.insert("a path segment".to_string());
+    }
+    punctuation.remove("_");
+
+    let mut list: Vec<String> = Vec::new();
+    let statements = keywords.iter().filter(|k| STATEMENT_KEYWORDS.contains(k)).count();
+    let items = keywords.iter().filter(|k| ITEM_KEYWORDS.contains(k)).count();
+    if statements >= 3 {
+        keywords.retain(|k| !STATEMENT_KEYWORDS.contains(k));
+        list.push("a statement (`require`, `when`, `quota`, ...)".to_string());
+    }
+    if items >= 3 {
+        keywords.retain(|k| !ITEM_KEYWORDS.contains(k));
+        list.push("a declaration (`endpoint`, `auth`, `scopes`, ...)".to_string());
+    }
+    list.extend(keywords.iter().map(|k| format!("`{k}`")));
+    list.extend(other);
+    list.extend(punctuation.into_iter().map(|p| format!("`{p}`")));
+    list.dedup();
     if list.len() > 8 {
         list.truncate(8);
         list.push("...".to_string());

@@ -34,8 +34,13 @@ pub struct ApiTree {
     pub method_override: bool,
     pub forwarded: ForwardedPolicy,
     pub trailing_slash: TrailingSlash,
-    /// One trie per method, indexed by [`Method::index`].
+    /// One trie per method, indexed by [`Method::index`], holding the
+    /// enforced endpoints (all but bare-`shadow` ones).
     pub routes: [RouteTrie; 9],
+    /// The same with shadow endpoints included, built only when the API has
+    /// some: a request that a shadow endpoint would take is evaluated there
+    /// for the record, then decided by `routes`.
+    pub shadow_routes: Option<Box<[RouteTrie; 9]>>,
     pub endpoints: Vec<EndpointTree>,
     pub scope_index: FxHashMap<Box<str>, ScopeId>,
     /// Scheme names by scheme id, to match `principal.scheme`.
@@ -46,12 +51,17 @@ impl ApiTree {
     pub fn routes_for(&self, method: Method) -> Option<&RouteTrie> {
         self.routes.get(method.index())
     }
+
+    pub fn shadow_routes_for(&self, method: Method) -> Option<&RouteTrie> {
+        self.shadow_routes.as_ref().and_then(|r| r.get(method.index()))
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct EndpointTree {
     pub id: EndpointId,
-    /// A bare `shadow`: nothing after routing is enforced.
+    /// A bare `shadow`: the endpoint is evaluated and reported but never
+    /// decides a request.
     pub shadow: bool,
     pub span: Span,
     pub access: AccessTree,
