@@ -92,10 +92,10 @@ impl PathProblem {
     pub fn describe(self) -> &'static str {
         match self {
             PathProblem::NotAbsolute => "the path does not start with `/`",
-            PathProblem::DotSegment => "the path has a `.` or `..` segment (possibly percent-encoded)",
+            PathProblem::DotSegment => "the path has a `.` or `..` segment (possibly percent-encoded, or followed by `;`)",
             PathProblem::EncodedSlash => "the path has an encoded `/` or `\\` (`%2F`, `%5C`)",
             PathProblem::Backslash => "the path has a `\\`",
-            PathProblem::EmptySegment => "the path has an empty segment (`//`)",
+            PathProblem::EmptySegment => "the path has an empty segment (`//`, or a segment starting with `;`)",
             PathProblem::TrailingSlash => "the path ends with `/`",
             PathProblem::ControlCharacter => "the path has a control character or NUL (possibly percent-encoded)",
             PathProblem::InvalidCharacter => "the path has a character that must be percent-encoded (a space or non-ASCII byte)",

@@ -273,10 +273,15 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
         }
     }
     for s in &segments {
-        if s.is_empty() {
+        // What a servlet container would see: the segment without `;...`.
+        let core = match s.find(';') {
+            Some(i) => s.get(..i).unwrap_or(""),
+            None => s.as_str(),
+        };
+        if core.is_empty() {
             return bad(PathProblem::EmptySegment);
         }
-        if s == "." || s == ".." {
+        if core == "." || core == ".." {
             return bad(PathProblem::DotSegment);
         }
     }

@@ -111,11 +111,34 @@ impl AuthKind {
 pub struct Glob {
     pub text: String,
     pub matcher: globset::GlobMatcher,
+    pub kind: GlobKind,
+}
+
+/// How a glob reads its subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobKind {
+    /// Text (`like` in conditions): `*` matches any run of characters.
+    Text,
+    /// A host name (mTLS subjects), as TLS wildcards read it: labels
+    /// compared without regard to case, and `*` stays within one label, so
+    /// `*.ops.example.com` matches `a.ops.example.com` but not
+    /// `a.b.ops.example.com`, `.ops.example.com` or `evil.com/x.ops.example.com`.
+    Host,
 }
 
 impl Glob {
     pub fn is_match(&self, candidate: &str) -> bool {
-        self.matcher.is_match(candidate)
+        match self.kind {
+            GlobKind::Text => self.matcher.is_match(candidate),
+            GlobKind::Host => {
+                let well_formed = !candidate.is_empty()
+                    && candidate.split('.').all(|label| {
+                        !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    });
+                // Labels become path segments, so `*` cannot cross a dot.
+                well_formed && self.matcher.is_match(candidate.replace('.', "/"))
+            }
+        }
     }
 }
 

@@ -59,3 +59,23 @@ proptest! {
         prop_assert!(!report.contains(&secret), "credential leaked into the report: {}", report);
     }
 }
+
+#[test]
+fn mtls_subject_patterns_read_like_tls_wildcards() {
+    let policy = PolicySet::from_source(
+        "ops.gate",
+        r#"api "ops"
+           auth ops = mtls(subject: "*.ops.example.com")
+           endpoint GET /x { authenticate ops }"#,
+    )
+    .unwrap();
+    let decide = |subject: &str| {
+        let p = Principal::new("ops", subject);
+        policy.decide(&Request::new("GET", "/x", "10.0.0.1".parse().unwrap()).principal(&p)).reason.as_str()
+    };
+    assert_eq!(decide("deploy.ops.example.com"), "allowed");
+    assert_eq!(decide("DEPLOY.OPS.Example.com"), "allowed", "host names are case-insensitive");
+    for bad in ["a.b.ops.example.com", ".ops.example.com", "evil.com/x.ops.example.com", "CN=a,O=b.ops.example.com", "ops.example.com", ""] {
+        assert_eq!(decide(bad), "subject_mismatch", "{bad:?}");
+    }
+}

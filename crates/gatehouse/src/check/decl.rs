@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use super::{duplicate, MAX_SCOPES};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, Scope, StoreErrorPolicy, TrailingSlash,
+    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, GlobKind, Scope, StoreErrorPolicy, TrailingSlash,
 };
 use crate::span::{FileId, Span, Spanned};
 use crate::syntax::ast::{AuthDecl, ItemKind, Literal, OptionAst, OptionValue, PolicyAst, SegmentAst};
@@ -291,7 +291,7 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
         }
         _ => {
             let subject = match values.remove("subject") {
-                Some(pattern) => Some(glob(&pattern, diagnostics)?),
+                Some(pattern) => Some(host_glob(&pattern, diagnostics)?),
                 None => None,
             };
             Some(AuthKind::Mtls { subject })
@@ -299,10 +299,34 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
     }
 }
 
+/// Compiles a host-name pattern for mTLS subjects (see [`GlobKind::Host`]).
+fn host_glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Glob> {
+    if pattern.node.contains('/') {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidGlob, pattern.span, "a subject pattern is a host name and cannot contain `/`")
+                .label("not a host pattern")
+                .help("write a host name pattern such as `*.internal.example.com`"),
+        );
+        return None;
+    }
+    let as_path = pattern.node.replace('.', "/");
+    match globset::GlobBuilder::new(&as_path).literal_separator(true).case_insensitive(true).backslash_escape(true).build() {
+        Ok(glob) => Some(Glob { text: pattern.node.clone(), matcher: glob.compile_matcher(), kind: GlobKind::Host }),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))
+                    .label("invalid glob")
+                    .help("subject patterns use `*` for one label or part of one (`*.internal.example.com`)"),
+            );
+            None
+        }
+    }
+}
+
 /// Compiles a glob pattern, reporting `GH-E0206` if it is invalid.
 pub(crate) fn glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Glob> {
     match globset::GlobBuilder::new(&pattern.node).literal_separator(false).backslash_escape(true).build() {
-        Ok(glob) => Some(Glob { text: pattern.node.clone(), matcher: glob.compile_matcher() }),
+        Ok(glob) => Some(Glob { text: pattern.node.clone(), matcher: glob.compile_matcher(), kind: GlobKind::Text }),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))

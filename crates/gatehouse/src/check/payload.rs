@@ -309,6 +309,10 @@ fn float_bounds(range: Option<&RangeAst>, diagnostics: &mut Diagnostics) -> Opti
     })
 }
 
+/// The most steps one JSON path may have: enough for any real document,
+/// and a bound on the work of compiling mask plans.
+const MAX_JSON_PATH_STEPS: usize = 32;
+
 /// Checks a JSON path used by `mask response` or `response only`.
 pub(crate) fn json_path(ast: &JsonPathAst, diagnostics: &mut Diagnostics) -> Option<JsonPath> {
     if ast.steps.is_empty() {
@@ -316,6 +320,18 @@ pub(crate) fn json_path(ast: &JsonPathAst, diagnostics: &mut Diagnostics) -> Opt
             Diagnostic::new(Code::InvalidJsonPath, ast.span, "`$` alone names the whole response")
                 .label("no field")
                 .help("name a field: `$.ssn`, `$.items[*].email`, `$..password`"),
+        );
+        return None;
+    }
+    if let Some(step) = ast.steps.get(MAX_JSON_PATH_STEPS) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidJsonPath,
+                step.span.to(ast.steps.last().map_or(step.span, |s| s.span)),
+                format!("a JSON path may have at most {MAX_JSON_PATH_STEPS} steps"),
+            )
+            .label("too deep")
+            .help("use `..name` to reach a field at any depth"),
         );
         return None;
     }

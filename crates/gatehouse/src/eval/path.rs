@@ -154,10 +154,13 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
     if text.len() > 1 {
         let mut start = 1usize;
         for segment in text.get(1..).unwrap_or("").split('/') {
-            if segment.is_empty() {
+            // Servlet containers drop `;parameters` from a segment, so `..;x`
+            // is `..` and `;x` is empty there: judge the part before `;`.
+            let core = segment.split(';').next().unwrap_or(segment);
+            if core.is_empty() {
                 return Err(malformed(PathProblem::EmptySegment));
             }
-            if segment == "." || segment == ".." {
+            if core == "." || core == ".." {
                 return Err(malformed(PathProblem::DotSegment));
             }
             let Some(slot) = bounds.get_mut(len) else {
@@ -208,6 +211,12 @@ mod tests {
         assert_eq!(problem("/a/./b"), Some(PathProblem::DotSegment));
         assert_eq!(problem("/a/%2e%2E/b"), Some(PathProblem::DotSegment));
         assert_eq!(problem("/a/.%2e"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/..;/b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/..;x=1/b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/%2e%2e%3b/b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/.;/b"), Some(PathProblem::DotSegment));
+        assert_eq!(problem("/a/;jsessionid=1/b"), Some(PathProblem::EmptySegment));
+        assert_eq!(segments("/a/b;v=1").unwrap(), ["a", "b;v=1"]);
         assert_eq!(problem("/a%2fb"), Some(PathProblem::EncodedSlash));
         assert_eq!(problem("/a%5Cb"), Some(PathProblem::EncodedSlash));
         assert_eq!(problem("/a\\b"), Some(PathProblem::Backslash));
