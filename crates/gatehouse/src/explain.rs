@@ -51,6 +51,8 @@ pub struct MaskReport {
 /// Everything about a decision, explained: what `gatehouse eval` prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct DecisionReport {
+    /// `gatehouse.decision/v1`; bumped on any incompatible change.
+    pub schema: &'static str,
     pub decision: &'static str,
     pub status: u16,
     pub reason: Reason,
@@ -199,6 +201,7 @@ impl PolicySet {
             _ => (Vec::new(), None),
         };
         DecisionReport {
+            schema: "gatehouse.decision/v1",
             decision: decision.effect(),
             status: decision.status,
             reason: decision.reason,
