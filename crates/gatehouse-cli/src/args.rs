@@ -40,7 +40,7 @@ pub enum Command {
     /// The request is a JSON file (see the README for its format): method,
     /// path, headers, client IP and the authenticated principal. Prints the
     /// decision, its reason, the endpoint and the rule that decided.
-    #[command(after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -")]
+    #[command(after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -")]
     Eval(EvalArgs),
 }
 
@@ -84,4 +84,19 @@ pub struct EvalArgs {
     /// Exit with 1 when the request is denied.
     #[arg(long)]
     pub exit_code: bool,
+
+    /// A JSON response to mask with the endpoint's `mask response` and `response only` rules.
+    ///
+    /// The masked response is printed after the decision (as the "response" field with
+    /// `--json`). A response that is not valid JSON is an error (exit 2): it must be withheld,
+    /// never passed through. For a denied request there is nothing to mask.
+    #[arg(long, value_name = "FILE")]
+    pub response: Option<PathBuf>,
+
+    /// The environment variable holding the key for `mask ... with hash` (HMAC-SHA256).
+    ///
+    /// The key is read from the environment so that it never appears on a command line; it must
+    /// be at least 16 bytes. Without it, a mask that uses `hash` fails.
+    #[arg(long, value_name = "VAR", requires = "response")]
+    pub hash_key_env: Option<String>,
 }

@@ -135,3 +135,24 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     }
     out
 }
+
+/// A masked response after the decision, for people.
+pub fn masked_response_human(body: &str, style: Style) -> String {
+    format!("\n{}\n{}\n", style.paint("1", "masked response:"), body.trim())
+}
+
+/// `doc` as pretty JSON with one more member whose value is JSON text used
+/// as it is, so a masked response keeps its member order and spelling. Its
+/// line breaks are whitespace (JSON strings cannot hold raw ones), so
+/// indenting after each keeps it valid.
+pub fn json_with_raw_member(doc: &serde_json::Value, name: &str, raw: &str) -> String {
+    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    let key = serde_json::to_string(name).unwrap_or_default();
+    let value = raw.trim().replace('\n', "\n  ");
+    match text.strip_suffix("\n}") {
+        Some(head) => format!("{head},\n  {key}: {value}\n}}"),
+        // An empty object prints as `{}`.
+        None => format!("{{\n  {key}: {value}\n}}"),
+    }
+}
+

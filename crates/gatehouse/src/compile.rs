@@ -1,6 +1,7 @@
 //! Checked model to decision tree. Compilation cannot fail: the checker has
 //! already rejected everything that would need a runtime tie-break.
 
+use crate::mask::MaskPlan;
 use crate::model::{
     Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, Model, Operand, ScopeId, ValueRef,
 };
@@ -103,6 +104,7 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
         conditions: endpoint.conditions.iter().map(|c| (condition(&c.expr, base), c.meta)).collect(),
         // The checker has rejected plans that are too complex; should one
         // get here anyway, it refuses every response rather than pass it.
+        mask: MaskPlan::compile(&endpoint.masks, endpoint.response_only.as_ref()).unwrap_or_else(|_| MaskPlan::unusable()),
     }
 }
 

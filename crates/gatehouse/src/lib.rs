@@ -34,6 +34,11 @@
 //! let decision = policy.decide(&Request::new("GET", "/pets/../admin", peer).principal(&alice));
 //! assert_eq!(decision.reason.as_str(), "path_malformed");
 //! ```
+//!
+//! For an allowed request, [`PolicySet::mask_response`] applies the
+//! endpoint's `mask response` and `response only` rules to the JSON response
+//! (streaming, failing closed on anything that is not valid JSON); see
+//! [`mask`].
 #![forbid(unsafe_code)]
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -45,6 +50,7 @@ pub mod diag;
 pub mod eval;
 pub mod explain;
 pub mod interp;
+pub mod mask;
 pub mod model;
 pub mod request;
 pub mod span;
@@ -106,6 +112,7 @@ pub fn check_sources(sources: &Sources) -> (Option<Model>, Diagnostics) {
     let parsed: Vec<check::ParsedFile<'_>> = asts.iter().map(|(file, ast)| check::ParsedFile { file: *file, ast }).collect();
     let (model, check_diagnostics) = check::check(&parsed);
     diagnostics.extend(check_diagnostics);
+    mask::check_plans(&model, &mut diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {
         (None, diagnostics)
@@ -172,5 +179,48 @@ impl PolicySet {
             Some((_, endpoint)) if decision.allowed => &endpoint.masks,
             _ => &[],
         }
+    }
+
+    /// The compiled masks and allow-list of the endpoint that allowed a
+    /// request: what [`PolicySet::mask_response`] applies. Use it with
+    /// [`mask::MaskPlan::stream`] to mask a response as it arrives.
+    ///
+    /// A denied decision is an error: there is no response to mask.
+    pub fn mask_plan(&self, decision: &Decision) -> Result<&mask::MaskPlan, mask::MaskError> {
+        if !decision.allowed {
+            return Err(mask::MaskError::Denied);
+        }
+        let api = decision.api.and_then(|id| self.tree.apis.get(id.0 as usize));
+        let endpoint = decision.endpoint.and_then(|id| api?.endpoints.get(id.0 as usize).filter(|e| e.id == id));
+        endpoint.map(|e| &e.mask).ok_or(mask::MaskError::UnknownEndpoint)
+    }
+
+    /// Applies the `mask response` and `response only` rules of the
+    /// decision's endpoint to a JSON response body.
+    ///
+    /// On error the response must be withheld: a body that is not valid
+    /// JSON, or exceeds the configured limits, is never passed through. An
+    /// endpoint without masks returns the body unchanged once validated. See
+    /// [`mask`] for the rules.
+    pub fn mask_response(
+        &self,
+        decision: &Decision,
+        body: &[u8],
+        config: &mask::MaskConfig,
+    ) -> Result<Vec<u8>, mask::MaskError> {
+        self.mask_plan(decision)?.apply(body, config)
+    }
+
+    /// [`PolicySet::mask_response`] from a reader to a writer, streaming;
+    /// returns the number of bytes written. **On error, what was already
+    /// written is a fragment that must be discarded**, not sent.
+    pub fn mask_response_io(
+        &self,
+        decision: &Decision,
+        reader: impl std::io::Read,
+        writer: impl std::io::Write,
+        config: &mask::MaskConfig,
+    ) -> Result<u64, mask::MaskError> {
+        mask::mask_io(self.mask_plan(decision)?, config, reader, writer)
     }
 }

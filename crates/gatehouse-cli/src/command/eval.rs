@@ -1,8 +1,10 @@
 //! `gatehouse eval`: decide one request and explain the decision.
 
 use std::io::Read;
+use std::path::Path;
 
-use gatehouse::{PolicySet, RequestData};
+use gatehouse::mask::{MaskConfig, MaskError};
+use gatehouse::{Decision, PolicySet, RequestData};
 
 use crate::args::EvalArgs;
 use crate::exit::Exit;
@@ -36,6 +38,16 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
     let request = data.as_request(&headers);
     let decision = policy.decide(&request);
     let report = policy.report(&request, &decision);
+    let response = match &args.response {
+        Some(path) => match masked_response(&policy, &decision, path, args) {
+            Ok(response) => Some(response),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
     if args.json {
         let mut doc = serde_json::to_value(&report).unwrap_or_default();
         if args.audit {
@@ -43,19 +55,83 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
                 map.insert("audit".into(), serde_json::to_value(policy.audit(&request, &decision, None)).unwrap_or_default());
             }
         }
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        match &response {
+            Some(Masked::Body(body)) => println!("{}", render::json_with_raw_member(&doc, "response", body)),
+            Some(Masked::Failed(_)) | Some(Masked::Denied) | None => {
+                if let (Some(map), Some(response)) = (doc.as_object_mut(), &response) {
+                    map.insert("response".into(), serde_json::Value::Null);
+                    if let Masked::Failed(error) = response {
+                        map.insert("response_error".into(), withheld(error).into());
+                    }
+                }
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+        }
     } else {
         print!("{}", render::decision_human(&report, style));
         if args.audit {
             let audit = policy.audit(&request, &decision, None);
             println!("  audit:    {}", serde_json::to_string(&audit).unwrap_or_default());
         }
+        match &response {
+            Some(Masked::Body(body)) => print!("{}", render::masked_response_human(body, style)),
+            Some(Masked::Denied) => println!("  response: none (the request was denied, so there is nothing to mask)"),
+            Some(Masked::Failed(_)) | None => {}
+        }
+    }
+    if let Some(Masked::Failed(error)) = &response {
+        eprintln!("error: {}", withheld(error));
+        return Exit::Usage;
     }
     if args.exit_code && !decision.allowed {
         Exit::Findings
     } else {
         Exit::Ok
     }
+}
+
+/// What became of the response given with `--response`.
+enum Masked {
+    /// The masked document, valid JSON.
+    Body(String),
+    /// The request was denied: there is no response to mask.
+    Denied,
+    /// Masking failed: the response must be withheld.
+    Failed(MaskError),
+}
+
+fn withheld(error: &MaskError) -> String {
+    format!("the response cannot be masked, so it must be withheld: {error}")
+}
+
+/// Reads and masks the `--response` file. `Err` is a usage problem (an
+/// unreadable file, a missing key variable); a response that does not mask
+/// is `Ok(Masked::Failed)`, reported after the decision.
+fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &EvalArgs) -> Result<Masked, String> {
+    if path.as_os_str() == "-" && args.request.as_os_str() == "-" {
+        return Err("the request and the response cannot both be read from standard input".into());
+    }
+    let body = if path.as_os_str() == "-" {
+        let mut body = Vec::new();
+        std::io::stdin().read_to_end(&mut body).map_err(|e| format!("standard input: {e}"))?;
+        body
+    } else {
+        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    let mut config = MaskConfig::default();
+    if let Some(var) = &args.hash_key_env {
+        match std::env::var_os(var) {
+            Some(key) if !key.is_empty() => config = config.with_hash_key(key.into_encoded_bytes()),
+            _ => return Err(format!("--hash-key-env: the environment variable `{var}` is not set")),
+        }
+    }
+    if !decision.allowed {
+        return Ok(Masked::Denied);
+    }
+    Ok(match policy.mask_response(decision, &body, &config) {
+        Ok(masked) => Masked::Body(String::from_utf8_lossy(&masked).into_owned()),
+        Err(error) => Masked::Failed(error),
+    })
 }
 
 fn read_request(path: &std::path::Path) -> Result<RequestData, String> {

@@ -11,6 +11,7 @@ pub mod scopes;
 
 use rustc_hash::FxHashMap;
 
+use crate::mask::MaskPlan;
 use crate::model::{
     ApiId, CmpOp, EndpointId, ForwardedPolicy, Glob, Lit, Method, ParamType, RuleMeta, ScopeId, TrailingSlash,
 };
@@ -70,6 +71,9 @@ pub struct EndpointTree {
     /// Per `require`: one bitset per all-of group; each needs one member.
     pub scopes: Vec<(Vec<ScopeSet>, RuleMeta)>,
     pub conditions: Vec<(CondTree, RuleMeta)>,
+    /// The endpoint's `mask response` and `response only` rules, compiled:
+    /// what [`crate::PolicySet::mask_response`] applies to its responses.
+    pub mask: MaskPlan,
 }
 
 #[derive(Clone, Debug)]
