@@ -225,6 +225,10 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
             return bad(PathProblem::InvalidCharacter);
         }
     }
+    // A path that ends in `//` has an empty last segment, whatever its length.
+    if path.ends_with("//") {
+        return bad(PathProblem::EmptySegment);
+    }
     let mut raw: Vec<&str> = path.get(1..).unwrap_or("").split('/').collect();
     let mut trailing_slash = false;
     if path.len() > 1 && raw.last() == Some(&"") {
@@ -272,7 +276,10 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
             Err(_) => return bad(PathProblem::InvalidUtf8),
         }
     }
-    for s in &segments {
+    if segments.iter().any(|s| s.chars().any(|c| c.is_control())) {
+        return bad(PathProblem::ControlCharacter);
+    }
+    for (index, s) in segments.iter().enumerate() {
         // What a servlet container would see: the segment without `;...`.
         let core = match s.find(';') {
             Some(i) => s.get(..i).unwrap_or(""),
@@ -284,9 +291,9 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
         if core == "." || core == ".." {
             return bad(PathProblem::DotSegment);
         }
-    }
-    if segments.len() > MAX_SEGMENTS {
-        return Err((Reason::PathTooLong, Some(PathProblem::TooManySegments)));
+        if index >= MAX_SEGMENTS {
+            return Err((Reason::PathTooLong, Some(PathProblem::TooManySegments)));
+        }
     }
     Ok(ParsedTarget { segments, trailing_slash, query })
 }

@@ -287,11 +287,13 @@ fn request() -> impl Strategy<Value = GenRequest> {
     // Mostly well-formed segments, so that requests get past normalisation
     // and exercise routing and rules; hostile ones one time in eight.
     let good = select(vec!["x", "y", "7", "42", "-3", "abc", "123e4567-e89b-12d3-a456-426614174000", "%78", "%37", "%7A"]);
-    let hostile = select(vec!["..", ".", "%2e", "%2F", "", "a%20b", "%ff", "%252e", "a\\b", "%00"]);
+    let hostile = select(vec!["..", ".", "%2e", "%2F", "", "a%20b", "%ff", "%252e", "a\\b", "%00", "%C2%85", "..;", ";x"]);
     let segment = prop_oneof![8 => good, 1 => hostile];
     let segments = prop_oneof![
         30 => prop::collection::vec(segment, 0..5),
         1 => Just(vec!["x"; 70]),
+        1 => Just([vec!["x"; 64], vec!["."]].concat()),
+        1 => Just([vec!["x"; 65], vec![""]].concat()),
     ];
     let header = |pair: (&'static str, &'static str), p: f64| prop::option::weighted(p, Just(pair));
     let headers = (

@@ -142,6 +142,8 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
             }
         }
         match String::from_utf8(decoded) {
+            // C1 controls (U+0080 to U+009F, such as NEL) are controls too.
+            Ok(s) if s.chars().any(char::is_control) => return Err(malformed(PathProblem::ControlCharacter)),
             Ok(s) => Cow::Owned(s),
             Err(_) => return Err(malformed(PathProblem::InvalidUtf8)),
         }
@@ -231,6 +233,8 @@ mod tests {
         assert_eq!(problem("/a%g1"), Some(PathProblem::InvalidPercentEncoding));
         assert_eq!(problem("/a%252e"), Some(PathProblem::DoubleEncoding));
         assert_eq!(problem("/a%ff"), Some(PathProblem::InvalidUtf8));
+        assert_eq!(problem("/%C2%85"), Some(PathProblem::ControlCharacter), "NEL is a C1 control");
+        assert_eq!(problem("/pets%C2%9B"), Some(PathProblem::ControlCharacter));
         let long = "/a".repeat(MAX_SEGMENTS + 1);
         assert_eq!(normalize(&long).unwrap_err().reason, Reason::PathTooLong);
         assert!(normalize(&"/a".repeat(MAX_SEGMENTS)).is_ok());
@@ -241,7 +245,7 @@ mod tests {
         /// path has only non-empty segments that are not dot segments and
         /// contain no `/`, `\` or control character.
         #[test]
-        fn accepted_paths_are_canonical(target in "[/a.%2eEfF5cC0\\\\ ?#]{0,24}") {
+        fn accepted_paths_are_canonical(target in "[/a.%2eEfF5cC089;\\\\ ?#]{0,24}") {
             if let Ok(p) = normalize(&target) {
                 for i in 0..p.len() {
                     let s = p.segment(i).unwrap();
