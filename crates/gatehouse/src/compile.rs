@@ -102,10 +102,30 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
             .map(|rule| (rule.groups.iter().map(|g| ScopeSet::from_ids(g)).collect(), rule.meta))
             .collect(),
         conditions: endpoint.conditions.iter().map(|c| (condition(&c.expr, base), c.meta)).collect(),
+        relevant_scopes: relevant_scopes(api, endpoint),
         // The checker has rejected plans that are too complex; should one
         // get here anyway, it refuses every response rather than pass it.
         mask: MaskPlan::compile(&endpoint.masks, endpoint.response_only.as_ref()).unwrap_or_else(|_| MaskPlan::unusable()),
     }
+}
+
+/// The scopes an endpoint's `require` rules and `has` conditions mention.
+fn relevant_scopes(api: &Api, endpoint: &Endpoint) -> Box<[(ScopeId, Box<str>)]> {
+    fn from_condition(expr: &CondExpr, out: &mut Vec<ScopeId>) {
+        match expr {
+            CondExpr::Or(parts) | CondExpr::And(parts) => parts.iter().for_each(|p| from_condition(p, out)),
+            CondExpr::Not(inner) => from_condition(inner, out),
+            CondExpr::HasScope { scope, .. } => out.push(*scope),
+            CondExpr::Compare { .. } | CondExpr::In { .. } | CondExpr::Like { .. } | CondExpr::Truthy(_) => {}
+        }
+    }
+    let mut ids: Vec<ScopeId> = endpoint.scopes.iter().flat_map(|r| r.groups.iter().flatten().copied()).collect();
+    for condition in &endpoint.conditions {
+        from_condition(&condition.expr, &mut ids);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter().filter_map(|id| api.scope(id).map(|s| (id, s.name.as_str().into()))).collect()
 }
 
 fn condition(expr: &CondExpr, base: usize) -> CondTree {

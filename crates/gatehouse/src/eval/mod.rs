@@ -31,13 +31,14 @@ pub const FORWARDING_HEADERS: &[&str] = &["x-forwarded-for", "forwarded", "x-rea
 
 pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
     // 1. The target: fragment and path normalisation, before anything else.
-    let path = match path::normalize(request.target) {
-        Ok(p) => p,
+    let mut path = NormalizedPath::new();
+    match path::normalize_into(request.target, &mut path) {
+        Ok(()) => {}
         Err(e) => {
             let detail = e.problem.map_or(Detail::None, |problem| Detail::Path { problem });
             return Decision::deny(e.reason, detail);
         }
-    };
+    }
 
     // 2. The API, by host and base.
     let Some(api) = select_api(tree, request.host, &path) else {
@@ -54,12 +55,14 @@ pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
         ));
     }
 
-    // 3. Hostile headers: method override and forwarded addresses.
-    let method = match effective_method(api, request) {
+    // 3. Hostile headers: method override and forwarded addresses. One pass
+    // over the headers finds whether any is present at all.
+    let hostile = HostileHeaders::scan(request.headers);
+    let method = match effective_method(api, request, hostile) {
         Ok(m) => m,
         Err(d) => return with_api(d),
     };
-    let client_ip = match client_ip(api, request) {
+    let client_ip = match client_ip(api, request, hostile) {
         Ok(ip) => ip,
         Err(d) => return with_api(d),
     };
@@ -144,9 +147,35 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
+/// Which of the method-override and forwarding headers a request carries,
+/// found in one pass (names are compared only when their length fits).
+#[derive(Clone, Copy, Default)]
+struct HostileHeaders {
+    method_override: bool,
+    forwarding: bool,
+}
+
+impl HostileHeaders {
+    fn scan(headers: &[(&str, &str)]) -> HostileHeaders {
+        let mut found = HostileHeaders::default();
+        for (name, _) in headers {
+            let is = |candidates: &[&str]| candidates.iter().any(|c| c.len() == name.len() && c.eq_ignore_ascii_case(name));
+            match name.len() {
+                13 | 17 | 22 if is(METHOD_OVERRIDE_HEADERS) => found.method_override = true,
+                9 | 15 if is(FORWARDING_HEADERS) => found.forwarding = true,
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 /// The method to route by. A method-override header is denied unless the
 /// API allows it, and then only on `POST`, with one known method.
-fn effective_method(api: &ApiTree, request: &Request<'_>) -> Result<Option<Method>, Decision> {
+fn effective_method(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> Result<Option<Method>, Decision> {
+    if !hostile.method_override {
+        return Ok(Method::parse(request.method));
+    }
     for name in METHOD_OVERRIDE_HEADERS {
         let mut values = request.header_values(name);
         let Some(value) = values.next() else { continue };
@@ -165,8 +194,11 @@ fn effective_method(api: &ApiTree, request: &Request<'_>) -> Result<Option<Metho
 /// The client's address. `X-Forwarded-For` is read only from a trusted
 /// proxy, right to left, skipping trusted hops; from anyone else a
 /// forwarding header is denied (or ignored, if the policy says so).
-fn client_ip(api: &ApiTree, request: &Request<'_>) -> Result<IpAddr, Decision> {
+fn client_ip(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> Result<IpAddr, Decision> {
     let peer = canonical(request.peer);
+    if !hostile.forwarding {
+        return Ok(peer);
+    }
     if !api.trusted_proxies.is_empty() && api.trusted_proxies.contains(peer) {
         let mut client = peer;
         for value in request.headers.iter().rev().filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for")) {
@@ -279,12 +311,15 @@ fn check_endpoint(
         }
     };
 
-    // Scopes, from the principal's names into a bitset, once.
-    let needs_scopes = !endpoint.scopes.is_empty() || !endpoint.conditions.is_empty();
-    let granted = match request.principal {
-        Some(p) if needs_scopes => ScopeSet::from_names(&api.scope_index, p.scopes.iter().map(String::as_str)),
-        _ => ScopeSet::default(),
-    };
+    // Scopes: the granted set, over the scopes this endpoint mentions.
+    let mut granted = ScopeSet::default();
+    if let Some(principal) = request.principal {
+        for (id, name) in endpoint.relevant_scopes.iter() {
+            if principal.scopes.iter().any(|s| s.as_str() == &**name) {
+                granted.insert(*id);
+            }
+        }
+    }
     for (groups, meta) in &endpoint.scopes {
         if let Some(group) = groups.iter().find(|g| !g.intersects(&granted)) {
             let missing = group.first_missing_from(&granted);

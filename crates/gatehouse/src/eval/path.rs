@@ -8,7 +8,9 @@
 //! (space, non-ASCII), invalid or double percent-encoding, and invalid UTF-8.
 //! So no request can reach an endpoint its canonical path would not reach.
 //!
-//! A path without `%` is not copied; segments borrow it.
+//! A path without `%` (the common case) takes a single pass that validates
+//! bytes and finds segment boundaries at once, and is not copied: segments
+//! borrow it. A path with escapes is decoded once, then split.
 
 use std::borrow::Cow;
 
@@ -18,7 +20,9 @@ use crate::tree::MAX_SEGMENTS;
 #[derive(Debug)]
 pub struct NormalizedPath<'a> {
     text: Cow<'a, str>,
-    bounds: [(u32, u32); MAX_SEGMENTS],
+    /// Where each segment ends in `text`; segment `i` starts one byte after
+    /// segment `i - 1` ends (the first at 1, after the leading `/`).
+    ends: [u32; MAX_SEGMENTS],
     len: usize,
     /// The path ended with `/` (which was removed); the API's options decide
     /// whether that is allowed.
@@ -37,12 +41,17 @@ impl<'a> NormalizedPath<'a> {
     }
 
     /// The decoded segment at `index`.
+    #[inline]
     pub fn segment(&self, index: usize) -> Option<&str> {
         if index >= self.len {
             return None;
         }
-        let (start, end) = *self.bounds.get(index)?;
-        self.text.get(start as usize..end as usize)
+        let start = match index.checked_sub(1) {
+            Some(previous) => *self.ends.get(previous)? as usize + 1,
+            None => 1,
+        };
+        let end = *self.ends.get(index)? as usize;
+        self.text.get(start..end)
     }
 
     /// The decoded path: `/v1/pets/7`.
@@ -71,23 +80,188 @@ fn hex(byte: u8) -> Option<u8> {
     }
 }
 
+/// What a raw path byte is, for the single-pass check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Plain,
+    Slash,
+    Semicolon,
+    Control,
+    Backslash,
+    /// A space or a non-ASCII byte: must be percent-encoded.
+    Invalid,
+    /// `?`: the path ends, the query starts.
+    Question,
+    /// `%`: an escape; the path takes the decoding route instead.
+    Percent,
+}
+
+#[allow(clippy::indexing_slicing, reason = "evaluated at compile time: a bad index fails the build, not a request")]
+const CLASSES: [Class; 256] = {
+    let mut table = [Class::Plain; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            0x00..=0x1f | 0x7f => Class::Control,
+            b' ' | 0x80..=0xff => Class::Invalid,
+            b'\\' => Class::Backslash,
+            b'/' => Class::Slash,
+            b';' => Class::Semicolon,
+            b'?' => Class::Question,
+            b'%' => Class::Percent,
+            _ => Class::Plain,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Bytes the single pass can skip: everything but the classes above.
+#[allow(clippy::indexing_slicing, reason = "evaluated at compile time: a bad index fails the build, not a request")]
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(CLASSES[b], Class::Plain);
+        b += 1;
+    }
+    table
+};
+
+impl NormalizedPath<'_> {
+    /// An empty path, to be filled by [`normalize_into`].
+    pub fn new() -> NormalizedPath<'static> {
+        NormalizedPath { text: Cow::Borrowed(""), ends: [0; MAX_SEGMENTS], len: 0, trailing_slash: false, query: None }
+    }
+}
+
+impl Default for NormalizedPath<'_> {
+    fn default() -> Self {
+        NormalizedPath::new()
+    }
+}
+
 /// Normalises a request target (path, optional query).
 pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
+    let mut path = NormalizedPath::new();
+    normalize_into(target, &mut path)?;
+    Ok(path)
+}
+
+/// [`normalize`] into a caller's value, so the segment table is written in
+/// place rather than copied out (this is the hot path).
+pub fn normalize_into<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<(), PathError> {
+    // A `#` anywhere is a fragment, whatever else is wrong (memchr: fast).
     if target.contains('#') {
         return Err(PathError { reason: Reason::FragmentPresent, problem: None });
     }
-    let (mut path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (target, None),
-    };
-    if !path.starts_with('/') {
+    if !target.starts_with('/') {
         return Err(malformed(PathProblem::NotAbsolute));
     }
+    normalize_plain(target, out)
+}
 
+/// The path and query of a target that starts with `/` and has no `#`.
+fn split_query(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    }
+}
+
+/// The common case: no escapes, so one pass finds the end of the path,
+/// validates every byte and records every boundary, and segments borrow
+/// the input. An escape hands the target to [`normalize_escaped`].
+fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<(), PathError> {
+    let all = target.as_bytes();
+    let ends = &mut out.ends;
+    let mut len = 0usize;
+    let mut start = 1usize;
+    // Where the part of this segment before any `;` ends.
+    let mut core_end: Option<usize> = None;
+    let mut too_long = false;
+    // The leading `/` is at 0.
+    let mut i = 1usize;
+    let path_len = loop {
+        // Most bytes are plain: skip them in a tight loop.
+        while all.get(i).is_some_and(|b| PLAIN.get(usize::from(*b)).copied().unwrap_or(false)) {
+            i += 1;
+        }
+        let class = match all.get(i) {
+            // A u8 always indexes a 256-entry table; the fallback is unreachable.
+            Some(b) => CLASSES.get(usize::from(*b)).copied().unwrap_or(Class::Invalid),
+            None => Class::Question,
+        };
+        match class {
+            Class::Plain => {
+                i += 1;
+                continue;
+            }
+            Class::Semicolon => {
+                core_end.get_or_insert(i);
+                i += 1;
+                continue;
+            }
+            Class::Control => return Err(malformed(PathProblem::ControlCharacter)),
+            Class::Backslash => return Err(malformed(PathProblem::Backslash)),
+            Class::Invalid => return Err(malformed(PathProblem::InvalidCharacter)),
+            Class::Percent => {
+                let (path, query) = split_query(target);
+                *out = normalize_escaped(path, query)?;
+                return Ok(());
+            }
+            Class::Slash | Class::Question => {}
+        }
+        // A segment ends at `i`: at a `/`, or at the end of the path (`?`
+        // or the end of the target).
+        let last = class == Class::Question;
+        let core = all.get(start..core_end.take().unwrap_or(i)).unwrap_or(b"");
+        // The root path `/` has no segments; a trailing `/` closes nothing.
+        let nothing_to_close = last && i == start;
+        if !too_long && !nothing_to_close {
+            // `//` in the middle, or a segment that is only `;...`.
+            if core.is_empty() {
+                return Err(malformed(PathProblem::EmptySegment));
+            }
+            if core == b"." || core == b".." {
+                return Err(malformed(PathProblem::DotSegment));
+            }
+            match ends.get_mut(len) {
+                Some(slot) => {
+                    *slot = offset(i);
+                    len += 1;
+                }
+                // Keep checking bytes: a later malformed byte is still a 400.
+                None => too_long = true,
+            }
+        }
+        if last {
+            break i;
+        }
+        i += 1;
+        start = i;
+    };
+    let path = target.get(..path_len).unwrap_or(target);
+    let query = target.get(path_len + 1..).filter(|_| path_len < target.len());
+    if path.ends_with("//") {
+        return Err(malformed(PathProblem::EmptySegment));
+    }
+    if too_long {
+        return Err(PathError { reason: Reason::PathTooLong, problem: Some(PathProblem::TooManySegments) });
+    }
+    let trailing_slash = path.len() > 1 && path.ends_with('/');
+    out.text = Cow::Borrowed(if trailing_slash { path.get(..path.len() - 1).unwrap_or("/") } else { path });
+    out.len = len;
+    out.trailing_slash = trailing_slash;
+    out.query = query;
+    Ok(())
+}
+
+/// A path with escapes: check the raw bytes, decode once, then split.
+fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<NormalizedPath<'a>, PathError> {
     // One pass over the raw bytes: what is allowed to appear, and what a
     // percent-escape may decode to.
     let bytes = path.as_bytes();
-    let mut has_escape = false;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -110,7 +284,6 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
                     }
                     _ => {}
                 }
-                has_escape = true;
                 i += 3;
                 continue;
             }
@@ -119,39 +292,35 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
         i += 1;
     }
 
-    let mut trailing_slash = false;
     if path.ends_with("//") {
         return Err(malformed(PathProblem::EmptySegment));
     }
+    let mut trailing_slash = false;
     if path.len() > 1 && path.ends_with('/') {
         trailing_slash = true;
         path = path.get(..path.len() - 1).unwrap_or("/");
     }
 
-    let text: Cow<'_, str> = if has_escape {
-        let mut decoded = Vec::with_capacity(path.len());
-        let mut bytes = path.bytes();
-        while let Some(b) = bytes.next() {
-            if b == b'%' {
-                // Validated above: two hex digits follow.
-                let h = bytes.next().and_then(hex).unwrap_or(0);
-                let l = bytes.next().and_then(hex).unwrap_or(0);
-                decoded.push(h * 16 + l);
-            } else {
-                decoded.push(b);
-            }
+    let mut decoded = Vec::with_capacity(path.len());
+    let mut raw = path.bytes();
+    while let Some(b) = raw.next() {
+        if b == b'%' {
+            // Validated above: two hex digits follow.
+            let h = raw.next().and_then(hex).unwrap_or(0);
+            let l = raw.next().and_then(hex).unwrap_or(0);
+            decoded.push(h * 16 + l);
+        } else {
+            decoded.push(b);
         }
-        match String::from_utf8(decoded) {
-            // C1 controls (U+0080 to U+009F, such as NEL) are controls too.
-            Ok(s) if s.chars().any(char::is_control) => return Err(malformed(PathProblem::ControlCharacter)),
-            Ok(s) => Cow::Owned(s),
-            Err(_) => return Err(malformed(PathProblem::InvalidUtf8)),
-        }
-    } else {
-        Cow::Borrowed(path)
+    }
+    let text = match String::from_utf8(decoded) {
+        // C1 controls (U+0080 to U+009F, such as NEL) are controls too.
+        Ok(s) if s.chars().any(char::is_control) => return Err(malformed(PathProblem::ControlCharacter)),
+        Ok(s) => s,
+        Err(_) => return Err(malformed(PathProblem::InvalidUtf8)),
     };
 
-    let mut bounds = [(0u32, 0u32); MAX_SEGMENTS];
+    let mut ends = [0u32; MAX_SEGMENTS];
     let mut len = 0usize;
     if text.len() > 1 {
         let mut start = 1usize;
@@ -165,16 +334,16 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
             if core == "." || core == ".." {
                 return Err(malformed(PathProblem::DotSegment));
             }
-            let Some(slot) = bounds.get_mut(len) else {
+            let Some(slot) = ends.get_mut(len) else {
                 return Err(PathError { reason: Reason::PathTooLong, problem: Some(PathProblem::TooManySegments) });
             };
             let end = start + segment.len();
-            *slot = (offset(start), offset(end));
+            *slot = offset(end);
             len += 1;
             start = end + 1;
         }
     }
-    Ok(NormalizedPath { text, bounds, len, trailing_slash, query })
+    Ok(NormalizedPath { text: Cow::Owned(text), ends, len, trailing_slash, query })
 }
 
 fn offset(n: usize) -> u32 {

@@ -2,7 +2,9 @@
 //!
 //! A lookup walks at most 32 (IPv4) or 128 (IPv6) bits and stops at the
 //! first stored prefix or missing branch, so its cost does not grow with the
-//! number of networks. IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are
+//! number of networks. Sets of up to [`SMALL`] networks (the usual
+//! `deny from` line) are also kept as (address, mask) pairs and checked with
+//! a few AND instructions, which beats walking the trie bit by bit. IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are
 //! looked up as IPv4, so a mapped address cannot slip past an IPv4 rule.
 
 use std::net::IpAddr;
@@ -14,6 +16,16 @@ pub struct IpSet {
     v4: PrefixTrie,
     v6: PrefixTrie,
     networks: Vec<IpNet>,
+    /// For small sets: (is IPv4, network bits, mask), in the u128 layout of
+    /// the tries; empty when the set is large.
+    small: Vec<(bool, u128, u128)>,
+}
+
+/// Sets up to this size are checked linearly.
+pub const SMALL: usize = 8;
+
+fn mask(prefix_len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(prefix_len)).unwrap_or(0)
 }
 
 impl IpSet {
@@ -26,11 +38,24 @@ impl IpSet {
     }
 
     pub fn insert(&mut self, net: IpNet) {
-        match net {
-            IpNet::V4(n) => self.v4.insert(u128::from(u32::from(n.network())) << 96, n.prefix_len()),
-            IpNet::V6(n) => self.v6.insert(u128::from(n.network()), n.prefix_len()),
-        }
+        let entry = match net {
+            IpNet::V4(n) => {
+                let bits = u128::from(u32::from(n.network())) << 96;
+                self.v4.insert(bits, n.prefix_len());
+                (true, bits, mask(n.prefix_len()))
+            }
+            IpNet::V6(n) => {
+                let bits = u128::from(n.network());
+                self.v6.insert(bits, n.prefix_len());
+                (false, bits, mask(n.prefix_len()))
+            }
+        };
         self.networks.push(net);
+        if self.networks.len() <= SMALL {
+            self.small.push(entry);
+        } else {
+            self.small.clear();
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -42,10 +67,19 @@ impl IpSet {
         &self.networks
     }
 
+    #[inline]
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match canonical(ip) {
-            IpAddr::V4(v4) => self.v4.contains(u128::from(u32::from(v4)) << 96, 32),
-            IpAddr::V6(v6) => self.v6.contains(u128::from(v6), 128),
+        let (is_v4, bits) = match canonical(ip) {
+            IpAddr::V4(v4) => (true, u128::from(u32::from(v4)) << 96),
+            IpAddr::V6(v6) => (false, u128::from(v6)),
+        };
+        if !self.small.is_empty() || self.networks.is_empty() {
+            return self.small.iter().any(|(v4, net, mask)| *v4 == is_v4 && bits & mask == *net);
+        }
+        if is_v4 {
+            self.v4.contains(bits, 32)
+        } else {
+            self.v6.contains(bits, 128)
         }
     }
 }
@@ -155,7 +189,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn agrees_with_ipnet(nets in proptest::collection::vec((proptest::num::u32::ANY, 0u8..=32), 0..8), probe: u32) {
+        fn agrees_with_ipnet(nets in proptest::collection::vec((proptest::num::u32::ANY, 0u8..=32), 0..24), probe: u32) {
             let nets: Vec<IpNet> = nets.iter()
                 .map(|(a, len)| IpNet::V4(ipnet::Ipv4Net::new((*a).into(), *len).unwrap().trunc()))
                 .collect();

@@ -70,6 +70,10 @@ pub struct EndpointTree {
     pub ip_allow: Option<(IpSet, RuleMeta)>,
     /// Per `require`: one bitset per all-of group; each needs one member.
     pub scopes: Vec<(Vec<ScopeSet>, RuleMeta)>,
+    /// Every scope this endpoint's rules mention (in `require` or `has`),
+    /// with its name: the principal's granted set is computed over these
+    /// only, by comparing names, with no hashing per request.
+    pub relevant_scopes: Box<[(ScopeId, Box<str>)]>,
     pub conditions: Vec<(CondTree, RuleMeta)>,
     /// The endpoint's `mask response` and `response only` rules, compiled:
     /// what [`crate::PolicySet::mask_response`] applies to its responses.

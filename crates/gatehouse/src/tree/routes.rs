@@ -153,6 +153,41 @@ impl RouteTrie {
         if count > MAX_SEGMENTS {
             return None;
         }
+
+        // Fast path: follow the first alternative at every level, with no
+        // stack. If that reaches an endpoint, it is the one the full walk
+        // below would find first, since the walk tries the same alternative
+        // first at every level. Only a dead end needs the full walk.
+        let mut node = self.nodes.first()?;
+        let mut depth = 0;
+        loop {
+            if depth == count {
+                if let Some((endpoint, _)) = node.here.or(node.rest) {
+                    return Some(endpoint);
+                }
+                break;
+            }
+            let text = segment(depth)?;
+            let next = node
+                .literals
+                .get(text)
+                .or_else(|| node.typed.iter().find(|(ty, _)| ty.accepts(text)).map(|(_, child)| *child))
+                .or(node.param)
+                .or(node.star);
+            match next.and_then(|child| self.nodes.get(child as usize)) {
+                Some(child) => {
+                    node = child;
+                    depth += 1;
+                }
+                None => {
+                    if let Some((endpoint, _)) = node.rest {
+                        return Some(endpoint);
+                    }
+                    break;
+                }
+            }
+        }
+
         let mut stack = [Frame { node: 0, depth: 0, state: 0 }; MAX_SEGMENTS + 1];
         let mut len = 1usize;
         while len > 0 {
