@@ -42,6 +42,192 @@ pub enum Command {
     /// decision, its reason, the endpoint and the rule that decided.
     #[command(after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -")]
     Eval(EvalArgs),
+
+    /// Run policy tests: requests with the decision the policy must give them.
+    ///
+    /// Tests live beside the policy they test, as JSON: `policies/petstore.test.json`
+    /// for `policies/petstore.gate` (see the README for the format). A directory
+    /// loads every `.gate` file in it as one policy set and runs every `*.test.json`
+    /// in it; a `.gate` file runs the test file beside it; a `.test.json` file runs
+    /// against the policy beside it. Each test is decided by the compiled evaluator
+    /// and traced by the reference interpreter; `--coverage` lists the endpoints and
+    /// rules no test reached. Exits 0 when every test passes, 1 when one fails, 2 when
+    /// a file cannot be read, a test file is invalid or the policy does not load.
+    #[command(after_help = "Examples:\n  gatehouse test policies/\n  gatehouse test policies/petstore.gate --coverage\n  gatehouse test policies/ --filter petstore::owner\n  gatehouse test policies/ --format json")]
+    Test(TestArgs),
+
+    /// Explain a decision step by step, with the source line of every rule checked.
+    ///
+    /// Evaluates the request with the reference interpreter and prints each step:
+    /// target and API selection, hostile-header checks, the route candidates and why
+    /// the most specific won, IP rules, authentication, each scope group, each
+    /// condition with the values it compared, and shadow rules. The deciding step is
+    /// marked; for a denial, the trace ends with what would have made the request
+    /// pass. Exits 0 (1 with `--exit-code` when the request is denied), 2 when a file
+    /// cannot be read or the policy does not load.
+    #[command(after_help = "Examples:\n  gatehouse explain policies/ --request tests/requests/get-user.json\n  gatehouse explain policies/petstore.gate --request req.json --format json\n  echo '{\"method\":\"DELETE\",\"path\":\"/v1/health\"}' | gatehouse explain policies/ --request -")]
+    Explain(ExplainArgs),
+
+    /// Print the compiled decision tree: per method, the route trie with its endpoints.
+    ///
+    /// Children are listed in the order the evaluator tries them (literal, typed
+    /// parameter, parameter, `*`, `**`), each endpoint with a summary of its rules.
+    /// `dot` is a Graphviz digraph (`| dot -Tsvg > tree.svg`), `mermaid` a flowchart
+    /// for Markdown. Exits 0, or 2 when the policy does not load.
+    #[command(after_help = "Examples:\n  gatehouse tree policies/petstore.gate\n  gatehouse tree policies/admin.gate --method GET\n  gatehouse tree policies/petstore.gate --format dot | dot -Tsvg > petstore.svg\n  gatehouse tree policies/petstore.gate --format mermaid")]
+    Tree(TreeArgs),
+
+    /// List every endpoint with what guards it: one row per endpoint.
+    ///
+    /// Columns: API, method, path (with base), authentication, scopes, conditions,
+    /// IP rules, quotas, body limit, response masks and allow-lists, owner, shadow
+    /// mode and source location. Defaults are merged in. Exits 0, or 2 when the
+    /// policy does not load.
+    #[command(after_help = "Examples:\n  gatehouse inventory policies/\n  gatehouse inventory policies/ --format csv > endpoints.csv\n  gatehouse inventory policies/banking.gate --format markdown\n  gatehouse inventory policies/ --format json | jq '.endpoints[] | select(.public)'")]
+    Inventory(InventoryArgs),
+
+    /// Compare two versions of a policy set: what the change widens or narrows.
+    ///
+    /// APIs are matched by name, endpoints by method and path shape. Every change is
+    /// classified as widening access, narrowing it, or neutral, with its location in
+    /// both versions: endpoints added or removed, made public, schemes, scopes and
+    /// any-of groups, conditions, IP rules, quotas, body limits and rules, masks and
+    /// allow-lists, shadow mode, options. The human output is Markdown, ready for a
+    /// pull-request comment. Exits 0; 1 with `--fail-on-widen` when access widens; 2
+    /// when a file cannot be read or either version does not load.
+    #[command(after_help = "Examples:\n  gatehouse diff old/policies/ policies/\n  gatehouse diff tests/diff/old tests/diff/new --fail-on-widen\n  git show main:policies/petstore.gate > /tmp/old.gate && gatehouse diff /tmp/old.gate policies/petstore.gate\n  gatehouse diff old/ new/ --format json")]
+    Diff(DiffArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// Load it in the current shell or install it where your shell looks for
+    /// completions.
+    #[command(after_help = "Examples:\n  source <(gatehouse completions bash)\n  gatehouse completions zsh > ~/.zfunc/_gatehouse\n  gatehouse completions fish > ~/.config/fish/completions/gatehouse.fish\n  gatehouse completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Human,
+    /// One versioned JSON document, for tools.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy directories, `.gate` files (with the `.test.json` beside them) or `.test.json` files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Run only the tests whose full name (`petstore::owner_reads_own_profile`) contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+
+    /// After the results, list the endpoints and rules that no test reached.
+    #[arg(long)]
+    pub coverage: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Policy files or directories (loaded as one set).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// The request, as a JSON file (the format `eval` reads); `-` reads standard input.
+    #[arg(long, short)]
+    pub request: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Exit with 1 when the request is denied.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TreeFormat {
+    /// An indented tree, for people.
+    Text,
+    /// A Graphviz digraph.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// The tree as versioned JSON, for tools.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Policy files or directories (loaded as one set).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TreeFormat::Text)]
+    pub format: TreeFormat,
+
+    /// Only this method's trie (`GET`, `POST`, ...).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Only the API with this name.
+    #[arg(long, value_name = "NAME")]
+    pub api: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// Aligned columns, for a terminal.
+    Table,
+    /// Comma-separated values with a header row (RFC 4180).
+    Csv,
+    /// A Markdown table.
+    Markdown,
+    /// Versioned JSON with structured fields, for tools.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Policy files or directories (loaded as one set).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InventoryFormat::Table)]
+    pub format: InventoryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old version: a policy file or directory.
+    pub old: PathBuf,
+
+    /// The new version: a policy file or directory.
+    pub new: PathBuf,
+
+    /// Exit with 1 when the change widens access.
+    #[arg(long)]
+    pub fail_on_widen: bool,
+
+    /// Output format: Markdown for people and pull requests, or JSON.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

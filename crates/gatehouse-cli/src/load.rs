@@ -48,6 +48,23 @@ pub fn read_sources(files: &[PathBuf]) -> Result<Sources, String> {
 }
 
 /// Paths with forward slashes, so output is the same on every platform.
-fn display_name(path: &Path) -> String {
+pub fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// Finds, reads, checks and compiles a policy set, printing why not to
+/// standard error (the diagnostics, or the unreadable file).
+pub fn policy_set(paths: &[PathBuf], style: crate::render::Style) -> Result<gatehouse::PolicySet, crate::exit::Exit> {
+    let sources = match policy_files(paths).and_then(|f| read_sources(&f)) {
+        Ok(sources) => sources,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Err(crate::exit::Exit::Usage);
+        }
+    };
+    gatehouse::PolicySet::load(sources).map_err(|error| {
+        eprint!("{}", crate::render::diagnostics_human(&error.diagnostics, &error.sources, style));
+        eprintln!("error: the policy does not load; run `gatehouse check` for details");
+        crate::exit::Exit::Usage
+    })
 }

@@ -19,6 +19,12 @@ fn main() -> std::process::ExitCode {
     let exit = match args.command {
         args::Command::Check(a) => command::check::run(&a, style),
         args::Command::Eval(a) => command::eval::run(&a, style),
+        args::Command::Test(a) => command::test::run(&a, style),
+        args::Command::Explain(a) => command::explain::run(&a, style),
+        args::Command::Tree(a) => command::tree::run(&a),
+        args::Command::Inventory(a) => command::inventory::run(&a),
+        args::Command::Diff(a) => command::diff::run(&a, style),
+        args::Command::Completions(a) => command::completions::run(&a),
     };
     exit.into()
 }

@@ -20,13 +20,30 @@ use crate::request::{Principal, Request};
 use crate::span::Span;
 use crate::tree::MAX_SEGMENTS;
 
+pub(crate) mod observe;
+
+use observe::{Event, Observer, Silent};
+
 pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
+    decide_observed(model, request, &mut Silent)
+}
+
+/// [`decide`], reporting each step to `obs` (see [`observe`]). Every check
+/// reports an event, pass or fail; a new check should too.
+pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>, obs: &mut O) -> Decision {
     let parsed = match parse_target(request.target) {
         Ok(p) => p,
         Err((reason, problem)) => {
             return Decision::deny(reason, problem.map_or(Detail::None, |problem| Detail::Path { problem }))
         }
     };
+    if O::ENABLED {
+        obs.event(Event::Target {
+            segments: &parsed.segments,
+            query: parsed.query.as_deref(),
+            trailing_slash: parsed.trailing_slash,
+        });
+    }
 
     let host = request.host.map(|h| match h.rsplit_once(':') {
         Some((name, port)) if !h.ends_with(']') && port.chars().all(|c| c.is_ascii_digit()) => name,
@@ -45,6 +62,9 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
             selected = Some((index, api));
             break;
         }
+    }
+    if O::ENABLED {
+        obs.event(Event::Api { api: selected.map(|(_, api)| api) });
     }
     let Some((api_index, api)) = selected else {
         return Decision::deny(Reason::RouteNotFound, Detail::None);
@@ -77,6 +97,9 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
             return finish(denial, None, None);
         }
         method_text = value.trim().to_string();
+        if O::ENABLED {
+            obs.event(Event::MethodOverride { header: static_name(name), method: &method_text });
+        }
         break;
     }
 
@@ -85,6 +108,9 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
         Ok(ip) => ip,
         Err(d) => return finish(d, None, None),
     };
+    if O::ENABLED {
+        obs.event(Event::Client { ip: client });
+    }
 
     let Some(method) = Method::parse(&method_text) else {
         return finish(Decision::deny(Reason::MethodNotAllowed, Detail::UnknownMethod), Some(client), None);
@@ -95,7 +121,10 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
     // what it would decide. Then decide without them.
     let mut findings = Vec::new();
     if let Some(shadow) = best_endpoint(api, method, &rest, true).filter(|e| e.shadow.is_some()) {
-        let would = endpoint_decision(api, shadow, request, &rest, parsed.query.as_deref(), client);
+        if O::ENABLED {
+            obs.event(Event::Route { method, segments: &rest, shadow: true, chosen: Some(shadow) });
+        }
+        let would = endpoint_decision(api, shadow, request, &rest, parsed.query.as_deref(), client, obs);
         findings.extend(would.shadow.iter().copied());
         if !would.allowed {
             findings.push(ShadowFinding {
@@ -108,7 +137,11 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
         }
     }
 
-    let Some(endpoint) = best_endpoint(api, method, &rest, false) else {
+    let chosen = best_endpoint(api, method, &rest, false);
+    if O::ENABLED {
+        obs.event(Event::Route { method, segments: &rest, shadow: false, chosen });
+    }
+    let Some(endpoint) = chosen else {
         let other = Method::ALL.iter().any(|m| *m != method && best_endpoint(api, *m, &rest, false).is_some());
         let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
         let mut d = Decision::deny(reason, Detail::None);
@@ -116,7 +149,7 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
         return finish(d, Some(client), None);
     };
 
-    let mut decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client);
+    let mut decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client, obs);
     findings.extend(decision.shadow.iter().copied());
     decision.shadow = findings;
     finish(decision, Some(client), Some(endpoint))
@@ -152,7 +185,7 @@ fn as_v4(ip: IpAddr) -> IpAddr {
     ip
 }
 
-fn in_nets(nets: &[ipnet::IpNet], ip: IpAddr) -> bool {
+pub(crate) fn in_nets(nets: &[ipnet::IpNet], ip: IpAddr) -> bool {
     let ip = as_v4(ip);
     nets.iter().any(|n| n.contains(&ip))
 }
@@ -300,7 +333,7 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
 
 /// Lower is more specific. A pattern without `**` ends with 0, which beats
 /// any segment kind, so `/a` is preferred to `/a/**` for the path `/a`.
-fn specificity(endpoint: &Endpoint) -> Vec<u8> {
+pub(crate) fn specificity(endpoint: &Endpoint) -> Vec<u8> {
     let mut key: Vec<u8> = endpoint.path.iter().map(|s| s.rank() + 1).collect();
     if !matches!(endpoint.path.last(), Some(Segment::Rest)) {
         key.push(0);
@@ -308,7 +341,7 @@ fn specificity(endpoint: &Endpoint) -> Vec<u8> {
     key
 }
 
-fn matches_path(pattern: &[Segment], segments: &[&str]) -> bool {
+pub(crate) fn matches_path(pattern: &[Segment], segments: &[&str]) -> bool {
     match (pattern.first(), segments.first()) {
         (None, None) => true,
         (Some(Segment::Rest), _) => true,
@@ -325,7 +358,7 @@ fn matches_path(pattern: &[Segment], segments: &[&str]) -> bool {
     }
 }
 
-fn best_endpoint<'a>(api: &'a Api, method: Method, segments: &[&str], with_shadow: bool) -> Option<&'a Endpoint> {
+pub(crate) fn best_endpoint<'a>(api: &'a Api, method: Method, segments: &[&str], with_shadow: bool) -> Option<&'a Endpoint> {
     let mut best: Option<(&Endpoint, Vec<u8>, MethodRank)> = None;
     for endpoint in &api.endpoints {
         if endpoint.shadow.is_some() && !with_shadow {
@@ -352,13 +385,14 @@ enum Step {
     Stop(Decision),
 }
 
-fn endpoint_decision(
+fn endpoint_decision<O: Observer>(
     api: &Api,
     endpoint: &Endpoint,
     request: &Request<'_>,
     segments: &[&str],
     query: Option<&str>,
     client: IpAddr,
+    obs: &mut O,
 ) -> Decision {
     let mut findings: Vec<ShadowFinding> = Vec::new();
     let mut failed = |reason: Reason, detail: Detail, meta: &RuleMeta| -> Step {
@@ -375,14 +409,22 @@ fn endpoint_decision(
     };
 
     for rule in &endpoint.ip_deny {
-        if in_nets(&rule.nets, client) {
+        let matched = in_nets(&rule.nets, client);
+        if O::ENABLED {
+            obs.event(Event::IpDeny { rule, matched });
+        }
+        if matched {
             if let Step::Stop(d) = failed(Reason::IpDenied, Detail::None, &rule.meta) {
                 return d;
             }
         }
     }
     if let Some(rule) = &endpoint.ip_allow {
-        if !in_nets(&rule.nets, client) {
+        let allowed = in_nets(&rule.nets, client);
+        if O::ENABLED {
+            obs.event(Event::IpAllow { rule, allowed });
+        }
+        if !allowed {
             if let Step::Stop(d) = failed(Reason::IpNotAllowed, Detail::None, &rule.meta) {
                 return d;
             }
@@ -390,8 +432,16 @@ fn endpoint_decision(
     }
 
     let allow_rule = match &endpoint.access {
-        Access::Public(span) => *span,
+        Access::Public(span) => {
+            if O::ENABLED {
+                obs.event(Event::Access { access: &endpoint.access, failure: None });
+            }
+            *span
+        }
         Access::Closed => {
+            if O::ENABLED {
+                obs.event(Event::Access { access: &endpoint.access, failure: Some(Reason::NoAccessRule) });
+            }
             let meta = RuleMeta { span: endpoint.span, ..RuleMeta::default() };
             if let Step::Stop(d) = failed(Reason::NoAccessRule, Detail::None, &meta) {
                 return d;
@@ -417,6 +467,9 @@ fn endpoint_decision(
                     }
                 }
             };
+            if O::ENABLED {
+                obs.event(Event::Access { access: &endpoint.access, failure: outcome });
+            }
             if let Some(reason) = outcome {
                 if let Step::Stop(d) = failed(reason, Detail::None, meta) {
                     return d;
@@ -437,21 +490,26 @@ fn endpoint_decision(
         None => Vec::new(),
     };
     for rule in &endpoint.scopes {
-        for group in &rule.groups {
-            if !group.iter().any(|s| granted.contains(s)) {
-                let missing = group.iter().copied().filter(|s| !granted.contains(s)).min();
-                let detail = missing.map_or(Detail::None, |scope| Detail::MissingScope { scope });
-                if let Step::Stop(d) = failed(Reason::InsufficientScope, detail, &rule.meta) {
-                    return d;
-                }
-                break;
+        let unmet = rule.groups.iter().find(|group| !group.iter().any(|s| granted.contains(s)));
+        if O::ENABLED {
+            obs.event(Event::Scopes { rule, granted: &granted, unmet: unmet.map(Vec::as_slice) });
+        }
+        if let Some(group) = unmet {
+            let missing = group.iter().copied().filter(|s| !granted.contains(s)).min();
+            let detail = missing.map_or(Detail::None, |scope| Detail::MissingScope { scope });
+            if let Step::Stop(d) = failed(Reason::InsufficientScope, detail, &rule.meta) {
+                return d;
             }
         }
     }
 
     let ctx = Ctx { request, segments, base: 0, query, granted: &granted };
     for condition in &endpoint.conditions {
-        let (reason, detail) = match evaluate(&condition.expr, &ctx) {
+        let result = evaluate(&condition.expr, &ctx);
+        if O::ENABLED {
+            obs.event(Event::Condition { condition, ctx: &ctx, result: &result });
+        }
+        let (reason, detail) = match result {
             Ok(true) => continue,
             Ok(false) => (Reason::ConditionFailed, Detail::None),
             Err(Failure::Missing(span)) | Err(Failure::Type(span)) => (Reason::ConditionError, Detail::Operand { span }),
@@ -467,7 +525,7 @@ fn endpoint_decision(
 
 // ---------------------------------------------------------------- conditions
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     request: &'a Request<'a>,
     segments: &'a [&'a str],
     base: usize,
@@ -475,14 +533,14 @@ struct Ctx<'a> {
     granted: &'a [ScopeId],
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Missing(Span),
     Ambiguous(Span),
     Type(Span),
 }
 
 #[derive(Clone, Debug)]
-enum V {
+pub(crate) enum V {
     S(String),
     I(i64),
     F(f64),
@@ -491,7 +549,7 @@ enum V {
     J(Value),
 }
 
-fn evaluate(expr: &CondExpr, ctx: &Ctx<'_>) -> Result<bool, Failure> {
+pub(crate) fn evaluate(expr: &CondExpr, ctx: &Ctx<'_>) -> Result<bool, Failure> {
     match expr {
         CondExpr::Or(parts) => {
             for p in parts {
@@ -604,7 +662,7 @@ fn principal<'a>(ctx: &Ctx<'a>, span: Span) -> Result<&'a Principal, Failure> {
     ctx.request.principal.ok_or(Failure::Missing(span))
 }
 
-fn resolve(operand: &Operand, ctx: &Ctx<'_>) -> Result<V, Failure> {
+pub(crate) fn resolve(operand: &Operand, ctx: &Ctx<'_>) -> Result<V, Failure> {
     let span = operand.span;
     match &operand.value {
         ValueRef::Literal(l) => Ok(from_lit(l)),
@@ -682,4 +740,26 @@ fn form_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+impl V {
+    /// The value as JSON, for explanations.
+    pub(crate) fn to_json(&self) -> Value {
+        fn lit(l: &Lit) -> Value {
+            match l {
+                Lit::String(s) => Value::String(s.clone()),
+                Lit::Int(i) => Value::from(*i),
+                Lit::Float(f) => Value::from(*f),
+                Lit::Bool(b) => Value::Bool(*b),
+            }
+        }
+        match self {
+            V::S(s) => Value::String(s.clone()),
+            V::I(i) => Value::from(*i),
+            V::F(f) => Value::from(*f),
+            V::B(b) => Value::Bool(*b),
+            V::L(items) => Value::Array(items.iter().map(lit).collect()),
+            V::J(v) => v.clone(),
+        }
+    }
 }

@@ -43,6 +43,7 @@
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod analysis;
 pub mod check;
 pub mod compile;
 pub mod decision;

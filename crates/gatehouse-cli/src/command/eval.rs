@@ -134,7 +134,7 @@ fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &
     })
 }
 
-fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
+pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| format!("standard input: {e}"))?;
