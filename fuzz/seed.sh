@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Seeds the fuzz corpora (fuzz/corpus/ is not committed): the repository's
-# policies for `parse_check`, a few hostile targets for `path_normalise`.
+# policies for `parse_check` and `fmt_roundtrip`, a few hostile targets for `path_normalise`.
 # `decide` needs no seeds: its input is structured. Run from anywhere, then
 #   cargo +nightly fuzz run parse_check -- -dict=gatehouse.dict -max_total_time=60
 set -euo pipefail
 cd "$(dirname "$0")"
 
-mkdir -p corpus/parse_check corpus/path_normalise corpus/decide
+mkdir -p corpus/parse_check corpus/path_normalise corpus/decide corpus/fmt_roundtrip
 for f in ../policies/*.gate policies/*.gate; do
     cp "$f" "corpus/parse_check/$(basename "$f")"
+    cp "$f" "corpus/fmt_roundtrip/$(basename "$f")"
+done
+# Badly laid-out policies and one per lint rule, for the formatter and linter.
+for f in ../tests/fmt/*.gate ../tests/lint/*.gate; do
+    cp "$f" "corpus/fmt_roundtrip/$(basename "$f")"
 done
 
 i=0

@@ -43,6 +43,32 @@ pub enum Command {
     #[command(after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -")]
     Eval(EvalArgs),
 
+    /// Format policy files in the one canonical layout, keeping every comment.
+    ///
+    /// Without a flag, prints the formatted text (with several files, each
+    /// after a `==> FILE <==` line); `-` formats standard input. `--check`
+    /// changes nothing: it lists the files that are not formatted, with a diff,
+    /// and exits 1 if there are any. `--write` rewrites them. Formatting never
+    /// changes what a policy means and never reorders anything. A file that
+    /// does not parse is reported with its diagnostics and left alone (exit 1).
+    /// Exits 2 when a file cannot be read or written.
+    #[command(after_help = "Examples:\n  gatehouse fmt policies/petstore.gate\n  gatehouse fmt --check policies/\n  gatehouse fmt --write policies/\n  cat draft.gate | gatehouse fmt -")]
+    Fmt(FmtArgs),
+
+    /// Find the policy mistakes that leak data or lock people out.
+    ///
+    /// Checks the policy set like `check` (errors stop there), then runs the
+    /// lint rules: public endpoints without quotas, writes without body
+    /// limits, unused scopes, shadowed routes, permissive networks, unmasked
+    /// sensitive fields and more (`--list-rules`). A finding is allowed for
+    /// one endpoint with a comment directive and a written reason:
+    /// `# gatehouse: allow GH-L008 -- refs contain slashes`. Ends with the
+    /// share of secured endpoints. Exits 0 when clean (warnings allowed), 1
+    /// when there are errors (or, with `--deny warnings`, warnings), 2 when a
+    /// file cannot be read.
+    #[command(after_help = "Examples:\n  gatehouse lint policies/\n  gatehouse lint policies/ --deny warnings\n  gatehouse lint policies/ --format sarif > gatehouse.sarif\n  gatehouse lint --explain GH-L001\n  gatehouse lint --list-rules")]
+    Lint(LintArgs),
+
     /// Run policy tests: requests with the decision the policy must give them.
     ///
     /// Tests live beside the policy they test, as JSON: `policies/petstore.test.json`
@@ -228,6 +254,60 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Policy files or directories (searched recursively for `.gate` files); `-` reads standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Change nothing; list the files that are not formatted with a diff, and exit 1 if there are any.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+
+    /// Rewrite the files that are not formatted.
+    #[arg(long)]
+    pub write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Policy files or directories (linted together as one policy set).
+    #[arg(required_unless_present_any = ["explain", "list_rules"])]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+
+    /// Fail (exit 1) on findings of this level too: `--deny warnings`.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub deny: Option<DenyLevel>,
+
+    /// Print the documentation of a rule, by code (`GH-L001`) or name (`public-without-quota`).
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["paths", "list_rules"])]
+    pub explain: Option<String>,
+
+    /// List every rule: code, name, default level and summary.
+    #[arg(long, conflicts_with = "paths")]
+    pub list_rules: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings with source excerpts and a closing summary, for people.
+    Human,
+    /// One versioned JSON document (`"version": 1`), for tools.
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs (GitHub shows findings inline).
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DenyLevel {
+    /// Warnings fail the run as errors do.
+    Warnings,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,8 @@ fn main() -> std::process::ExitCode {
     let exit = match args.command {
         args::Command::Check(a) => command::check::run(&a, style),
         args::Command::Eval(a) => command::eval::run(&a, style),
+        args::Command::Fmt(a) => command::fmt::run(&a, style),
+        args::Command::Lint(a) => command::lint::run(&a, style),
         args::Command::Test(a) => command::test::run(&a, style),
         args::Command::Explain(a) => command::explain::run(&a, style),
         args::Command::Tree(a) => command::tree::run(&a),

@@ -34,14 +34,19 @@ impl Style {
     }
 }
 
-/// One diagnostic with its source excerpt, rustc-style.
-pub fn diagnostic(d: &Diagnostic, sources: &Sources, style: Style) -> String {
+/// The miette handler that draws diagnostics and lint findings.
+pub fn report_handler(style: Style) -> miette::GraphicalReportHandler {
     let theme = if style.color {
         miette::GraphicalTheme::unicode()
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false)
+}
+
+/// One diagnostic with its source excerpt, rustc-style.
+pub fn diagnostic(d: &Diagnostic, sources: &Sources, style: Style) -> String {
+    let handler = report_handler(style);
     let mut out = String::new();
     let report = d.report(sources);
     if handler.render_report(&mut out, &report).is_err() {
@@ -104,6 +109,11 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     }
     if let Some(rule) = &report.rule {
         out.push_str(&format!("  rule:     {}  ({})\n", rule.text, rule.location));
+    }
+    if let Some(v) = &report.violation {
+        let at = if v.pointer.is_empty() { "(the whole body)" } else { v.pointer.as_str() };
+        out.push_str(&format!("  at:       {} {at}\n", v.part.as_str()));
+        out.push_str(&format!("  breaks:   {}  ({})\n", v.rule.text, v.rule.location));
     }
     for (name, value) in &report.headers {
         out.push_str(&format!("  header:   {name}: {value}\n"));

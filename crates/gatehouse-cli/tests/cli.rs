@@ -96,7 +96,7 @@ fn stdin_request() {
 
 #[test]
 fn help_has_examples_for_every_command() {
-    for command in ["check", "eval", "test", "explain", "tree", "inventory", "diff", "completions"] {
+    for command in ["check", "eval", "fmt", "lint", "test", "explain", "tree", "inventory", "diff", "completions"] {
         let output = gatehouse(&[command, "--help"]);
         let text = stdout(&output);
         assert!(text.contains("Examples:"), "{command} --help has no examples");

@@ -2,6 +2,7 @@
 //! already rejected everything that would need a runtime tie-break.
 
 use crate::mask::MaskPlan;
+use crate::payload::PayloadPlan;
 use crate::model::{
     Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, Model, Operand, ScopeId, ValueRef,
 };
@@ -106,6 +107,9 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
         // The checker has rejected plans that are too complex; should one
         // get here anyway, it refuses every response rather than pass it.
         mask: MaskPlan::compile(&endpoint.masks, endpoint.response_only.as_ref()).unwrap_or_else(|_| MaskPlan::unusable()),
+        payload: Box::new(PayloadPlan::compile(endpoint)),
+        has_params: endpoint.query.is_some() || endpoint.headers.is_some(),
+        needs_body: endpoint.body.json.as_ref().is_some_and(|j| j.schema.is_some()),
     }
 }
 

@@ -2,7 +2,8 @@
 //! record it serialises to.
 //!
 //! A decision is a small plain value (ids and spans, no strings) so that
-//! deciding allocates nothing; [`crate::PolicySet::explain`] and
+//! deciding allocates nothing (a broken body, query or header rule adds a
+//! [`Violation`] with its JSON pointer); [`crate::PolicySet::explain`] and
 //! [`crate::PolicySet::audit`] turn it into text and JSON when asked.
 
 use std::net::IpAddr;
@@ -10,6 +11,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::model::{ApiId, EndpointId, ScopeId};
+pub use crate::payload::Violation;
 use crate::span::Span;
 
 macro_rules! reasons {
@@ -62,6 +64,37 @@ reasons! {
     ConditionFailed = "condition_failed", 403, "a `when` condition is false";
     ConditionError = "condition_error", 403, "a `when` condition could not be evaluated (a value is missing or has the wrong type)";
     AmbiguousParameter = "ambiguous_parameter", 400, "a header or query parameter a condition reads appears more than once";
+    QueryInvalid = "query_invalid", 400, "a query parameter breaks the endpoint's `query` rules (missing, unknown under `query only`, repeated, badly encoded or of the wrong type or range)";
+    HeaderInvalid = "header_invalid", 400, "a header breaks the endpoint's `headers` rules (missing, repeated, or of the wrong type or range)";
+    ContentLengthInvalid = "content_length_invalid", 400, "`Content-Length` is not a decimal number, or two values differ";
+    BodyTooLarge = "body_too_large", 413, "the body is larger than `body max` (by its `Content-Length`, or by the bytes that arrived)";
+    UnsupportedMediaType = "unsupported_media_type", 415, "the body's `Content-Type` is not one the endpoint accepts";
+    BodyMalformed = "body_malformed", 400, "the body is not valid JSON (I-JSON: UTF-8, no lone surrogates, numbers within 64-bit floats) where JSON is required, or starts like JSON and is not";
+    BodyLimitExceeded = "body_limit_exceeded", 422, "the JSON body nests too deep, or has an array, object, key or string over its limit, or a duplicate key";
+    BodyInvalid = "body_invalid", 422, "the JSON body breaks the endpoint's field rules";
+}
+
+impl Reason {
+    /// Whether the reason comes from the body stage (size, content type,
+    /// JSON, field rules), which reads the body.
+    pub fn is_body_stage(self) -> bool {
+        matches!(
+            self,
+            Reason::ContentLengthInvalid
+                | Reason::BodyTooLarge
+                | Reason::UnsupportedMediaType
+                | Reason::BodyMalformed
+                | Reason::BodyLimitExceeded
+                | Reason::BodyInvalid
+        )
+    }
+
+    /// Whether the reason is a denial decided before the end of the body
+    /// (a bad or too large `Content-Length`, or too many bytes): such a
+    /// decision carries no body-stage finding of a shadow endpoint.
+    pub(crate) fn ends_body_early(self) -> bool {
+        matches!(self, Reason::ContentLengthInvalid | Reason::BodyTooLarge)
+    }
 }
 
 impl std::fmt::Display for Reason {
@@ -123,6 +156,12 @@ pub enum Detail {
     MissingScope { scope: ScopeId },
     /// The operand of a condition that was missing, ambiguous or mistyped.
     Operand { span: Span },
+    /// The body's size limit, and whether `Content-Length` declared more
+    /// (rather than more bytes arriving).
+    BodySize { limit: u64, declared: bool },
+    /// A broken payload rule: the [`Violation`] at this index of
+    /// [`Decision::violations`].
+    Violation { index: u16 },
 }
 
 /// A would-be denial that was not enforced because its rule (or endpoint)
@@ -156,6 +195,52 @@ pub struct Decision {
     pub shadow: Vec<ShadowFinding>,
     /// The client address the decision used (after trusted-proxy handling).
     pub client_ip: Option<IpAddr>,
+    /// Where payload rules were broken, referred to by
+    /// [`Detail::Violation`] in `detail` and in `shadow`: empty (and
+    /// unallocated) unless a body, query or header rule failed.
+    pub violations: Violations,
+}
+
+/// The violations of a decision: one pointer wide, so that a decision stays
+/// small, and unallocated when empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[expect(clippy::box_collection, reason = "one pointer instead of a `Vec`'s three keeps `Decision` small")]
+pub struct Violations(Option<Box<Vec<Violation>>>);
+
+impl Violations {
+    pub fn get(&self, index: usize) -> Option<&Violation> {
+        self.0.as_ref().and_then(|v| v.get(index))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
+        self.0.as_deref().map(|v| v.iter()).unwrap_or_default()
+    }
+
+    pub fn push(&mut self, violation: Violation) {
+        self.0.get_or_insert_with(Default::default).push(violation);
+    }
+
+    pub fn into_vec(self) -> Vec<Violation> {
+        self.0.map(|v| *v).unwrap_or_default()
+    }
+}
+
+impl From<Vec<Violation>> for Violations {
+    fn from(v: Vec<Violation>) -> Violations {
+        if v.is_empty() {
+            Violations(None)
+        } else {
+            Violations(Some(Box::new(v)))
+        }
+    }
 }
 
 impl Decision {
@@ -170,6 +255,7 @@ impl Decision {
             rule: None,
             shadow: Vec::new(),
             client_ip: None,
+            violations: Violations::default(),
         }
     }
 
@@ -184,7 +270,71 @@ impl Decision {
             rule: Some(rule),
             shadow,
             client_ip: None,
+            violations: Violations::default(),
         }
+    }
+
+    /// The violation a detail refers to.
+    pub fn violation(&self, detail: &Detail) -> Option<&Violation> {
+        match detail {
+            Detail::Violation { index } => self.violations.get(usize::from(*index)),
+            _ => None,
+        }
+    }
+
+    /// The violation behind the decision itself, for a payload denial.
+    pub fn own_violation(&self) -> Option<&Violation> {
+        self.violation(&self.detail)
+    }
+
+    /// Stores `violation` and returns the detail that refers to it.
+    pub(crate) fn add_violation(&mut self, violation: Violation) -> Detail {
+        let index = u16::try_from(self.violations.len()).unwrap_or(u16::MAX);
+        self.violations.push(violation);
+        Detail::Violation { index }
+    }
+
+    /// Puts `findings` (whose violations are in `violations`) before the
+    /// decision's own shadow findings.
+    pub(crate) fn prepend_shadow(&mut self, mut findings: Vec<ShadowFinding>, violations: Violations) {
+        let offset = u16::try_from(self.violations.len()).unwrap_or(u16::MAX);
+        for v in violations.into_vec() {
+            self.violations.push(v);
+        }
+        for finding in &mut findings {
+            if let Detail::Violation { index } = &mut finding.detail {
+                *index = index.saturating_add(offset);
+            }
+        }
+        findings.append(&mut self.shadow);
+        self.shadow = findings;
+        self.canonicalize_violations();
+    }
+
+    /// Renumbers `violations` in a canonical order (the shadow findings',
+    /// then the decision's own), dropping any not referred to, so that two
+    /// evaluators that collect them in different orders give equal
+    /// decisions.
+    pub(crate) fn canonicalize_violations(&mut self) {
+        if self.violations.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.violations);
+        let old = old.into_vec();
+        let renumber = |detail: &mut Detail, out: &mut Vec<Violation>| {
+            if let Detail::Violation { index } = detail {
+                if let Some(v) = old.get(usize::from(*index)) {
+                    *index = u16::try_from(out.len()).unwrap_or(u16::MAX);
+                    out.push(v.clone());
+                }
+            }
+        };
+        let mut out = Vec::new();
+        for finding in &mut self.shadow {
+            renumber(&mut finding.detail, &mut out);
+        }
+        renumber(&mut self.detail, &mut out);
+        self.violations = out.into();
     }
 
     /// `allow` or `deny`.

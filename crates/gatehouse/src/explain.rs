@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::decision::{Decision, Detail, Reason};
-use crate::model::{Access, Api, AuthKind, Endpoint, MaskStrategy, Method};
+use crate::payload::{LimitKind, Part, Problem, Violation};
+use crate::model::{Access, Api, AuthKind, Endpoint, FieldsSchema, MaskStrategy, Method, TypeSchema};
 use crate::request::Request;
 use crate::span::{Location, Span};
 use crate::PolicySet;
@@ -38,6 +39,19 @@ pub struct ShadowReport {
     pub reason: Reason,
     pub status: u16,
     pub message: String,
+    pub rule: RuleRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violation: Option<ViolationReport>,
+}
+
+/// Where a body, query or header rule broke: the JSON pointer of the value
+/// (never the value) and the field rule it broke.
+#[derive(Clone, Debug, Serialize)]
+pub struct ViolationReport {
+    pub part: Part,
+    pub pointer: String,
+    pub problem: Problem,
+    /// The field rule, `limits(...)` argument or block it broke.
     pub rule: RuleRef,
 }
 
@@ -67,6 +81,9 @@ pub struct DecisionReport {
     pub endpoint: Option<EndpointRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleRef>,
+    /// For a body, query or header denial: where, and which field rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violation: Option<ViolationReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shadow: Vec<ShadowReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -99,6 +116,9 @@ pub struct AuditRecord {
     pub endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<Location>,
+    /// For a body, query or header denial: where it broke (never a value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<AuditPayload>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shadow: Vec<AuditShadow>,
     pub request: AuditRequest,
@@ -112,6 +132,23 @@ pub struct AuditShadow {
     pub reason: Reason,
     pub status: u16,
     pub rule: Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<AuditPayload>,
+}
+
+/// A payload violation in an audit record: the part, the JSON pointer and
+/// the problem's name (`missing`, `pattern`, `depth`, `malformed`...).
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditPayload {
+    pub part: Part,
+    pub pointer: String,
+    pub problem: &'static str,
+}
+
+impl AuditPayload {
+    fn of(violation: &Violation) -> AuditPayload {
+        AuditPayload { part: violation.part, pointer: violation.pointer.clone(), problem: violation.problem.as_str() }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -138,6 +175,40 @@ impl PolicySet {
         // Multi-line rules are shown by their first line.
         let first = text.lines().next().unwrap_or("").trim_end();
         RuleRef { location: self.sources.locate(span), text: first.to_string() }
+    }
+
+    fn violation_ref(&self, v: &Violation) -> ViolationReport {
+        let mut rule = self.rule_ref(v.rule);
+        if let Some(block) = self.block_at(v.rule) {
+            // A field block is shown by its names, not its first line.
+            rule.text = format!("{{ {} }}", block_names(block).replace('`', ""));
+        }
+        ViolationReport { part: v.part, pointer: v.pointer.clone(), problem: v.problem, rule }
+    }
+
+    /// The field block (of any endpoint) written at `span`, if one is.
+    fn block_at(&self, span: Span) -> Option<&FieldsSchema> {
+        fn find(fields: &FieldsSchema, span: Span) -> Option<&FieldsSchema> {
+            if fields.span == span {
+                return Some(fields);
+            }
+            fields.fields.iter().find_map(|f| {
+                let mut ty = &f.ty;
+                while let TypeSchema::Array { items, .. } = ty {
+                    ty = items;
+                }
+                match ty {
+                    TypeSchema::Object(inner) => find(inner, span),
+                    _ => None,
+                }
+            })
+        }
+        let endpoints = self.model.apis.iter().flat_map(|a| a.endpoints.iter());
+        endpoints.flat_map(|e| {
+            let body = e.body.json.as_ref().and_then(|j| j.schema.as_ref());
+            body.into_iter().chain(e.query.as_ref().map(|q| &q.schema)).chain(e.headers.as_ref().map(|h| &h.schema))
+        })
+        .find_map(|fields| find(fields, span))
     }
 
     fn span_text(&self, span: Span) -> String {
@@ -182,12 +253,19 @@ impl PolicySet {
                 message: self
                     .reason_text(
                         request,
-                        Why { reason: f.reason, detail: f.detail, rule: f.rule, client_ip: decision.client_ip },
+                        Why {
+                            reason: f.reason,
+                            detail: f.detail,
+                            rule: f.rule,
+                            client_ip: decision.client_ip,
+                            violation: decision.violation(&f.detail),
+                        },
                         api,
                         api.and_then(|a| a.endpoint(f.endpoint)),
                     )
                     .0,
                 rule: self.rule_ref(f.rule),
+                violation: decision.violation(&f.detail).map(|v| self.violation_ref(v)),
             })
             .collect();
         let (masks, response_only) = match found {
@@ -210,6 +288,7 @@ impl PolicySet {
             api: api.map(|a| a.name.clone()),
             endpoint,
             rule: decision.rule.map(|s| self.rule_ref(s)),
+            violation: decision.own_violation().map(|v| self.violation_ref(v)),
             shadow,
             masks,
             response_only,
@@ -242,6 +321,7 @@ impl PolicySet {
             detail: decision.detail,
             rule: decision.rule.unwrap_or_default(),
             client_ip: decision.client_ip,
+            violation: decision.own_violation(),
         };
         self.reason_text(request, why, api, endpoint)
     }
@@ -249,11 +329,11 @@ impl PolicySet {
     fn reason_text(
         &self,
         request: &Request<'_>,
-        why: Why,
+        why: Why<'_>,
         api: Option<&Api>,
         endpoint: Option<&Endpoint>,
     ) -> (String, Option<String>) {
-        let Why { reason, detail, rule, client_ip } = why;
+        let Why { reason, detail, rule, client_ip, violation } = why;
         let scheme_names = |e: &Endpoint| match &e.access {
             Access::Authenticated { schemes, .. } => schemes
                 .iter()
@@ -361,6 +441,93 @@ impl PolicySet {
                 ),
                 _ => (reason.summary().into(), None),
             },
+            Reason::QueryInvalid
+            | Reason::HeaderInvalid
+            | Reason::BodyMalformed
+            | Reason::BodyLimitExceeded
+            | Reason::BodyInvalid => match violation {
+                Some(v) => self.violation_text(v),
+                None => (reason.summary().into(), None),
+            },
+            Reason::ContentLengthInvalid => (
+                "`Content-Length` is not one decimal number".into(),
+                Some("send a single `Content-Length` with the body's length in bytes".into()),
+            ),
+            Reason::BodyTooLarge => match detail {
+                Detail::BodySize { limit, declared: true } => {
+                    let declared = request.header_values("content-length").next().unwrap_or("").trim().to_string();
+                    (
+                        format!("`Content-Length` declares {declared} bytes, more than the limit of {limit}"),
+                        Some(format!("send at most {limit} bytes")),
+                    )
+                }
+                Detail::BodySize { limit, .. } => {
+                    (format!("the body is larger than the limit of {limit} bytes"), Some(format!("send at most {limit} bytes")))
+                }
+                _ => (reason.summary().into(), None),
+            },
+            Reason::UnsupportedMediaType => {
+                let accepted = endpoint.map(accepted_types).unwrap_or_default();
+                let sent = crate::payload::media::content_type(request);
+                let message = match sent {
+                    Some((ty, subtype)) => format!("`Content-Type: {ty}/{subtype}` is not accepted here"),
+                    None if request.header_values("content-type").next().is_some() => {
+                        "the request's `Content-Type` headers are unreadable or disagree".into()
+                    }
+                    None => "the request has a body but no `Content-Type`".into(),
+                };
+                (message, Some(format!("send the body as {accepted}")))
+            }
+        }
+    }
+
+    /// A payload violation in words: where, and what the rule wanted.
+    fn violation_text(&self, v: &Violation) -> (String, Option<String>) {
+        let name = v.pointer.strip_prefix('/').unwrap_or(&v.pointer).replace("~1", "/").replace("~0", "~");
+        let at = match (v.part, v.pointer.is_empty()) {
+            (Part::Body, true) => "the body".to_string(),
+            (Part::Body, false) => format!("`{}`", v.pointer),
+            (Part::Query, _) => format!("query parameter `{name}`"),
+            (Part::Header, _) => format!("header `{name}`"),
+        };
+        let rule = self.rule_ref(v.rule).text;
+        let per_rule = Some(format!("send a value that `{rule}` accepts"));
+        match v.problem {
+            Problem::Malformed { json, offset } => (
+                format!("the body is not valid JSON: {} (at byte {offset})", json.describe_in("body")),
+                Some("send UTF-8 JSON without lone surrogates or numbers beyond 64-bit floats".into()),
+            ),
+            Problem::Limit { limit, max } => {
+                let what = match limit {
+                    LimitKind::Depth => format!("{at} nests deeper than {max} levels"),
+                    LimitKind::Array => format!("{at} has more than {max} items"),
+                    LimitKind::Object => format!("{at} has more than {max} members"),
+                    LimitKind::Key => format!("{at} has a member name longer than {max} bytes"),
+                    LimitKind::String => format!("{at} is longer than {max} bytes"),
+                    LimitKind::DuplicateKey => format!("{at} appears twice in its object"),
+                };
+                let hint = match limit {
+                    LimitKind::DuplicateKey => "send each member once".to_string(),
+                    _ => format!("the limit is `{rule}`"),
+                };
+                (what, Some(hint))
+            }
+            Problem::NoBody => ("the body is missing; the endpoint's rules expect a JSON object".into(), per_rule),
+            Problem::Missing => (format!("{at} is required and missing"), Some(format!("add it: `{rule}`"))),
+            Problem::Unknown => {
+                let what = if v.part == Part::Query { "parameter" } else { "field" };
+                let listed = self.block_at(v.rule).map(block_names).unwrap_or_default();
+                (format!("{at} is not an allowed {what}"), Some(format!("send only the {what}s listed: {listed}")))
+            }
+            Problem::Type { expected } => (format!("{at} must be {}", expected.describe()), per_rule),
+            Problem::Integer => (format!("{at} must be a whole number within 64 bits"), per_rule),
+            Problem::Length => (format!("{at} has a length outside its range"), per_rule),
+            Problem::Range => (format!("{at} is out of range"), per_rule),
+            Problem::Format => (format!("{at} is not in the required format"), per_rule),
+            Problem::Pattern => (format!("{at} does not match the required pattern"), per_rule),
+            Problem::Enum => (format!("{at} is not one of the allowed values"), per_rule),
+            Problem::Repeated => (format!("{at} appears more than once"), Some("send it once".into())),
+            Problem::Encoding => (format!("{at} is not valid percent-encoded UTF-8"), None),
         }
     }
 
@@ -384,6 +551,7 @@ impl PolicySet {
             api_version: api.and_then(|a| a.version.clone()),
             endpoint: self.endpoint(decision).map(|(_, e)| e.label()),
             rule: decision.rule.map(|s| self.sources.locate(s)),
+            payload: decision.own_violation().map(AuditPayload::of),
             shadow: decision
                 .shadow
                 .iter()
@@ -392,6 +560,7 @@ impl PolicySet {
                     reason: f.reason,
                     status: f.status,
                     rule: self.sources.locate(f.rule),
+                    payload: decision.violation(&f.detail).map(AuditPayload::of),
                 })
                 .collect(),
             request: AuditRequest {
@@ -410,11 +579,35 @@ impl PolicySet {
 
 /// What a decision (or a shadow finding) says, to be put into words.
 #[derive(Clone, Copy)]
-struct Why {
+struct Why<'d> {
     reason: Reason,
     detail: Detail,
     rule: Span,
     client_ip: Option<std::net::IpAddr>,
+    violation: Option<&'d Violation>,
+}
+
+/// A block's field names: `` `name`, `tag?` `` and `...` when it is open.
+fn block_names(block: &FieldsSchema) -> String {
+    let mut names: Vec<String> =
+        block.fields.iter().map(|f| format!("`{}{}`", f.name, if f.optional { "?" } else { "" })).collect();
+    if block.allow_unknown {
+        names.push("`...`".into());
+    }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The media types an endpoint accepts, in words.
+fn accepted_types(endpoint: &Endpoint) -> String {
+    match (&endpoint.body.types, &endpoint.body.json) {
+        (Some((types, _)), _) => types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or "),
+        (None, Some(_)) => "`application/json` (or another `+json` type)".into(),
+        (None, None) => "an accepted type".into(),
+    }
 }
 
 /// The `WWW-Authenticate` challenge for an endpoint's schemes.

@@ -21,6 +21,7 @@ use crate::span::Span;
 use crate::tree::MAX_SEGMENTS;
 
 pub(crate) mod observe;
+mod payload;
 
 use observe::{Event, Observer, Silent};
 
@@ -119,22 +120,13 @@ pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>,
 
     // First, with shadow endpoints: if one would take the request, record
     // what it would decide. Then decide without them.
-    let mut findings = Vec::new();
+    let mut would_decision = None;
     if let Some(shadow) = best_endpoint(api, method, &rest, true).filter(|e| e.shadow.is_some()) {
         if O::ENABLED {
             obs.event(Event::Route { method, segments: &rest, shadow: true, chosen: Some(shadow) });
         }
         let would = endpoint_decision(api, shadow, request, &rest, parsed.query.as_deref(), client, obs);
-        findings.extend(would.shadow.iter().copied());
-        if !would.allowed {
-            findings.push(ShadowFinding {
-                endpoint: shadow.id,
-                reason: would.reason,
-                status: would.status,
-                rule: would.rule.unwrap_or_default(),
-                detail: would.detail,
-            });
-        }
+        would_decision = Some((would, shadow.id));
     }
 
     let chosen = best_endpoint(api, method, &rest, false);
@@ -144,14 +136,12 @@ pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>,
     let Some(endpoint) = chosen else {
         let other = Method::ALL.iter().any(|m| *m != method && best_endpoint(api, *m, &rest, false).is_some());
         let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
-        let mut d = Decision::deny(reason, Detail::None);
-        d.shadow = findings;
+        let d = payload::merge_shadow(Decision::deny(reason, Detail::None), would_decision);
         return finish(d, Some(client), None);
     };
 
-    let mut decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client, obs);
-    findings.extend(decision.shadow.iter().copied());
-    decision.shadow = findings;
+    let decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client, obs);
+    let decision = payload::merge_shadow(decision, would_decision);
     finish(decision, Some(client), Some(endpoint))
 }
 
@@ -520,7 +510,8 @@ fn endpoint_decision<O: Observer>(
         }
     }
 
-    Decision::allow(allow_rule, findings)
+    // Query, header and body rules.
+    payload::rest_of_endpoint(endpoint, request, query, allow_rule, findings)
 }
 
 // ---------------------------------------------------------------- conditions

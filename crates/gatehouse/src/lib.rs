@@ -50,18 +50,24 @@ pub mod decision;
 pub mod diag;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod interp;
+pub mod json;
+pub mod lint;
 pub mod mask;
 pub mod model;
+pub mod payload;
+pub mod quota;
 pub mod request;
 pub mod span;
 pub mod syntax;
 pub mod tree;
 
-pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding};
+pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding, Violation};
+pub use eval::{Begin, BodyCheck};
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use explain::{AuditRecord, DecisionReport};
-pub use request::{HeadersData, Principal, Request, RequestData};
+pub use request::{BodyData, HeadersData, Principal, Request, RequestData};
 pub use span::{FileId, Location, Sources, Span};
 
 use model::{Api, Endpoint, Model};
@@ -101,6 +107,18 @@ impl std::error::Error for LoadError {}
 /// Parses and checks every source. Returns the model only if there are no
 /// errors; the diagnostics hold errors and warnings either way.
 pub fn check_sources(sources: &Sources) -> (Option<Model>, Diagnostics) {
+    let (_, model, diagnostics) = parse_and_check(sources);
+    if diagnostics.has_errors() {
+        (None, diagnostics)
+    } else {
+        (Some(model), diagnostics)
+    }
+}
+
+/// Parses and checks every source, keeping the ASTs (for tools such as
+/// [`lint`] that need more than the model). The model is only meaningful
+/// when the diagnostics hold no errors.
+pub(crate) fn parse_and_check(sources: &Sources) -> (Vec<(FileId, syntax::PolicyAst)>, Model, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let mut asts = Vec::new();
     for file in sources.iter() {
@@ -115,11 +133,7 @@ pub fn check_sources(sources: &Sources) -> (Option<Model>, Diagnostics) {
     diagnostics.extend(check_diagnostics);
     mask::check_plans(&model, &mut diagnostics);
     diagnostics.sort();
-    if diagnostics.has_errors() {
-        (None, diagnostics)
-    } else {
-        (Some(model), diagnostics)
-    }
+    (asts, model, diagnostics)
 }
 
 impl PolicySet {
@@ -144,6 +158,44 @@ impl PolicySet {
     /// Decides a request with the compiled tree. This is the fast path.
     pub fn decide(&self, request: &Request<'_>) -> Decision {
         eval::decide(&self.tree, request)
+    }
+
+    /// Decides a request whose body arrives later, so that an embedder
+    /// never has to buffer an oversized body: everything up to the body is
+    /// decided now ([`Begin::Decided`] when that is the answer, or when
+    /// `Content-Length` is already too large); otherwise feed the body to
+    /// the [`BodyCheck`] chunk by chunk and finish it. The answer is the
+    /// one [`PolicySet::decide`] gives with the whole body.
+    /// [`Request::body`] is ignored.
+    ///
+    /// ```
+    /// use gatehouse::{Begin, PolicySet, Request};
+    ///
+    /// let policy = PolicySet::from_source("notes.gate", r#"
+    ///     api "notes"
+    ///     endpoint POST /notes {
+    ///         public
+    ///         body max 1KiB
+    ///         body json { text: string(1..280) }
+    ///     }
+    /// "#).expect("a valid policy");
+    /// let headers = [("Content-Type", "application/json")];
+    /// let request = Request::new("POST", "/notes", "192.0.2.1".parse().unwrap()).headers(&headers);
+    /// let decision = match policy.begin(&request) {
+    ///     Begin::Decided(decision) => decision,
+    ///     Begin::Body(mut check) => {
+    ///         let mut early = None;
+    ///         for chunk in [&br#"{"text": "hel"#[..], &br#"lo"}"#[..]] {
+    ///             early = check.feed(chunk);
+    ///             if early.is_some() { break; }
+    ///         }
+    ///         early.unwrap_or_else(|| check.finish())
+    ///     }
+    /// };
+    /// assert!(decision.allowed);
+    /// ```
+    pub fn begin(&self, request: &Request<'_>) -> Begin<'_> {
+        eval::begin(&self.tree, request)
     }
 
     /// Decides a request with the reference interpreter: slow, simple, and

@@ -571,11 +571,14 @@ pub struct BodyRules {
 #[derive(Clone, Debug)]
 pub struct JsonBody {
     pub limits: JsonLimits,
+    /// Where each limit was written in `limits(...)`, if it was.
+    pub limit_spans: crate::payload::LimitSpans,
     pub schema: Option<FieldsSchema>,
     pub meta: RuleMeta,
 }
 
-/// Bounds enforced while parsing any JSON body. `None` means the default.
+/// Bounds enforced while parsing any JSON body. `None` means the default
+/// ([`crate::payload::Limits::DEFAULT`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct JsonLimits {
     pub depth: Option<u64>,
@@ -598,15 +601,20 @@ pub struct FieldsRule {
 #[derive(Clone, Debug)]
 pub struct FieldsSchema {
     pub fields: Vec<FieldSchema>,
+    /// Whether values not listed are accepted: a body block with `...`, a
+    /// `query` block without `only`, and every `headers` block.
     pub allow_unknown: bool,
+    /// The block, `{` to `}`.
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct FieldSchema {
+    /// The name; lowercase for headers.
     pub name: String,
     pub optional: bool,
     pub ty: TypeSchema,
+    /// The whole field rule: `name: string(1..64)`.
     pub span: Span,
 }
 

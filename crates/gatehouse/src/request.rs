@@ -59,11 +59,21 @@ pub struct Request<'a> {
     /// The address of the TCP peer: the client, or a proxy in front of it.
     pub peer: IpAddr,
     pub principal: Option<&'a Principal>,
+    /// The whole body, if the host has it in memory. `None` and an empty
+    /// body are the same: no body. [`crate::PolicySet::decide`] reads it;
+    /// to check a body as it arrives instead, use
+    /// [`crate::PolicySet::begin`], which ignores this field.
+    pub body: Option<&'a [u8]>,
 }
 
 impl<'a> Request<'a> {
     pub fn new(method: &'a str, target: &'a str, peer: IpAddr) -> Request<'a> {
-        Request { method, target, host: None, headers: &[], peer, principal: None }
+        Request { method, target, host: None, headers: &[], peer, principal: None, body: None }
+    }
+
+    pub fn body(mut self, body: &'a [u8]) -> Request<'a> {
+        self.body = Some(body);
+        self
     }
 
     pub fn host(mut self, host: &'a str) -> Request<'a> {
@@ -106,6 +116,54 @@ pub struct RequestData {
     pub client_ip: IpAddr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<Principal>,
+    /// The body: a JSON value, sent as its serialisation (compact, object
+    /// members in sorted order), or a string, sent as it is (so a string
+    /// can hold any text, JSON or not, byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyData>,
+    /// A file holding the body, relative to the request file; read by
+    /// [`RequestData::load_body_file`]. Not with `body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_file: Option<std::path::PathBuf>,
+    /// The bytes of `body_file`, once loaded.
+    #[serde(skip)]
+    pub body_loaded: Option<Vec<u8>>,
+}
+
+/// A request body given inline in request JSON: a JSON value and the bytes
+/// it stands for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "serde_json::Value", into = "serde_json::Value")]
+pub struct BodyData {
+    value: serde_json::Value,
+    bytes: Vec<u8>,
+}
+
+impl BodyData {
+    /// The bytes sent: a string's text, or any other value's compact JSON.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+}
+
+impl From<serde_json::Value> for BodyData {
+    fn from(value: serde_json::Value) -> BodyData {
+        let bytes = match &value {
+            serde_json::Value::String(text) => text.as_bytes().to_vec(),
+            other => serde_json::to_vec(other).unwrap_or_default(),
+        };
+        BodyData { value, bytes }
+    }
+}
+
+impl From<BodyData> for serde_json::Value {
+    fn from(body: BodyData) -> serde_json::Value {
+        body.value
+    }
 }
 
 fn loopback() -> IpAddr {
@@ -168,6 +226,25 @@ impl RequestData {
             headers,
             peer: self.client_ip,
             principal: self.principal.as_ref(),
+            body: self.body_bytes(),
         }
+    }
+
+    /// The body's bytes: `body_file`'s once loaded, else `body`'s.
+    pub fn body_bytes(&self) -> Option<&[u8]> {
+        self.body_loaded.as_deref().or_else(|| self.body.as_ref().map(BodyData::bytes))
+    }
+
+    /// Reads `body_file`, relative to `base` (the request file's
+    /// directory), into the request. Nothing to do without `body_file`.
+    pub fn load_body_file(&mut self, base: &std::path::Path) -> Result<(), String> {
+        let Some(file) = &self.body_file else { return Ok(()) };
+        if self.body.is_some() {
+            return Err("give `body` or `body_file`, not both".into());
+        }
+        let path = base.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
+        self.body_loaded = Some(bytes);
+        Ok(())
     }
 }

@@ -16,7 +16,11 @@
 //! relative to the base) and is omitted when no endpoint matched; `shadow`
 //! lists the reasons of the report-only findings, in order, and is omitted
 //! when there are none; `client_ip` (optional) is the address the decision
-//! used after trusted-proxy handling.
+//! used after trusted-proxy handling; `pointer` is the JSON pointer of the
+//! offending value of a body, query or header denial (`/items/3/name`,
+//! `/limit`, `""` for the whole body), required exactly when there is one.
+//! A request's `body` is a JSON value (sent as compact JSON) or a string
+//! (sent as it is).
 //!
 //! Every case is decided twice, by the compiled tree (`decide`) and by the
 //! reference interpreter (`interpret`), and both answers are checked. All
@@ -59,6 +63,10 @@ struct Expect {
     shadow: Vec<String>,
     #[serde(default)]
     client_ip: Option<IpAddr>,
+    /// For a body, query or header denial: the JSON pointer of the
+    /// offending value (`/items/3/name`, `/limit`; `""` for the whole body).
+    #[serde(default)]
+    pointer: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -143,6 +151,10 @@ fn mismatches(policy: &PolicySet, decision: &Decision, expect: &Expect) -> Vec<S
         if decision.client_ip != Some(ip) {
             out.push(format!("client_ip: expected {ip}, got {:?}", decision.client_ip));
         }
+    }
+    let pointer = decision.own_violation().map(|v| v.pointer.as_str());
+    if pointer != expect.pointer.as_deref() {
+        out.push(format!("pointer: expected {:?}, got {:?}", expect.pointer, pointer));
     }
     out
 }

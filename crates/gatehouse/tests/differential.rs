@@ -1,7 +1,8 @@
 //! Differential properties: the compiled decision tree and the reference
 //! interpreter give the same decision on generated policies and requests,
-//! hostile paths included; and encoding a path differently never changes
-//! where it goes.
+//! hostile paths and hostile bodies included; deciding with the whole body
+//! and streaming it in chunks agree; and encoding a path differently never
+//! changes where it goes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::print_stdout)]
 
 use std::collections::BTreeSet;
@@ -34,7 +35,21 @@ struct GenEndpoint {
     allow_from: bool,
     shadow: bool,
     shadow_require: bool,
+    /// Which payload rules (see `PAYLOAD_RULES`).
+    payload: usize,
 }
+
+/// Payload rules an endpoint may get: body size, content types, JSON
+/// limits and fields (enforced or in shadow), query and header rules.
+const PAYLOAD_RULES: &[&str] = &[
+    "",
+    "",
+    "  body max 96B\n  body json limits(depth: 3, array: 4, object: 6, key: 8, string: 16) {\n    name: string(1..8)\n    n?: int(0..9)\n    f?: number(0..1.5)\n    tags?: array(..2) of enum(\"a\", \"b\", 1)\n    o?: { k: bool, ... }\n    id?: uuid\n  }\n",
+    "  body types \"text/plain\", \"application/*+json\"\n  body max 40B\n",
+    "  query only {\n    q?: enum(\"1\", \"2\")\n    r?: array(..2) of int(0..5)\n  }\n  headers {\n    h?: string(1..1)\n  }\n",
+    "  body max 48B\n  shadow { body json limits(depth: 2) { name: string } }\n",
+    "  shadow { body max 8B }\n  body json { ... }\n",
+];
 
 #[derive(Clone, Debug)]
 struct GenPolicy {
@@ -70,14 +85,14 @@ fn endpoint() -> impl Strategy<Value = GenEndpoint> {
         subsequence(vec!["a", "b", "c"], 0..=2),
         any::<bool>(),
         prop::collection::vec((0u8..12, 0u8..3), 0..3),
-        (any::<bool>(), prop::bool::weighted(0.15), prop::bool::weighted(0.2)),
+        (any::<bool>(), prop::bool::weighted(0.15), prop::bool::weighted(0.2), 0..PAYLOAD_RULES.len()),
     )
-        .prop_map(|(method, mut path, access, require, any_of, conditions, (allow_from, shadow, shadow_require))| {
+        .prop_map(|(method, mut path, access, require, any_of, conditions, (allow_from, shadow, shadow_require, payload))| {
             // `**` only last.
             if let Some(i) = path.iter().position(|s| matches!(s, Seg::Rest)) {
                 path.truncate(i + 1);
             }
-            GenEndpoint { method, path, access, require, any_of, conditions, allow_from, shadow, shadow_require }
+            GenEndpoint { method, path, access, require, any_of, conditions, allow_from, shadow, shadow_require, payload }
         })
 }
 
@@ -238,6 +253,7 @@ fn render(p: &GenPolicy) -> String {
         if e.shadow_require && !public {
             text.push_str("  shadow { require c }\n");
         }
+        text.push_str(PAYLOAD_RULES[e.payload]);
         text.push_str("}\n");
     }
     text
@@ -256,7 +272,39 @@ struct GenRequest {
     headers: Vec<(&'static str, &'static str)>,
     peer: &'static str,
     principal: Option<Principal>,
+    body: Option<&'static [u8]>,
 }
+
+/// Bodies: valid and invalid for the rules above, hostile, and not JSON.
+const BODIES: &[&[u8]] = &[
+    br#"{"name":"ab"}"#,
+    br#"{"name":"ab","n":3,"f":1.5,"tags":["a",1],"o":{"k":true,"z":null},"id":"123e4567-e89b-12d3-a456-426614174000"}"#,
+    br#"{"name":""}"#,
+    br#"{"name":"ab","x":1}"#,
+    br#"{"name":"ab","n":10}"#,
+    br#"{"name":"ab","n":1.5}"#,
+    br#"{"name":"ab","n":99999999999999999999}"#,
+    br#"{"name":"ab","f":1.6}"#,
+    br#"{"name":"ab","tags":["c"]}"#,
+    br#"{"name":"ab","tags":["a","b","a"]}"#,
+    br#"{"name":"ab","o":{"k":1}}"#,
+    br#"{"name":"ab","id":"nope"}"#,
+    br#"{"n":1}"#,
+    br#"{"name":"ab","name":"cd"}"#,
+    br#"[[[[1]]]]"#,
+    br#"[1,2,3,4,5]"#,
+    br#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7}"#,
+    br#"{"name":"ab","longer_key":1}"#,
+    br#"{"name":"aaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
+    br#"{"name": "ab""#,
+    br#"{"name":"\ud800"}"#,
+    br#"{"name":"ab","n":1e400}"#,
+    b"{\"name\":\"a\xffb\"}",
+    br#"{"name":"ab"} []"#,
+    b"hello",
+    b"   ",
+    br#"["padding to go over the limits of body max ninety-six bytes, one way or another, surely by now"]"#,
+];
 
 fn principal() -> impl Strategy<Value = Option<Principal>> {
     let some = (
@@ -309,13 +357,16 @@ fn request() -> impl Strategy<Value = GenRequest> {
         prop::bool::weighted(0.6),
         segments,
         prop::bool::weighted(0.05),
-        select(vec!["", "", "", "?q=1", "?q=2", "?q=1&q=2", "?q=%zz", "?r=1"]),
+        select(vec!["", "", "", "?q=1", "?q=2", "?q=1&q=2", "?q=%zz", "?r=1", "?q=3", "?r=1&r=2", "?r=1&r=2&r=3", "?r=x", "?s=1"]),
         prop::bool::weighted(0.03),
         headers,
         select(vec!["203.0.113.5", "10.1.2.3", "10.1.2.3", "192.0.2.9", "::ffff:10.0.0.1", "2001:db8::1"]),
         principal(),
+        (prop::option::weighted(0.6, select(BODIES.to_vec())), body_headers()),
     )
-        .prop_map(|(method, base, segments, trailing_slash, query, fragment, headers, peer, principal)| GenRequest {
+        .prop_map(|(method, base, segments, trailing_slash, query, fragment, mut headers, peer, principal, (body, extra))| {
+            headers.extend(extra);
+            GenRequest {
             method,
             base,
             segments,
@@ -325,6 +376,25 @@ fn request() -> impl Strategy<Value = GenRequest> {
             headers,
             peer,
             principal,
+            body,
+        }})
+}
+
+/// `Content-Type` and `Content-Length` headers, good and bad.
+fn body_headers() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
+    (
+        prop::option::weighted(0.7, select(vec!["application/json", "application/json; charset=utf-8", "text/plain", "application/merge-patch+json"])),
+        prop::option::weighted(0.1, select(vec!["10", "1000", "x1", "5, 6"])),
+    )
+        .prop_map(|(ty, len)| {
+            let mut out = Vec::new();
+            if let Some(ty) = ty {
+                out.push(("Content-Type", ty));
+            }
+            if let Some(len) = len {
+                out.push(("Content-Length", len));
+            }
+            out
         })
 }
 
@@ -381,8 +451,24 @@ fn essence(d: &Decision) -> impl PartialEq + std::fmt::Debug {
         Detail::Path { .. } => Detail::None,
         other => other,
     };
-    let shadow: Vec<_> = d.shadow.iter().map(|f| (f.reason, f.rule)).collect();
-    (d.allowed, d.status, d.reason, detail, d.api, d.endpoint, d.rule, shadow, d.client_ip)
+    let shadow: Vec<_> = d.shadow.iter().map(|f| (f.reason, f.rule, d.violation(&f.detail).cloned())).collect();
+    (d.allowed, d.status, d.reason, detail, d.api, d.endpoint, d.rule, shadow, d.client_ip, d.own_violation().cloned())
+}
+
+/// Deciding with the whole body, and streaming it in chunks of a given
+/// size, give the same decision.
+fn streamed(set: &PolicySet, request: &Request<'_>, body: &[u8], chunk: usize) -> Decision {
+    match set.begin(request) {
+        gatehouse::Begin::Decided(d) => d,
+        gatehouse::Begin::Body(mut check) => {
+            for piece in body.chunks(chunk.max(1)) {
+                if let Some(d) = check.feed(piece) {
+                    return d;
+                }
+            }
+            check.finish()
+        }
+    }
 }
 
 proptest! {
@@ -402,9 +488,16 @@ proptest! {
             if let Some(p) = &r.principal {
                 request = request.principal(p);
             }
+            if let Some(body) = r.body {
+                request = request.body(body);
+            }
             let fast = set.decide(&request);
             let slow = set.interpret(&request);
             prop_assert_eq!(essence(&fast), essence(&slow), "policy:\n{}\nrequest: {:?} {}", text, r, target);
+            let body = r.body.unwrap_or_default();
+            for chunk in [1, 3, 7, 64] {
+                prop_assert_eq!(&streamed(&set, &request, body, chunk), &fast, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
+            }
         }
     }
 
@@ -450,6 +543,7 @@ fn generators_reach_every_reason() {
     let mut runner = TestRunner::deterministic();
     let mut reasons = std::collections::BTreeMap::new();
     let mut shadowed = 0;
+    let mut shadowed_violations = 0;
     let mut allowed_with_endpoint = 0;
     for _ in 0..400 {
         let policy = policy().new_tree(&mut runner).unwrap().current();
@@ -460,7 +554,11 @@ fn generators_reach_every_reason() {
             if let Some(p) = &r.principal {
                 request = request.principal(p);
             }
+            if let Some(body) = r.body {
+                request = request.body(body);
+            }
             let d = set.decide(&request);
+            shadowed_violations += d.shadow.iter().filter(|f| d.violation(&f.detail).is_some()).count();
             *reasons.entry(d.reason.as_str()).or_insert(0usize) += 1;
             shadowed += usize::from(!d.shadow.is_empty());
             allowed_with_endpoint += usize::from(d.allowed && d.endpoint.is_some());
@@ -470,5 +568,5 @@ fn generators_reach_every_reason() {
     for reason in gatehouse::Reason::ALL {
         assert!(reasons.contains_key(reason.as_str()), "no generated request was decided `{}`: {reasons:#?}", reason.as_str());
     }
-    assert!(shadowed > 0 && allowed_with_endpoint > 20);
+    assert!(shadowed > 0 && allowed_with_endpoint > 20 && shadowed_violations > 0, "{shadowed_violations}");
 }

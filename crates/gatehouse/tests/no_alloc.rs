@@ -131,3 +131,29 @@ fn first_decisions_allocate_nothing_either() {
     });
     assert_eq!(info.count_total, 0, "{info:?}");
 }
+
+#[test]
+fn query_header_and_body_rules_allocate_nothing_for_a_bodiless_request() {
+    // Query and header rules are checked in place (nothing to decode here),
+    // and body rules that cannot fail without a body cost nothing.
+    let policy = PolicySet::from_source(
+        "items.gate",
+        r#"
+        api "items"
+        defaults {
+          body max 64KiB
+          body types "application/json"
+        }
+        endpoint GET /items {
+          public
+          query only { limit?: int(1..100), sort?: enum("name", "age"), ids?: array(..5) of int }
+          headers { x-request-id?: uuid }
+          body json limits(depth: 4)
+        }
+        "#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let headers = [("X-Request-Id", "123e4567-e89b-12d3-a456-426614174000"), ("Accept", "application/json")];
+    let request = Request::new("GET", "/items?limit=10&sort=name&ids=1&ids=2", peer()).headers(&headers);
+    assert_no_alloc(&policy, &request, Reason::Allowed);
+}

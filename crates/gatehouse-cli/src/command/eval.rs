@@ -142,5 +142,14 @@ pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    serde_json::from_str(&text).map_err(|e| format!("{}: not a valid request: {e}", path.display()))
+    let mut data: RequestData =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a valid request: {e}", path.display()))?;
+    // `body_file` is relative to the request file (to the working
+    // directory for a request read from standard input).
+    let base = match path.parent() {
+        Some(dir) if path.as_os_str() != "-" => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    data.load_body_file(&base).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(data)
 }

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod eval;
+pub mod fmt;
+pub mod lint;
 pub mod completions;
 pub mod diff;
 pub mod explain;

@@ -6,6 +6,7 @@ use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
     Bounds, FieldSchema, FieldsSchema, Format, JsonLimits, JsonPath, Lit, MaskStrategy, Pattern, TypeSchema,
 };
+use crate::payload::{LimitSpans, Limits};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{
     Fields, JsonPathAst, JsonStep, LimitArg, Literal, MaskStrategyAst, Number, RangeAst, TypeExpr, TypeKind,
@@ -28,9 +29,9 @@ pub(crate) fn content_types(types: &[Spanned<String>], diagnostics: &mut Diagnos
         });
         if !valid {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, ty.span, format!("`{}` is not a media type", ty.node))
+                Diagnostic::new(Code::InvalidMediaType, ty.span, format!("`{}` is not a media type", ty.node))
                     .label("expected `type/subtype`")
-                    .help("write media types such as `\"application/json\"` or `\"text/*\"`, without parameters"),
+                    .help("write media types such as `\"application/json\"`, `\"text/*\"` or `\"application/*+json\"`, without parameters"),
             );
             return None;
         }
@@ -39,20 +40,21 @@ pub(crate) fn content_types(types: &[Spanned<String>], diagnostics: &mut Diagnos
     Some(out)
 }
 
-pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> Option<JsonLimits> {
+pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> Option<(JsonLimits, LimitSpans)> {
     let mut limits = JsonLimits::default();
+    let mut spans = LimitSpans::default();
     let mut ok = true;
     for arg in args {
-        let slot = match arg.name.node.as_str() {
-            "depth" => &mut limits.depth,
-            "array" => &mut limits.array,
-            "object" => &mut limits.object,
-            "key" => &mut limits.key,
-            "string" => &mut limits.string,
+        let (slot, span) = match arg.name.node.as_str() {
+            "depth" => (&mut limits.depth, &mut spans.depth),
+            "array" => (&mut limits.array, &mut spans.array),
+            "object" => (&mut limits.object, &mut spans.object),
+            "key" => (&mut limits.key, &mut spans.key),
+            "string" => (&mut limits.string, &mut spans.string),
             other => {
                 ok = false;
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidBodyRule, arg.name.span, format!("unknown JSON limit `{other}`"))
+                    Diagnostic::new(Code::InvalidJsonLimit, arg.name.span, format!("unknown JSON limit `{other}`"))
                         .label("not a limit")
                         .help(match did_you_mean(other, JsonLimits::NAMES.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
@@ -65,7 +67,7 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
         if slot.is_some() {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, arg.name.span, format!("limit `{}` is given twice", arg.name.node))
+                Diagnostic::new(Code::InvalidJsonLimit, arg.name.span, format!("limit `{}` is given twice", arg.name.node))
                     .label("repeated")
                     .help("give each limit once"),
             );
@@ -74,15 +76,29 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
         if arg.value.node == 0 {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, arg.value.span, format!("limit `{}` must be at least 1", arg.name.node))
+                Diagnostic::new(Code::InvalidJsonLimit, arg.value.span, format!("limit `{}` must be at least 1", arg.name.node))
                     .label("zero")
                     .help("a limit of 0 would reject every JSON body"),
             );
             continue;
         }
+        if arg.name.node == "depth" && arg.value.node > Limits::MAX_DEPTH {
+            ok = false;
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidJsonLimit,
+                    arg.value.span,
+                    format!("limit `depth` can be at most {}", Limits::MAX_DEPTH),
+                )
+                .label("too deep")
+                .help("real documents nest a few levels; the built-in limit is 32"),
+            );
+            continue;
+        }
         *slot = Some(arg.value.node);
+        *span = Some(arg.name.span.to(arg.value.span));
     }
-    ok.then_some(limits)
+    ok.then_some((limits, spans))
 }
 
 /// The scalar type names as documented (aliases are accepted but not listed).
@@ -97,6 +113,15 @@ const SCALARS: &[&str] = &[
 pub(crate) fn fields(ast: &Fields, context: FieldsContext, diagnostics: &mut Diagnostics) -> Option<FieldsSchema> {
     let mut out: Vec<FieldSchema> = Vec::new();
     let mut ok = true;
+    if let (Some(only), Some(rest)) = (ast.only, ast.allow_unknown) {
+        ok = false;
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidBodyRule, rest, "`query only` cannot also accept unknown parameters")
+                .label("`...` accepts any parameter")
+                .related(only, "`only` rejects parameters that are not listed")
+                .help("remove `...` to reject parameters that are not listed, or `only` to accept them"),
+        );
+    }
     for field in &ast.fields {
         let name = if context == FieldsContext::Headers { field.name.node.to_ascii_lowercase() } else { field.name.node.clone() };
         if let Some(first) = out.iter().find(|f| f.name == name) {
@@ -110,22 +135,43 @@ pub(crate) fn fields(ast: &Fields, context: FieldsContext, diagnostics: &mut Dia
             continue;
         }
         if context != FieldsContext::Body {
-            if let TypeKind::Object(_) = field.ty.kind {
+            if let Some((span, what)) = not_a_parameter(&field.ty) {
                 ok = false;
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidBodyRule, field.ty.span, "query parameters and headers are flat")
-                        .label("an object")
-                        .help("only the body can hold nested objects; use a string, number, boolean or enum here"),
+                    Diagnostic::new(Code::NotAParameterType, span, format!("query parameters and headers cannot hold {what}"))
+                        .label(what)
+                        .help("parameters and headers are text: use a string, number, boolean, format or enum, or `array of` one of those for a repeated parameter"),
                 );
                 continue;
             }
         }
         match type_schema(&field.ty, context, diagnostics) {
-            Some(ty) => out.push(FieldSchema { name, optional: field.optional, ty, span: field.name.span }),
+            Some(ty) => out.push(FieldSchema { name, optional: field.optional, ty, span: field.span }),
             None => ok = false,
         }
     }
-    ok.then_some(FieldsSchema { fields: out, allow_unknown: ast.allow_unknown.is_some(), span: ast.span })
+    let allow_unknown = match context {
+        FieldsContext::Body => ast.allow_unknown.is_some(),
+        FieldsContext::Query => ast.only.is_none(),
+        FieldsContext::Headers => true,
+    };
+    ok.then_some(FieldsSchema { fields: out, allow_unknown, span: ast.span })
+}
+
+/// Why a type cannot describe a query parameter or header, if it cannot:
+/// objects, `null`, and arrays of anything but single values.
+fn not_a_parameter(ty: &TypeExpr) -> Option<(Span, &'static str)> {
+    match &ty.kind {
+        TypeKind::Object(_) => Some((ty.span, "an object")),
+        TypeKind::Scalar { name, .. } if name.node == "null" => Some((name.span, "`null`")),
+        TypeKind::Array { items, .. } => match &items.kind {
+            TypeKind::Array { .. } => Some((items.span, "an array of arrays")),
+            TypeKind::Object(_) => Some((items.span, "an array of objects")),
+            TypeKind::Scalar { name, .. } if name.node == "null" => Some((name.span, "`null`")),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnostics) -> Option<TypeSchema> {
@@ -173,7 +219,7 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
                         let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim();
                         let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                         diagnostics.push(
-                            Diagnostic::new(Code::InvalidBodyRule, text.span, format!("invalid regular expression: {last}"))
+                            Diagnostic::new(Code::InvalidPattern, text.span, format!("invalid regular expression: {last}"))
                                 .label("invalid pattern")
                                 .help("patterns use Rust regex syntax (no look-around or back-references, so matching is linear-time)"),
                         );
@@ -185,7 +231,7 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
                 Some(f) => *format = Some(f),
                 None => {
                     diagnostics.push(
-                        Diagnostic::new(Code::InvalidBodyRule, name.span, format!("unknown format `{}`", name.node))
+                        Diagnostic::new(Code::UnknownFieldType, name.span, format!("unknown format `{}`", name.node))
                             .label("not a format")
                             .help(match did_you_mean(&name.node, Format::NAMES.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
@@ -204,7 +250,7 @@ fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Di
     let no_range = |what: &str, diagnostics: &mut Diagnostics| {
         if let Some(range) = range {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, range.span, format!("`{what}` takes no range"))
+                Diagnostic::new(Code::InvalidRange, range.span, format!("`{what}` takes no range"))
                     .label("unexpected range")
                     .help("ranges apply to `string` (length), `int`, `number` and `array` (length)"),
             );
@@ -239,7 +285,7 @@ fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Di
                 },
             };
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, name.span, format!("unknown type `{other}`"))
+                Diagnostic::new(Code::UnknownFieldType, name.span, format!("unknown type `{other}`"))
                     .label("not a type")
                     .help(help),
             );
@@ -249,7 +295,7 @@ fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Di
 }
 
 fn empty_range(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::InvalidBodyRule, span, "this range is empty")
+    Diagnostic::new(Code::InvalidRange, span, "this range is empty")
         .label("minimum above maximum")
         .help("write the smaller bound first: `(1..64)`")
 }
@@ -287,7 +333,7 @@ fn bounds<T: PartialOrd + Copy>(
     let mut one = |bound: &Option<Spanned<Number>>| -> Result<Option<T>, ()> {
         let Some(bound) = bound else { return Ok(None) };
         convert(bound.node).map(Some).map_err(|(message, label, help)| {
-            diagnostics.push(Diagnostic::new(Code::InvalidBodyRule, bound.span, message).label(label).help(help));
+            diagnostics.push(Diagnostic::new(Code::InvalidRange, bound.span, message).label(label).help(help));
         })
     };
     let (Ok(min), Ok(max)) = (one(&range.min), one(&range.max)) else { return None };

@@ -56,7 +56,7 @@ pub(crate) fn rule_set(ctx: &Context<'_>, statements: &[Statement], inherited: b
     set
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "one recursive call site; the arguments are the block being built and where the statement sits")]
 fn add_statement(
     ctx: &Context<'_>,
     set: &mut RuleSet,
@@ -189,8 +189,8 @@ fn add_statement(
         StatementKind::BodyJson { limits, fields } => {
             let limits = payload::json_limits(limits, diagnostics);
             let schema = fields.as_ref().and_then(|f| payload::fields(f, payload::FieldsContext::Body, diagnostics));
-            if let (Some(limits), true) = (limits, fields.is_none() || schema.is_some()) {
-                set.body.json = Some(JsonBody { limits, schema, meta });
+            if let (Some((limits, limit_spans)), true) = (limits, fields.is_none() || schema.is_some()) {
+                set.body.json = Some(JsonBody { limits, limit_spans, schema, meta });
             }
         }
         StatementKind::Query(fields) => {

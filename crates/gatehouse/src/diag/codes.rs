@@ -110,6 +110,12 @@ codes! {
 
     // 6: bodies, queries and headers
     InvalidBodyRule = "GH-E0601", Error, "a body, query or header rule is invalid";
+    InvalidJsonLimit = "GH-E0602", Error, "a JSON limit is unknown, repeated or out of range";
+    UnknownFieldType = "GH-E0603", Error, "a field rule names an unknown type or format";
+    InvalidRange = "GH-E0604", Error, "a range is empty or has bounds that do not suit its type";
+    InvalidPattern = "GH-E0605", Error, "a `matches` pattern is not a valid regular expression";
+    InvalidMediaType = "GH-E0606", Error, "`body types` lists something that is not a media type";
+    NotAParameterType = "GH-E0607", Error, "a query or header rule has a type that parameters cannot hold";
 
     // 7: responses
     InvalidJsonPath = "GH-E0701", Error, "a JSON path is invalid";

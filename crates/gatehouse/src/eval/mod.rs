@@ -3,23 +3,30 @@
 //! The order of checks is fixed by the design, each with its own status and
 //! reason: hostile input (fragment, malformed path) → API selection →
 //! method-override and forwarding headers → route (404/405) → IP (403) →
-//! authentication (401) → scopes (403) → conditions (403). Body and quota
-//! checks slot in after conditions. Nothing here allocates for a request
-//! without a body unless a shadow rule fires, the path is percent-encoded,
-//! or a condition decodes a query parameter.
+//! authentication (401) → scopes (403) → conditions (403) → query and
+//! header rules (400) → the body ([`body`]: size 413, content type 415,
+//! JSON 400/422, field rules 422). Quotas keyed by the principal will come
+//! last. Nothing here allocates for a request without a body unless a
+//! shadow rule fires, the path is percent-encoded, a condition or query
+//! rule decodes a percent-encoded parameter, or a payload rule breaks (its
+//! violation names a JSON pointer).
 
+pub mod body;
 pub mod cond;
 pub mod path;
 
 use std::net::IpAddr;
 
-use crate::decision::{Decision, Detail, Reason, ShadowFinding};
+use crate::decision::{Decision, Detail, Reason, ShadowFinding, Violation};
+use crate::payload::params;
 use crate::model::{ForwardedPolicy, Method, RuleMeta, TrailingSlash};
 use crate::request::Request;
 use crate::span::Span;
 use crate::tree::ipset::canonical;
 use crate::tree::{AccessTree, ApiTree, EndpointTree, ScopeSet, Tree};
 
+pub use body::{Begin, BodyCheck};
+use body::{BodyEval, Eval, Finishing};
 use cond::{CondError, Env};
 use path::NormalizedPath;
 
@@ -29,24 +36,43 @@ pub const METHOD_OVERRIDE_HEADERS: &[&str] = &["x-http-method-override", "x-http
 /// Headers through which a client could claim another address.
 pub const FORWARDING_HEADERS: &[&str] = &["x-forwarded-for", "forwarded", "x-real-ip"];
 
+/// Decides a request, reading its body from [`Request::body`].
 pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
+    let body = request.body.unwrap_or_default();
+    match begin_with(tree, request, Some(body.is_empty())) {
+        Begin::Decided(decision) => decision,
+        Begin::Body(mut check) => match check.feed(body) {
+            Some(decision) => decision,
+            None => check.finish(),
+        },
+    }
+}
+
+/// Decides a request up to its body, which the caller then feeds to the
+/// returned [`BodyCheck`] as it arrives. [`Request::body`] is ignored.
+pub fn begin<'t>(tree: &'t Tree, request: &Request<'_>) -> Begin<'t> {
+    begin_with(tree, request, None)
+}
+
+/// `empty`: whether the caller knows the body is empty (`None`: unknown).
+fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) -> Begin<'t> {
     // 1. The target: fragment and path normalisation, before anything else.
     let mut path = NormalizedPath::new();
     match path::normalize_into(request.target, &mut path) {
         Ok(()) => {}
         Err(e) => {
             let detail = e.problem.map_or(Detail::None, |problem| Detail::Path { problem });
-            return Decision::deny(e.reason, detail);
+            return Begin::Decided(Decision::deny(e.reason, detail));
         }
     }
 
     // 2. The API, by host and base.
     let Some(api) = select_api(tree, request.host, &path) else {
-        return Decision::deny(Reason::RouteNotFound, Detail::None);
+        return Begin::Decided(Decision::deny(Reason::RouteNotFound, Detail::None));
     };
     let with_api = |mut d: Decision| {
         d.api = Some(api.id);
-        d
+        Begin::Decided(d)
     };
     if path.trailing_slash && api.trailing_slash == TrailingSlash::Deny {
         return with_api(Decision::deny(
@@ -56,7 +82,8 @@ pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
     }
 
     // 3. Hostile headers: method override and forwarded addresses. One pass
-    // over the headers finds whether any is present at all.
+    // over the headers finds whether any is present at all (and whether
+    // the request declares a `Content-Length`).
     let hostile = HostileHeaders::scan(request.headers);
     let method = match effective_method(api, request, hostile) {
         Ok(m) => m,
@@ -66,11 +93,8 @@ pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
         Ok(ip) => ip,
         Err(d) => return with_api(d),
     };
-    let with_ip = |mut d: Decision| {
-        d.api = Some(api.id);
-        d.client_ip = Some(client_ip);
-        d
-    };
+    let finishing = |endpoint| Finishing { api: api.id, client_ip, endpoint };
+    let with_ip = |d: Decision| Begin::Decided(body::finish(d, None, finishing(None)));
 
     // 4. Route: the method's trie, then 405 if another method matches.
     let Some(method) = method else {
@@ -79,48 +103,42 @@ pub fn decide(tree: &Tree, request: &Request<'_>) -> Decision {
     let base = api.base.len();
     let segment = |i: usize| path.segment(base + i);
     let count = path.len().saturating_sub(base);
+    // Evaluates one endpoint up to its body, then starts its body stage.
+    let evaluate = |endpoint: &'t EndpointTree| -> Eval<'t> {
+        let pre = check_endpoint(api, endpoint, request, &path, client_ip);
+        // Denied, or a request without a body that the body rules cannot
+        // fail: decided (the common case takes no detour).
+        if !pre.allowed || (empty == Some(true) && !hostile.content_length && !endpoint.needs_body) {
+            return Eval::Done(pre);
+        }
+        BodyEval::start(&endpoint.payload.body, endpoint.id, pre, request, hostile.content_length, empty == Some(true))
+    };
 
     // A shadow endpoint that would take this request is evaluated for the
     // record; it never decides. The request is decided as if it were absent.
-    let mut shadow_findings = Vec::new();
+    let mut shadow = None;
     if let Some(trie) = api.shadow_routes_for(method) {
         let candidate = trie.lookup(segment, count).and_then(|index| api.endpoints.get(index as usize));
-        if let Some(shadow) = candidate.filter(|e| e.shadow) {
-            let would = check_endpoint(api, shadow, request, &path, client_ip);
-            shadow_findings = would.shadow;
-            if let (false, Some(rule)) = (would.allowed, would.rule) {
-                shadow_findings.push(ShadowFinding {
-                    endpoint: shadow.id,
-                    reason: would.reason,
-                    status: would.status,
-                    rule,
-                    detail: would.detail,
-                });
-            }
+        if let Some(endpoint) = candidate.filter(|e| e.shadow) {
+            shadow = Some((evaluate(endpoint), endpoint.id));
         }
     }
 
     let found = api.routes_for(method).and_then(|trie| trie.lookup(segment, count));
-    let mut decision = match found.and_then(|index| api.endpoints.get(index as usize)) {
-        Some(endpoint) => {
-            let mut d = check_endpoint(api, endpoint, request, &path, client_ip);
-            d.endpoint = Some(endpoint.id);
-            d
-        }
+    let (enforced, endpoint) = match found.and_then(|index| api.endpoints.get(index as usize)) {
+        Some(endpoint) => (evaluate(endpoint), Some(endpoint.id)),
         None => {
             let other = Method::ALL
                 .iter()
                 .filter(|m| **m != method)
                 .any(|m| api.routes_for(*m).and_then(|t| t.lookup(segment, count)).is_some());
             let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
-            Decision::deny(reason, Detail::None)
+            (Eval::Done(Decision::deny(reason, Detail::None)), None)
         }
     };
-    if !shadow_findings.is_empty() {
-        shadow_findings.append(&mut decision.shadow);
-        decision.shadow = shadow_findings;
-    }
-    with_ip(decision)
+    // Quotas keyed by the principal come after the body stage: a request
+    // denied by then consumes none (a later release).
+    BodyCheck::start(enforced, shadow, finishing(endpoint))
 }
 
 /// The API whose host (if it has one) and base match. The checker rejects
@@ -153,6 +171,8 @@ fn strip_port(host: &str) -> &str {
 struct HostileHeaders {
     method_override: bool,
     forwarding: bool,
+    /// Not hostile, but found in the same pass: `Content-Length`.
+    content_length: bool,
 }
 
 impl HostileHeaders {
@@ -163,6 +183,7 @@ impl HostileHeaders {
             match name.len() {
                 13 | 17 | 22 if is(METHOD_OVERRIDE_HEADERS) => found.method_override = true,
                 9 | 15 if is(FORWARDING_HEADERS) => found.forwarding = true,
+                14 if name.eq_ignore_ascii_case("content-length") => found.content_length = true,
                 _ => {}
             }
         }
@@ -229,6 +250,8 @@ fn client_ip(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> R
 struct Checks {
     endpoint: crate::model::EndpointId,
     findings: Vec<ShadowFinding>,
+    /// The violations findings refer to.
+    violations: Vec<Violation>,
 }
 
 enum Flow {
@@ -245,7 +268,15 @@ impl Checks {
         let mut deny = Decision::deny(reason, detail);
         deny.rule = Some(rule);
         deny.shadow = std::mem::take(&mut self.findings);
+        deny.violations = std::mem::take(&mut self.violations).into();
         Flow::Stop(deny)
+    }
+
+    /// A payload rule broke: the violation goes with the finding or denial.
+    fn violated(&mut self, reason: Reason, violation: Violation, meta: &RuleMeta) -> Flow {
+        let index = u16::try_from(self.violations.len()).unwrap_or(u16::MAX);
+        self.violations.push(violation);
+        self.fail(reason, Detail::Violation { index }, meta.span, meta.shadow)
     }
 }
 
@@ -265,7 +296,7 @@ fn check_endpoint(
     path: &NormalizedPath<'_>,
     client_ip: IpAddr,
 ) -> Decision {
-    let mut checks = Checks { endpoint: endpoint.id, findings: Vec::new() };
+    let mut checks = Checks { endpoint: endpoint.id, findings: Vec::new(), violations: Vec::new() };
 
     // IP: any matching `deny from`, then `allow from` if present.
     for (set, meta) in &endpoint.ip_deny {
@@ -345,5 +376,31 @@ fn check_endpoint(
         }
     }
 
-    Decision::allow(allow_rule, checks.findings)
+    // Query and header rules (the body comes after, in `body`).
+    if endpoint.has_params {
+        if let Flow::Stop(d) = check_params(&mut checks, endpoint, request, path) {
+            return d;
+        }
+    }
+
+    let mut allow = Decision::allow(allow_rule, checks.findings);
+    allow.violations = checks.violations.into();
+    allow
+}
+
+/// The endpoint's `query` and `headers` rules.
+fn check_params(checks: &mut Checks, endpoint: &EndpointTree, request: &Request<'_>, path: &NormalizedPath<'_>) -> Flow {
+    if let Some((schema, meta)) = &endpoint.payload.query {
+        if let Some(violation) = params::check_query(schema, path.query, meta.span) {
+            if let Flow::Stop(d) = checks.violated(Reason::QueryInvalid, violation, meta) {
+                return Flow::Stop(d);
+            }
+        }
+    }
+    if let Some((schema, meta)) = &endpoint.payload.headers {
+        if let Some(violation) = params::check_headers(schema, request) {
+            return checks.violated(Reason::HeaderInvalid, violation, meta);
+        }
+    }
+    Flow::Continue
 }

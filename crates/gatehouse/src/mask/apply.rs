@@ -23,7 +23,7 @@ use std::io::{Read, Write};
 use super::config::MaskConfig;
 use super::error::{JsonProblem, MaskError};
 use super::plan::{Action, Entry, MaskPlan, StateId};
-use super::scan::{self, ScanError};
+use crate::json::scan::{self, ScanError};
 use super::strategy::{decode_key, Scalar, Transformer};
 
 /// What happens to one value.

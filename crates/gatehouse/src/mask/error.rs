@@ -1,56 +1,7 @@
 //! Why a response could not be masked. Every error means the same thing to
 //! the caller: withhold the response (and discard any partial output).
 
-/// What exactly is wrong with a response that is not valid JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonProblem {
-    /// The response is empty or only whitespace.
-    Empty,
-    /// A byte that cannot start or continue a JSON value here.
-    UnexpectedByte(u8),
-    /// A member key is not a string.
-    ExpectedKey,
-    /// A member key is not followed by `:`.
-    ExpectedColon,
-    /// A value is not followed by `,` or the closing bracket.
-    ExpectedCommaOrClose,
-    /// A number does not follow the JSON grammar (`01`, `1.`, `-`, `1e`).
-    InvalidNumber,
-    /// `tru`, `nul`, `falsy`...
-    InvalidLiteral,
-    /// An unescaped control character (below U+0020) in a string.
-    ControlCharacter,
-    /// A `\` escape that JSON does not define, or a bad `\uXXXX`.
-    InvalidEscape,
-    /// A string is not valid UTF-8.
-    InvalidUtf8,
-    /// The input ends inside a value.
-    Truncated,
-    /// Something follows the end of the top-level value.
-    TrailingData,
-}
-
-impl JsonProblem {
-    pub fn describe(self) -> String {
-        match self {
-            JsonProblem::Empty => "the response is empty".into(),
-            JsonProblem::UnexpectedByte(b) if b.is_ascii_graphic() => {
-                format!("unexpected `{}`", char::from(b))
-            }
-            JsonProblem::UnexpectedByte(b) => format!("unexpected byte 0x{b:02x}"),
-            JsonProblem::ExpectedKey => "expected a member name (a string)".into(),
-            JsonProblem::ExpectedColon => "expected `:` after a member name".into(),
-            JsonProblem::ExpectedCommaOrClose => "expected `,` or a closing bracket".into(),
-            JsonProblem::InvalidNumber => "invalid number".into(),
-            JsonProblem::InvalidLiteral => "invalid literal (expected `true`, `false` or `null`)".into(),
-            JsonProblem::ControlCharacter => "unescaped control character in a string".into(),
-            JsonProblem::InvalidEscape => "invalid escape in a string".into(),
-            JsonProblem::InvalidUtf8 => "a string is not valid UTF-8".into(),
-            JsonProblem::Truncated => "the response ends in the middle of a value".into(),
-            JsonProblem::TrailingData => "unexpected data after the end of the response".into(),
-        }
-    }
-}
+pub use crate::json::JsonProblem;
 
 /// Why masking failed. The response must not be sent: masking never fails
 /// open. With the streaming API, output already written is incomplete and

@@ -6,7 +6,8 @@
 //! - [`apply`]: the streaming tokenizer that applies a plan:
 //!   [`mask_slice`] for a body in memory, [`MaskStream`] for chunks,
 //!   [`mask_io`] from a reader to a writer.
-//! - `strategy`: what each strategy writes; `scan`: token scanners;
+//! - `strategy`: what each strategy writes; token scanners live in
+//!   [`crate::json::scan`], shared with request-body validation;
 //!   [`MaskConfig`]: limits and the hash key; [`MaskError`].
 //!
 //! Most callers use [`crate::PolicySet::mask_response`], which picks the
@@ -123,7 +124,6 @@ pub mod apply;
 pub mod config;
 pub mod error;
 pub mod plan;
-mod scan;
 mod strategy;
 
 pub use apply::{mask_io, mask_slice, MaskStream};

@@ -183,6 +183,10 @@ pub struct Fields {
     pub fields: Vec<FieldAst>,
     /// The span of `...` when unknown fields are allowed.
     pub allow_unknown: Option<Span>,
+    /// The span of `only` in `query only { ... }`: parameters that are not
+    /// listed are rejected. (Kept here so that `StatementKind::Query` stays
+    /// a plain field block.)
+    pub only: Option<Span>,
     pub span: Span,
 }
 

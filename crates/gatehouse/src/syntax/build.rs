@@ -188,7 +188,12 @@ impl Builder {
                 pair.into_inner().filter(|p| p.as_rule() == Rule::quota).filter_map(|p| self.quota(p)).collect(),
             ),
             Rule::body_rule => self.body(find_any(pair, &[Rule::body_max, Rule::body_types, Rule::body_json])?)?,
-            Rule::query_rule => StatementKind::Query(self.fields(find(pair, Rule::fields)?)?),
+            Rule::query_rule => {
+                let only = pair.clone().into_inner().find(|p| p.as_rule() == Rule::kw_only).map(|p| self.span(&p));
+                let mut fields = self.fields(find(pair, Rule::fields)?)?;
+                fields.only = only;
+                StatementKind::Query(fields)
+            }
             Rule::headers_rule => StatementKind::Headers(self.fields(find(pair, Rule::fields)?)?),
             Rule::response_only_rule => StatementKind::ResponseOnly(self.json_paths(pair)),
             Rule::mask_rule => {
@@ -308,7 +313,7 @@ impl Builder {
                 _ => {}
             }
         }
-        Some(Fields { fields, allow_unknown, span })
+        Some(Fields { fields, allow_unknown, only: None, span })
     }
 
     fn field(&mut self, pair: P<'_>) -> Option<FieldAst> {

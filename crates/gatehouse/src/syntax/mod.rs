@@ -7,6 +7,7 @@
 
 pub mod ast;
 mod build;
+pub mod comments;
 mod error;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};

@@ -12,6 +12,7 @@ pub mod scopes;
 use rustc_hash::FxHashMap;
 
 use crate::mask::MaskPlan;
+use crate::payload::PayloadPlan;
 use crate::model::{
     ApiId, CmpOp, EndpointId, ForwardedPolicy, Glob, Lit, Method, ParamType, RuleMeta, ScopeId, TrailingSlash,
 };
@@ -78,6 +79,14 @@ pub struct EndpointTree {
     /// The endpoint's `mask response` and `response only` rules, compiled:
     /// what [`crate::PolicySet::mask_response`] applies to its responses.
     pub mask: MaskPlan,
+    /// The endpoint's `query`, `headers` and `body` rules, compiled.
+    pub payload: Box<PayloadPlan>,
+    /// Whether the endpoint has `query` or `headers` rules (kept here so a
+    /// request to an endpoint without them does not read `payload`).
+    pub has_params: bool,
+    /// Whether a request without a body (and without `Content-Length`) can
+    /// fail the body rules: see [`crate::payload::BodyPlan::needs_body`].
+    pub needs_body: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -1,12 +1,16 @@
-//! JSON token scanners for [`crate::mask::apply`]: whitespace, strings,
-//! numbers and literals, each validated completely (escapes, UTF-8, the
-//! number grammar) and each able to say "incomplete" when the input ends
-//! inside a token and more may follow.
+//! Slice scanners for whole JSON tokens, used by [`crate::mask::apply`]:
+//! whitespace, strings, numbers and literals, each validated completely
+//! (escapes, UTF-8, the number grammar) and each able to say "incomplete"
+//! when the input ends inside a token and more may follow (the masker then
+//! carries the token over to the next chunk).
 //!
 //! Scanners return positions in the slice they are given; the caller turns
-//! them into absolute offsets for errors.
+//! them into absolute offsets for errors. The request-body validator
+//! ([`crate::payload`]) shares the whitespace skip and the word-at-a-time
+//! byte classifier, but resumes tokens byte by byte instead of carrying
+//! them (see [`super::token`]), so one huge string costs no memory.
 
-use super::error::JsonProblem;
+use super::JsonProblem;
 
 /// A problem at a position in the scanned slice.
 pub(crate) type ScanError = (usize, JsonProblem);
@@ -94,15 +98,15 @@ pub(crate) fn string(input: &[u8], start: usize, eof: bool) -> Result<Option<(us
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Flags (the high bit of) each byte of a little-endian word that is `"`,
 /// `\\` or a control character (below 0x20): the bytes a string scan must
 /// stop at. The lowest flag is exact; flags above it may be spurious (from a
 /// borrow), which does not matter since the scan stops at the lowest.
 #[inline]
-fn special(word: u64) -> u64 {
+pub(crate) fn special(word: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
     zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) | below_space
@@ -128,7 +132,7 @@ pub(crate) fn number(input: &[u8], start: usize, eof: bool) -> Result<Option<usi
 }
 
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-fn valid_number(text: &[u8]) -> bool {
+pub(crate) fn valid_number(text: &[u8]) -> bool {
     fn digits(s: &[u8]) -> &[u8] {
         let n = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
         s.get(n..).unwrap_or_default()

@@ -1,0 +1,485 @@
+//! [`MemoryStore`]: exact quota counters in this process.
+//!
+//! Counters live in a fixed number of shards, each a read-write lock around
+//! a hash table of `(quota id, key value) → TAT`, the TAT an `AtomicU64`.
+//!
+//! - **One quota** (the common case): under the shard's *read* lock, find
+//!   the key and move its TAT with a compare-and-swap loop, as `governor`
+//!   does. Concurrent checks of one key serialise on the CAS, so N threads
+//!   never get more than the bucket allows, and readers never block each
+//!   other.
+//! - **Several quotas**: take the *write* locks of every shard involved, in
+//!   ascending order (so two calls never deadlock), read every TAT, decide,
+//!   and write the new TATs only if every enforced quota allows. No CAS can
+//!   run on those keys meanwhile (it needs a read lock), which is what
+//!   makes the charge all-or-nothing. A CAS per key could not do that
+//!   without a rollback that lets other requests see, and be denied by, a
+//!   charge that is then undone.
+//! - **A new key** takes the write lock to insert.
+//!
+//! Shards are cache-line aligned, so threads working on different shards do
+//! not slow each other down.
+//!
+//! Memory is bounded: at most `max_keys` counters (spread over the shards).
+//! A counter whose bucket is full again (TAT at or before now) carries no
+//! information and is dropped by a sweep: [`MemoryStore::sweep`], which the
+//! host may call from a timer, or automatically when a new key finds its
+//! shard full (at most once per `sweep_spacing`, and not before the first
+//! counter of the shard can have gone idle, so a flood of new keys cannot
+//! turn every check into a sweep). If a shard is still full, a request for
+//! a new key fails with [`StoreError::Full`], which the evaluator treats as
+//! "store unavailable" (deny, unless `on_store_error = allow`): forgetting a
+//! counter that is still counting would hand its client a fresh budget.
+//!
+//! A key already present is checked without allocating; a new key
+//! allocates its entry (and a copy of a text value, at most 64 bytes).
+
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::HashTable;
+
+use super::gcra::{micros, Gcra, Step};
+use super::key::{KeyRef, OwnedKey};
+use super::{QuotaCheck, QuotaState, QuotaStore, StoreError};
+
+/// Checks with up to this many quotas keep their bookkeeping on the stack.
+const INLINE: usize = 8;
+
+/// The in-memory [`QuotaStore`]: exact under concurrency, bounded, and
+/// driven by the caller's clock. Share it between threads by reference or
+/// in an `Arc`.
+pub struct MemoryStore<S = RandomState> {
+    shards: Box<[Padded]>,
+    hasher: S,
+    shard_limit: usize,
+    sweep_spacing_us: u64,
+}
+
+/// Settings for a [`MemoryStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryStoreBuilder {
+    shards: usize,
+    max_keys: usize,
+    sweep_spacing_ms: u64,
+}
+
+impl Default for MemoryStoreBuilder {
+    fn default() -> Self {
+        MemoryStoreBuilder { shards: 64, max_keys: 1 << 20, sweep_spacing_ms: 100 }
+    }
+}
+
+impl MemoryStoreBuilder {
+    /// How many independently locked shards (default 64).
+    /// Rounded up to a power of two.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards.max(1).next_power_of_two();
+        self
+    }
+
+    /// The most counters kept at once (default 2^20, about 100 MiB at
+    /// worst), divided evenly between shards.
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
+        self
+    }
+
+    /// The least time between two automatic sweeps of one shard (default
+    /// 100 ms, in the caller's clock). A sweep of a full shard visits every
+    /// counter in it; between sweeps, new keys in a full shard are refused.
+    pub fn sweep_spacing_ms(mut self, ms: u64) -> Self {
+        self.sweep_spacing_ms = ms;
+        self
+    }
+
+    /// A store hashing keys with SipHash under a per-process random key, so
+    /// clients cannot choose key values that collide.
+    pub fn build(self) -> MemoryStore {
+        self.build_with_hasher(RandomState::new())
+    }
+
+    /// A store with another hasher. Key values come from clients: use a
+    /// keyed hasher unless every key is trusted.
+    pub fn build_with_hasher<S: BuildHasher>(self, hasher: S) -> MemoryStore<S> {
+        let shard_limit = self.max_keys.div_ceil(self.shards).max(1);
+        MemoryStore {
+            shards: (0..self.shards).map(|_| Padded(RwLock::new(Shard::default()))).collect(),
+            hasher,
+            shard_limit,
+            sweep_spacing_us: micros(self.sweep_spacing_ms),
+        }
+    }
+}
+
+/// A shard on cache lines of its own.
+#[repr(align(128))]
+struct Padded(RwLock<Shard>);
+
+#[derive(Default)]
+struct Shard {
+    table: HashTable<Entry>,
+    /// No automatic sweep before this instant.
+    next_sweep_us: u64,
+}
+
+struct Entry {
+    hash: u64,
+    id: Arc<str>,
+    key: OwnedKey,
+    /// Moved by CAS under a read lock, or plainly under the write lock.
+    tat_us: AtomicU64,
+}
+
+impl Entry {
+    #[inline(always)]
+    fn is(&self, hash: u64, id: &Arc<str>, key: &KeyRef<'_>) -> bool {
+        self.hash == hash && (Arc::ptr_eq(&self.id, id) || self.id == *id) && self.key.matches(key)
+    }
+
+    fn tat(&self) -> u64 {
+        self.tat_us.load(Ordering::Relaxed)
+    }
+}
+
+/// Per-check bookkeeping for a call with several quotas.
+#[derive(Clone, Copy, Default)]
+struct Prepared<'a> {
+    key: KeyRef<'a>,
+    hash: u64,
+    /// Index of the check's shard among the locked ones.
+    slot: usize,
+    /// The TAT before this call.
+    stored: u64,
+    exists: bool,
+    step: Step,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+impl MemoryStore {
+    /// A store with the default settings.
+    pub fn new() -> MemoryStore {
+        MemoryStoreBuilder::default().build()
+    }
+
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder::default()
+    }
+}
+
+// Nothing panics while a shard is locked, and its data is plain numbers
+// that are consistent after every write, so a poisoned lock is usable.
+#[inline]
+fn read(shard: &Padded) -> RwLockReadGuard<'_, Shard> {
+    shard.0.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(shard: &Padded) -> RwLockWriteGuard<'_, Shard> {
+    shard.0.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Moves a TAT by compare-and-swap: exact for one key under any number of
+/// threads. (Relaxed is enough: the TAT is the only value involved.)
+#[inline]
+fn cas_step(tat: &AtomicU64, gcra: Gcra, now_us: u64, cost: u64) -> Step {
+    let mut current = tat.load(Ordering::Relaxed);
+    loop {
+        let step = gcra.step(current, now_us, cost);
+        if !step.allowed {
+            return step;
+        }
+        match tat.compare_exchange_weak(current, step.tat_us, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return step,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+impl<S: BuildHasher> MemoryStore<S> {
+    /// How many counters are kept.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| read(s).table.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every counter whose bucket is full at `now_ms`; returns how
+    /// many. Such counters carry no information: a new one starts full.
+    pub fn sweep(&self, now_ms: u64) -> usize {
+        let now_us = micros(now_ms);
+        self.shards
+            .iter()
+            .map(|shard| {
+                let mut shard = write(shard);
+                let before = shard.table.len();
+                shard.table.retain(|e| *e.tat_us.get_mut() > now_us);
+                before - shard.table.len()
+            })
+            .sum()
+    }
+
+    /// The keyed hash of the value, mixed with the quota's fixed id hash
+    /// (clients choose values, not ids, so the mix stays unpredictable).
+    #[inline(always)]
+    fn hash(&self, id_hash: u64, key: &KeyRef<'_>) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        match key {
+            KeyRef::Absent => hasher.write_u8(0),
+            KeyRef::Ip(std::net::IpAddr::V4(ip)) => hasher.write_u64(0x100_0000_0000 | u64::from(ip.to_bits())),
+            KeyRef::Ip(std::net::IpAddr::V6(ip)) => hasher.write_u128(ip.to_bits()),
+            // One value alone needs no terminator; equal hashes of different
+            // variants are told apart by `Entry::is`.
+            KeyRef::Text(text) => hasher.write(text.as_bytes()),
+            KeyRef::Int(n) => hasher.write_i64(*n),
+            KeyRef::Digest(d) => hasher.write(d),
+        }
+        hasher.finish() ^ id_hash.rotate_left(29)
+    }
+
+    #[inline]
+    fn shard_index(&self, hash: u64) -> usize {
+        // The high bits (hashbrown uses the low ones within the shard); the
+        // shard count is a power of two.
+        ((hash >> 40) as usize) & (self.shards.len().saturating_sub(1))
+    }
+
+    #[inline]
+    fn shard(&self, index: usize) -> Result<&Padded, StoreError> {
+        self.shards.get(index).ok_or(StoreError::Full)
+    }
+
+    /// Makes room for `needed` new counters in a locked shard, sweeping if
+    /// allowed; `recount` recomputes `needed` after a sweep (which may have
+    /// dropped counters the call was about to update).
+    fn make_room(
+        &self,
+        shard: &mut Shard,
+        now_us: u64,
+        needed: usize,
+        recount: impl FnOnce(&Shard) -> usize,
+    ) -> Result<(), StoreError> {
+        if shard.table.len().saturating_add(needed) <= self.shard_limit {
+            return Ok(());
+        }
+        if now_us < shard.next_sweep_us {
+            return Err(StoreError::Full);
+        }
+        let mut earliest = u64::MAX;
+        shard.table.retain(|e| {
+            let keep = *e.tat_us.get_mut() > now_us;
+            if keep {
+                earliest = earliest.min(*e.tat_us.get_mut());
+            }
+            keep
+        });
+        // Nothing can go idle before the earliest TAT left.
+        shard.next_sweep_us = earliest.max(now_us.saturating_add(self.sweep_spacing_us));
+        if shard.table.len().saturating_add(recount(shard)) <= self.shard_limit {
+            Ok(())
+        } else {
+            Err(StoreError::Full)
+        }
+    }
+
+    /// The common case: one quota, one shard.
+    #[inline]
+    fn check_one(&self, now_us: u64, check: &QuotaCheck<'_>, state: &mut QuotaState) -> Result<(), StoreError> {
+        let (gcra, cost, id) = (check.spec.gcra(), check.spec.cost(), &check.spec.id);
+        let key = check.key.normalize();
+        let hash = self.hash(check.spec.id_hash, &key);
+        let padded = self.shard(self.shard_index(hash))?;
+        // A known key: a CAS under the read lock.
+        let known = read(padded).table.find(hash, |e| e.is(hash, id, &key)).map(|e| cas_step(&e.tat_us, gcra, now_us, cost));
+        let step = match known {
+            Some(step) => step,
+            None => {
+                // A new key, unless another thread inserted it meanwhile.
+                let mut shard = write(padded);
+                match shard.table.find(hash, |e| e.is(hash, id, &key)) {
+                    Some(entry) => cas_step(&entry.tat_us, gcra, now_us, cost),
+                    None => {
+                        let step = gcra.step(0, now_us, cost);
+                        if step.allowed {
+                            self.make_room(&mut shard, now_us, 1, |_| 1)?;
+                            let entry = Entry {
+                                hash,
+                                id: Arc::clone(id),
+                                key: key.to_owned_key(),
+                                tat_us: AtomicU64::new(step.tat_us),
+                            };
+                            shard.table.insert_unique(hash, entry, |e| e.hash);
+                        }
+                        step
+                    }
+                }
+            }
+        };
+        *state = gcra.state(step.tat_us, now_us, cost, step.allowed, step.allowed);
+        Ok(())
+    }
+
+    /// Several quotas: lock every shard involved, decide all, then write all
+    /// or nothing.
+    #[allow(clippy::too_many_arguments)] // the stack buffers are the point
+    #[inline(never)]
+    fn check_many<'s, 'k>(
+        &'s self,
+        now_us: u64,
+        checks: &[QuotaCheck<'k>],
+        states: &mut [QuotaState],
+        prepared: &mut [Prepared<'k>],
+        order: &mut [usize],
+        guards: &mut [Option<RwLockWriteGuard<'s, Shard>>],
+    ) -> Result<(), StoreError> {
+        for ((p, c), o) in prepared.iter_mut().zip(checks).zip(order.iter_mut()) {
+            p.key = c.key.normalize();
+            p.hash = self.hash(c.spec.id_hash, &p.key);
+            *o = self.shard_index(p.hash);
+        }
+        // Lock the distinct shards in ascending order.
+        order.sort_unstable();
+        let mut distinct: usize = 0;
+        for i in 0..order.len() {
+            let value = order.get(i).copied();
+            let previous = distinct.checked_sub(1).and_then(|j| order.get(j)).copied();
+            if let (Some(value), true) = (value, value != previous) {
+                if let Some(slot) = order.get_mut(distinct) {
+                    *slot = value;
+                }
+                distinct += 1;
+            }
+        }
+        let order: &[usize] = order.get(..distinct).unwrap_or_default();
+        for (guard, &index) in guards.iter_mut().zip(order) {
+            *guard = Some(write(self.shard(index)?));
+        }
+
+        // Decide every quota against the stored TATs.
+        let mut all_allowed = true;
+        for i in 0..checks.len() {
+            let (before, rest) = prepared.split_at_mut_checked(i).ok_or(StoreError::Full)?;
+            let (Some(p), Some(c)) = (rest.first_mut(), checks.get(i)) else { break };
+            p.slot = order.binary_search(&self.shard_index(p.hash)).unwrap_or(0);
+            // The same counter twice in one call: the second sees the first.
+            let earlier = before
+                .iter()
+                .zip(checks)
+                .rev()
+                .find(|(q, d)| q.hash == p.hash && q.key == p.key && d.spec.id == c.spec.id)
+                .map(|(q, _)| q.step.tat_us);
+            let stored = match earlier {
+                Some(tat) => Some(tat),
+                None => {
+                    let shard = guards.get(p.slot).and_then(Option::as_ref).ok_or(StoreError::Full)?;
+                    shard.table.find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)).map(Entry::tat)
+                }
+            };
+            p.exists = stored.is_some();
+            p.stored = stored.unwrap_or(0);
+            p.step = c.spec.gcra().step(p.stored, now_us, c.spec.cost());
+            if !p.step.allowed && !c.spec.is_shadow() {
+                all_allowed = false;
+            }
+        }
+
+        if all_allowed {
+            // Room for the new counters first, so that a full store changes
+            // nothing.
+            for (slot, guard) in guards.iter_mut().enumerate().take(order.len()) {
+                let Some(shard) = guard.as_deref_mut() else { continue };
+                let charged_here = || prepared.iter().filter(|p| p.slot == slot && p.step.allowed);
+                let needed = charged_here().filter(|p| !p.exists).count();
+                let recount = |shard: &Shard| {
+                    charged_here()
+                        .zip(checks)
+                        .filter(|(p, c)| shard.table.find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)).is_none())
+                        .count()
+                };
+                self.make_room(shard, now_us, needed, recount)?;
+            }
+            for (p, c) in prepared.iter().zip(checks).filter(|(p, _)| p.step.allowed) {
+                let shard = guards.get_mut(p.slot).and_then(Option::as_deref_mut).ok_or(StoreError::Full)?;
+                match shard.table.find_mut(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)) {
+                    Some(entry) => *entry.tat_us.get_mut() = p.step.tat_us,
+                    None => {
+                        let entry = Entry {
+                            hash: p.hash,
+                            id: Arc::clone(&c.spec.id),
+                            key: p.key.to_owned_key(),
+                            tat_us: AtomicU64::new(p.step.tat_us),
+                        };
+                        shard.table.insert_unique(p.hash, entry, |e| e.hash);
+                    }
+                }
+            }
+        }
+
+        for ((p, c), state) in prepared.iter().zip(checks).zip(states.iter_mut()) {
+            let charged = all_allowed && p.step.allowed;
+            let tat = if charged { p.step.tat_us } else { p.stored };
+            *state = c.spec.gcra().state(tat, now_us, c.spec.cost(), p.step.allowed, charged);
+        }
+        Ok(())
+    }
+}
+
+impl<S: BuildHasher> QuotaStore for MemoryStore<S> {
+    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+        if checks.len() != states.len() {
+            return Err(StoreError::StatesLength { checks: checks.len(), states: states.len() });
+        }
+        let now_us = micros(now_ms);
+        match (checks, states) {
+            ([], []) => Ok(()),
+            ([check], [state]) => self.check_one(now_us, check, state),
+            (checks, states) => self.check_several(now_us, checks, states),
+        }
+    }
+}
+
+impl<S: BuildHasher> MemoryStore<S> {
+    /// Several quotas, with bookkeeping on the stack for up to eight.
+    #[inline(never)]
+    fn check_several(&self, now_us: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+        match (checks, states) {
+            (checks, states) if checks.len() <= INLINE => {
+                let n = checks.len();
+                let mut prepared = [Prepared::default(); INLINE];
+                let mut order = [0usize; INLINE];
+                let mut guards: [Option<RwLockWriteGuard<'_, Shard>>; INLINE] = Default::default();
+                self.check_many(
+                    now_us,
+                    checks,
+                    states,
+                    prepared.get_mut(..n).unwrap_or_default(),
+                    order.get_mut(..n).unwrap_or_default(),
+                    guards.get_mut(..n).unwrap_or_default(),
+                )
+            }
+            (checks, states) => {
+                let n = checks.len();
+                let mut prepared = vec![Prepared::default(); n];
+                let mut order = vec![0usize; n];
+                let mut guards: Vec<Option<RwLockWriteGuard<'_, Shard>>> = (0..n).map(|_| None).collect();
+                self.check_many(now_us, checks, states, &mut prepared, &mut order, &mut guards)
+            }
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for MemoryStore<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("shards", &self.shards.len())
+            .field("shard_limit", &self.shard_limit)
+            .finish_non_exhaustive()
+    }
+}
