@@ -68,3 +68,11 @@ pub fn policy_set(paths: &[PathBuf], style: crate::render::Style) -> Result<gate
         crate::exit::Exit::Usage
     })
 }
+
+/// Milliseconds since the Unix epoch: the time a request "arrives" when its
+/// JSON gives none. (The library reads no clock; the CLI may.)
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

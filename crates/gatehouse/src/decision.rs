@@ -72,6 +72,9 @@ reasons! {
     BodyMalformed = "body_malformed", 400, "the body is not valid JSON (I-JSON: UTF-8, no lone surrogates, numbers within 64-bit floats) where JSON is required, or starts like JSON and is not";
     BodyLimitExceeded = "body_limit_exceeded", 422, "the JSON body nests too deep, or has an array, object, key or string over its limit, or a duplicate key";
     BodyInvalid = "body_invalid", 422, "the JSON body breaks the endpoint's field rules";
+    QuotaExceeded = "quota_exceeded", 429, "a quota is used up: `Retry-After` says when to try again";
+    QuotaStoreUnavailable = "quota_store_unavailable", 503, "the quota store could not answer, and the API does not say `on_store_error = allow`";
+    QuotaClockMissing = "quota_clock_missing", 500, "the endpoint has quotas and the host passed no time with the request (`Request::at`)";
 }
 
 impl Reason {
@@ -162,6 +165,9 @@ pub enum Detail {
     /// A broken payload rule: the [`Violation`] at this index of
     /// [`Decision::violations`].
     Violation { index: u16 },
+    /// A quota of the endpoint, by its position in the endpoint's quotas
+    /// (inherited first, as in [`crate::model::Endpoint::quotas`]).
+    Quota { index: u16 },
 }
 
 /// A would-be denial that was not enforced because its rule (or endpoint)
@@ -199,6 +205,54 @@ pub struct Decision {
     /// [`Detail::Violation`] in `detail` and in `shadow`: empty (and
     /// unallocated) unless a body, query or header rule failed.
     pub violations: Violations,
+    /// The quota the `RateLimit-*` headers describe: the one that denied,
+    /// or, for an allowed request, the one with the fewest requests left.
+    pub quota: Option<QuotaReport>,
+}
+
+/// One quota's state, for the `RateLimit-*` and `Retry-After` headers:
+/// the numbers only, kept small so that a `Decision` stays cheap to move
+/// (the limit is the quota's burst, in the policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct QuotaReport {
+    /// The quota's position in the endpoint's quotas.
+    pub index: u16,
+    /// This quota alone would allow the request.
+    pub allowed: bool,
+    /// `RateLimit-Remaining`.
+    pub remaining: u32,
+    /// Milliseconds until the bucket is full again (`RateLimit-Reset`).
+    pub reset_ms: u32,
+    /// When denied: milliseconds until the same request would be allowed
+    /// (`Retry-After`); 0 when allowed.
+    pub retry_after_ms: u32,
+}
+
+impl QuotaReport {
+    pub fn new(index: u16, state: &crate::quota::QuotaState) -> QuotaReport {
+        let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        QuotaReport {
+            index,
+            allowed: state.allowed,
+            remaining: small(state.remaining()),
+            reset_ms: small(state.reset_ms()),
+            retry_after_ms: small(state.retry_after_ms()),
+        }
+    }
+
+    /// `RateLimit-Reset`: whole seconds, rounded up.
+    pub fn reset_secs(&self) -> u32 {
+        self.reset_ms.div_ceil(1_000)
+    }
+
+    /// `Retry-After`: whole seconds, rounded up, at least 1 when denied.
+    pub fn retry_after_secs(&self) -> u32 {
+        if self.allowed {
+            0
+        } else {
+            self.retry_after_ms.div_ceil(1_000).max(1)
+        }
+    }
 }
 
 /// The violations of a decision: one pointer wide, so that a decision stays
@@ -256,6 +310,7 @@ impl Decision {
             shadow: Vec::new(),
             client_ip: None,
             violations: Violations::default(),
+            quota: None,
         }
     }
 
@@ -271,6 +326,7 @@ impl Decision {
             shadow,
             client_ip: None,
             violations: Violations::default(),
+            quota: None,
         }
     }
 

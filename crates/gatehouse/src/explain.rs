@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::decision::{Decision, Detail, Reason};
+use crate::decision::{QuotaReport, Decision, Detail, Reason};
 use crate::payload::{LimitKind, Part, Problem, Violation};
 use crate::model::{Access, Api, AuthKind, Endpoint, FieldsSchema, MaskStrategy, Method, TypeSchema};
 use crate::request::Request;
@@ -90,11 +90,29 @@ pub struct DecisionReport {
     pub masks: Vec<MaskReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_only: Option<Vec<String>>,
-    /// Response headers a gateway should send: `WWW-Authenticate`, `Allow`.
+    /// The quota the `RateLimit-*` headers describe, with its state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<QuotaStateReport>,
+    /// Response headers a gateway should send: `WWW-Authenticate`, `Allow`,
+    /// `RateLimit-*`, `Retry-After`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
+}
+
+/// A quota's state in a report: which quota, where, and its counters.
+#[derive(Clone, Debug, Serialize)]
+pub struct QuotaStateReport {
+    /// As written: `100/min by principal`.
+    pub quota: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleRef>,
+    /// `RateLimit-Limit`: the quota's burst.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(flatten)]
+    pub state: QuotaReport,
 }
 
 /// The audit record: one JSON object per decision.
@@ -238,6 +256,9 @@ impl PolicySet {
             }
             _ => {}
         }
+        if let Some(report) = decision.quota {
+            quota_headers(&mut headers, found.map(|(_, e)| e), report);
+        }
         let endpoint = found.map(|(_, e)| EndpointRef {
             method: e.method.as_str().to_string(),
             path: e.path_text.clone(),
@@ -259,6 +280,7 @@ impl PolicySet {
                             rule: f.rule,
                             client_ip: decision.client_ip,
                             violation: decision.violation(&f.detail),
+                            quota: None,
                         },
                         api,
                         api.and_then(|a| a.endpoint(f.endpoint)),
@@ -293,6 +315,14 @@ impl PolicySet {
             masks,
             response_only,
             headers,
+            quota: decision.quota.map(|q| QuotaStateReport {
+                quota: quota_text(found.map(|(_, e)| e), Detail::Quota { index: q.index }),
+                rule: found
+                    .and_then(|(_, e)| e.quotas.get(usize::from(q.index)))
+                    .map(|quota| self.rule_ref(quota.meta.span)),
+                limit: found.and_then(|(_, e)| e.quotas.get(usize::from(q.index))).map(|quota| quota.burst),
+                state: q,
+            }),
             client_ip: decision.client_ip.map(|ip| ip.to_string()),
         }
     }
@@ -300,8 +330,9 @@ impl PolicySet {
     fn allowed_methods(&self, request: &Request<'_>, decision: &Decision) -> Vec<&'static str> {
         let mut methods = Vec::new();
         for method in Method::ALL {
+            // Routing only: probing must not charge quotas.
             let probe = Request { method: method.as_str(), ..*request };
-            let other = self.decide(&probe);
+            let other = crate::eval::decide(self.tree(), &probe);
             if other.reason != Reason::MethodNotAllowed && other.reason != Reason::RouteNotFound && other.api == decision.api {
                 methods.push(method.as_str());
             }
@@ -322,6 +353,7 @@ impl PolicySet {
             rule: decision.rule.unwrap_or_default(),
             client_ip: decision.client_ip,
             violation: decision.own_violation(),
+            quota: decision.quota,
         };
         self.reason_text(request, why, api, endpoint)
     }
@@ -333,7 +365,7 @@ impl PolicySet {
         api: Option<&Api>,
         endpoint: Option<&Endpoint>,
     ) -> (String, Option<String>) {
-        let Why { reason, detail, rule, client_ip, violation } = why;
+        let Why { reason, detail, rule, client_ip, violation, quota } = why;
         let scheme_names = |e: &Endpoint| match &e.access {
             Access::Authenticated { schemes, .. } => schemes
                 .iter()
@@ -434,6 +466,19 @@ impl PolicySet {
                 ),
                 _ => (reason.summary().into(), None),
             },
+            Reason::QuotaExceeded => {
+                let written = quota_text(endpoint, detail);
+                let retry = quota.map(|q| q.retry_after_secs()).unwrap_or(0);
+                (format!("the quota `{written}` is used up"), Some(format!("retry in {retry} s (`Retry-After`)")))
+            }
+            Reason::QuotaStoreUnavailable => (
+                "the quota store could not answer, so the request is denied".into(),
+                Some("check the quota store (for example Redis); to let requests through while it is down, set `options { on_store_error = allow }`".into()),
+            ),
+            Reason::QuotaClockMissing => (
+                format!("the quota `{}` needs the time the request arrived, and none was passed", quota_text(endpoint, detail)),
+                Some("the host must pass the arrival time: `Request::at(now_ms)`, or `time_ms` in request JSON".into()),
+            ),
             Reason::AmbiguousParameter => match detail {
                 Detail::Operand { span } => (
                     format!("`{}` appears more than once (or is badly encoded), so it is ambiguous", self.span_text(span)),
@@ -577,6 +622,37 @@ impl PolicySet {
     }
 }
 
+/// A quota as written: `100/min by principal`.
+fn quota_text(endpoint: Option<&Endpoint>, detail: Detail) -> String {
+    let Detail::Quota { index } = detail else { return "?".into() };
+    let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(index))) else { return "?".into() };
+    let window = match q.window_secs {
+        1 => "s".to_string(),
+        60 => "min".to_string(),
+        3_600 => "hour".to_string(),
+        86_400 => "day".to_string(),
+        secs => format!("{secs}s"),
+    };
+    let burst = if q.burst == q.rate { String::new() } else { format!(" burst {}", q.burst) };
+    let cost = if q.cost == 1 { String::new() } else { format!(" cost {}", q.cost) };
+    format!("{}/{window}{burst} by {}{cost}", q.rate, q.key.text())
+}
+
+/// The `RateLimit-*` (and, when denied, `Retry-After`) headers for a quota
+/// state; `RateLimit-Policy` names the quota (`100;w=60`).
+fn quota_headers(headers: &mut BTreeMap<String, String>, endpoint: Option<&Endpoint>, report: QuotaReport) {
+    if let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(report.index))) {
+        headers.insert("RateLimit-Limit".into(), q.burst.to_string());
+        let burst = if q.burst == q.rate { String::new() } else { format!(";burst={}", q.burst) };
+        headers.insert("RateLimit-Policy".into(), format!("{};w={}{burst}", q.rate, q.window_secs));
+    }
+    headers.insert("RateLimit-Remaining".into(), report.remaining.to_string());
+    headers.insert("RateLimit-Reset".into(), report.reset_secs().to_string());
+    if !report.allowed {
+        headers.insert("Retry-After".into(), report.retry_after_secs().to_string());
+    }
+}
+
 /// What a decision (or a shadow finding) says, to be put into words.
 #[derive(Clone, Copy)]
 struct Why<'d> {
@@ -585,6 +661,7 @@ struct Why<'d> {
     rule: Span,
     client_ip: Option<std::net::IpAddr>,
     violation: Option<&'d Violation>,
+    quota: Option<QuotaReport>,
 }
 
 /// A block's field names: `` `name`, `tag?` `` and `...` when it is open.

@@ -40,6 +40,9 @@
 //! (streaming, failing closed on anything that is not valid JSON); see
 //! [`mask`].
 #![forbid(unsafe_code)]
+// A `Decision` (about 170 bytes) is the payload of the evaluator's early
+// returns; boxing it would put a heap allocation on the decision path.
+#![allow(clippy::result_large_err, reason = "decisions are returned by value to keep the hot path allocation-free")]
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
@@ -64,7 +67,7 @@ pub mod syntax;
 pub mod tree;
 
 pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding, Violation};
-pub use eval::{Begin, BodyCheck};
+pub use quota::{MemoryStore, QuotaStore};
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use explain::{AuditRecord, DecisionReport};
 pub use request::{BodyData, HeadersData, Principal, Request, RequestData};
@@ -75,12 +78,28 @@ use tree::Tree;
 
 /// A checked and compiled set of policies (one API per file), ready to
 /// decide requests. Cheap to share between threads.
+///
+/// Quotas are counted in the set's quota store: an exact in-memory
+/// [`MemoryStore`] unless [`PolicySet::with_quota_store`] gives another
+/// (such as the Redis store of `gatehouse-redis`). Clones share the store.
 #[derive(Clone, Debug)]
 pub struct PolicySet {
     sources: Sources,
     model: Model,
     tree: Tree,
     warnings: Diagnostics,
+    quotas: quota::QuotaTable,
+    store: SharedStore,
+}
+
+/// The quota store a policy set counts with.
+#[derive(Clone)]
+struct SharedStore(std::sync::Arc<dyn QuotaStore + Send + Sync>);
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedStore")
+    }
 }
 
 /// Why a policy set could not be loaded: the diagnostics (errors and any
@@ -142,7 +161,9 @@ impl PolicySet {
         match check_sources(&sources) {
             (Some(model), warnings) => {
                 let tree = compile::compile(&model);
-                Ok(PolicySet { sources, model, tree, warnings })
+                let quotas = quota::QuotaTable::new(&model);
+                let store = SharedStore(std::sync::Arc::new(MemoryStore::new()));
+                Ok(PolicySet { sources, model, tree, warnings, quotas, store })
             }
             (None, diagnostics) => Err(LoadError { sources, diagnostics }),
         }
@@ -155,9 +176,41 @@ impl PolicySet {
         PolicySet::load(sources)
     }
 
-    /// Decides a request with the compiled tree. This is the fast path.
+    /// Counts quotas in `store` from now on (for example a Redis store
+    /// shared by a fleet of gateways).
+    pub fn with_quota_store(mut self, store: std::sync::Arc<dyn QuotaStore + Send + Sync>) -> PolicySet {
+        self.store = SharedStore(store);
+        self
+    }
+
+    /// Decides a request with the compiled tree, counting its quotas in the
+    /// set's store at [`Request::now_ms`]. This is the fast path.
     pub fn decide(&self, request: &Request<'_>) -> Decision {
-        eval::decide(&self.tree, request)
+        self.decide_with(request, &*self.store.0)
+    }
+
+    /// [`PolicySet::decide`], counting quotas in `store` instead.
+    pub fn decide_with<S: QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Decision {
+        let mut decision = eval::decide(&self.tree, request);
+        self.settle(&mut decision, request, store);
+        decision
+    }
+
+    /// Counts the quotas of a decision made without them (see
+    /// [`quota::settle`](crate::quota) for the order).
+    pub(crate) fn settle<S: QuotaStore + ?Sized>(&self, decision: &mut Decision, request: &Request<'_>, store: &S) {
+        let (Some(api_id), Some(endpoint)) = (decision.api, decision.endpoint) else { return };
+        let specs = self.quotas.endpoint(api_id, endpoint);
+        if specs.is_empty() {
+            return;
+        }
+        let on_store_error = self.model.apis.get(api_id.0 as usize).map(|a| a.options.on_store_error).unwrap_or_default();
+        quota::settle::settle(decision, request, specs, store, on_store_error)
+    }
+
+    /// The quota table: every endpoint's quotas, named for stores.
+    pub fn quota_table(&self) -> &quota::QuotaTable {
+        &self.quotas
     }
 
     /// Decides a request whose body arrives later, so that an embedder
@@ -194,14 +247,28 @@ impl PolicySet {
     /// };
     /// assert!(decision.allowed);
     /// ```
-    pub fn begin(&self, request: &Request<'_>) -> Begin<'_> {
-        eval::begin(&self.tree, request)
+    pub fn begin<'p, 'r>(&'p self, request: &Request<'r>) -> Begin<'p, 'r> {
+        match eval::begin(&self.tree, request) {
+            eval::Begin::Decided(mut decision) => {
+                self.settle(&mut decision, request, &*self.store.0);
+                Begin::Decided(decision)
+            }
+            eval::Begin::Body(inner) => Begin::Body(Box::new(BodyCheck { inner: *inner, policy: self, request: *request, done: None })),
+        }
     }
 
     /// Decides a request with the reference interpreter: slow, simple, and
     /// held to the same answers as [`PolicySet::decide`] by property tests.
+    /// Quotas are counted in the set's store, as by `decide`.
     pub fn interpret(&self, request: &Request<'_>) -> Decision {
-        interp::decide(&self.model, request)
+        self.interpret_with(request, &*self.store.0)
+    }
+
+    /// [`PolicySet::interpret`], counting quotas in `store` instead.
+    pub fn interpret_with<S: QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Decision {
+        let mut decision = interp::decide(&self.model, request);
+        self.settle(&mut decision, request, store);
+        decision
     }
 
     pub fn warnings(&self) -> &Diagnostics {
@@ -275,5 +342,63 @@ impl PolicySet {
         config: &mask::MaskConfig,
     ) -> Result<u64, mask::MaskError> {
         mask::mask_io(self.mask_plan(decision)?, config, reader, writer)
+    }
+}
+
+/// The first step of deciding a request whose body is read as it arrives:
+/// see [`PolicySet::begin`].
+pub enum Begin<'p, 'r> {
+    /// The decision does not depend on the body (the request was denied
+    /// before it, or by its `Content-Length`).
+    Decided(Decision),
+    /// Feed the body to the [`BodyCheck`], then finish it.
+    Body(Box<BodyCheck<'p, 'r>>),
+}
+
+/// A decision waiting for the request body: feed it in chunks of any size
+/// with [`BodyCheck::feed`], then call [`BodyCheck::finish`]. Memory stays
+/// bounded by the endpoint's JSON limits however large the body. Quotas are
+/// counted once, when the decision is final.
+pub struct BodyCheck<'p, 'r> {
+    inner: eval::BodyCheck<'p>,
+    policy: &'p PolicySet,
+    request: Request<'r>,
+    done: Option<Decision>,
+}
+
+impl BodyCheck<'_, '_> {
+    /// The enforced `body max`, if any: an embedder may refuse to read more.
+    pub fn limit(&self) -> Option<u64> {
+        self.inner.limit()
+    }
+
+    /// Whether the request will be denied whatever else arrives.
+    pub fn will_deny(&self) -> bool {
+        self.inner.will_deny()
+    }
+
+    /// Checks the next chunk. `Some` when the decision is final before the
+    /// end of the body: stop reading and answer with it. Further calls
+    /// return it again (its quotas are counted once).
+    pub fn feed(&mut self, chunk: &[u8]) -> Option<Decision> {
+        if let Some(done) = &self.done {
+            return Some(done.clone());
+        }
+        let mut decision = self.inner.feed(chunk)?;
+        self.policy.settle(&mut decision, &self.request, &*self.policy.store.0);
+        self.done = Some(decision.clone());
+        Some(decision)
+    }
+
+    /// The body ended: the decision.
+    pub fn finish(self) -> Decision {
+        match self.done {
+            Some(done) => done,
+            None => {
+                let mut decision = self.inner.finish();
+                self.policy.settle(&mut decision, &self.request, &*self.policy.store.0);
+                decision
+            }
+        }
     }
 }

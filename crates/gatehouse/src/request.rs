@@ -64,11 +64,22 @@ pub struct Request<'a> {
     /// to check a body as it arrives instead, use
     /// [`crate::PolicySet::begin`], which ignores this field.
     pub body: Option<&'a [u8]>,
+    /// When the request arrived, in milliseconds since the Unix epoch (or
+    /// any fixed epoch the host uses consistently). The library reads no
+    /// clock: quotas need this, and an endpoint with quotas denies a request
+    /// without it (500 `quota_clock_missing`).
+    pub now_ms: Option<u64>,
 }
 
 impl<'a> Request<'a> {
     pub fn new(method: &'a str, target: &'a str, peer: IpAddr) -> Request<'a> {
-        Request { method, target, host: None, headers: &[], peer, principal: None, body: None }
+        Request { method, target, host: None, headers: &[], peer, principal: None, body: None, now_ms: None }
+    }
+
+    /// The time the request arrived (see [`Request::now_ms`]).
+    pub fn at(mut self, now_ms: u64) -> Request<'a> {
+        self.now_ms = Some(now_ms);
+        self
     }
 
     pub fn body(mut self, body: &'a [u8]) -> Request<'a> {
@@ -128,6 +139,10 @@ pub struct RequestData {
     /// The bytes of `body_file`, once loaded.
     #[serde(skip)]
     pub body_loaded: Option<Vec<u8>>,
+    /// When the request arrived, in milliseconds since the Unix epoch: what
+    /// quotas count with. The CLI uses the current time when it is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
 }
 
 /// A request body given inline in request JSON: a JSON value and the bytes
@@ -227,6 +242,7 @@ impl RequestData {
             peer: self.client_ip,
             principal: self.principal.as_ref(),
             body: self.body_bytes(),
+            now_ms: self.time_ms,
         }
     }
 

@@ -49,6 +49,36 @@ struct Case {
     name: String,
     request: RequestData,
     expect: Expect,
+    /// Quotas: the same request is sent this many times first (at the same
+    /// time, against the same fresh counters); `expect` is for the next one.
+    #[serde(default)]
+    after: u32,
+    /// Quotas: `"down"` decides with a store that cannot answer.
+    #[serde(default)]
+    store: Option<StoreState>,
+    /// Quotas: send the request without a time (an embedder's mistake).
+    #[serde(default)]
+    no_time: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StoreState {
+    Down,
+}
+
+/// A quota store that never answers.
+struct DownStore;
+
+impl gatehouse::QuotaStore for DownStore {
+    fn check(
+        &self,
+        _: u64,
+        _: &[gatehouse::quota::QuotaCheck<'_>],
+        _: &mut [gatehouse::quota::QuotaState],
+    ) -> Result<(), gatehouse::quota::StoreError> {
+        Err(gatehouse::quota::StoreError::Unavailable("the test store is down".into()))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +220,9 @@ fn expectation_problems(expect: &Expect) -> Vec<String> {
     out
 }
 
+/// When a case's request arrives if it gives no `time_ms` (2025-01-01).
+const CASE_TIME_MS: u64 = 1_735_689_600_000;
+
 #[test]
 fn policies_decide_every_case_as_expected() {
     let policy = load_policies();
@@ -228,9 +261,23 @@ fn policies_decide_every_case_as_expected() {
             let mut problems = expectation_problems(&case.expect);
 
             let headers = case.request.headers.pairs();
-            let request = case.request.as_request(&headers);
-            let decided = policy.decide(&request);
-            let interpreted = policy.interpret(&request);
+            // Fresh quota counters per case, at the case's time or a fixed one.
+            let mut request = case.request.as_request(&headers).at(case.request.time_ms.unwrap_or(CASE_TIME_MS));
+            if case.no_time {
+                request.now_ms = None;
+            }
+            let decide = |evaluate: &dyn Fn(&dyn gatehouse::QuotaStore) -> Decision| match case.store {
+                Some(StoreState::Down) => evaluate(&DownStore),
+                None => {
+                    let store = gatehouse::MemoryStore::new();
+                    for _ in 0..case.after {
+                        evaluate(&store);
+                    }
+                    evaluate(&store)
+                }
+            };
+            let decided = decide(&|store| policy.decide_with(&request, store));
+            let interpreted = decide(&|store| policy.interpret_with(&request, store));
             problems.extend(mismatches(&policy, &decided, &case.expect).into_iter().map(|m| format!("decide: {m}")));
             problems
                 .extend(mismatches(&policy, &interpreted, &case.expect).into_iter().map(|m| format!("interpret: {m}")));

@@ -37,7 +37,20 @@ struct GenEndpoint {
     shadow_require: bool,
     /// Which payload rules (see `PAYLOAD_RULES`).
     payload: usize,
+    /// Which quota rules (see `QUOTA_RULES`).
+    quota: usize,
 }
+
+/// Quota rules an endpoint may get: small enough that a handful of
+/// requests uses them up, keyed every way, enforced and in shadow.
+const QUOTA_RULES: &[&str] = &[
+    "",
+    "",
+    "  quota 2/min by principal\n",
+    "  quota 3/min burst 2 by ip\n",
+    "  quota 2/min by claim.t, 5/min by header.h cost 2\n",
+    "  quota 1/min by key\n  shadow { quota 1/min by principal }\n",
+];
 
 /// Payload rules an endpoint may get: body size, content types, JSON
 /// limits and fields (enforced or in shadow), query and header rules.
@@ -62,6 +75,10 @@ struct GenPolicy {
     default_deny: bool,
     default_require: bool,
     endpoints: Vec<GenEndpoint>,
+    /// `on_store_error = allow`.
+    fail_open: bool,
+    /// Decide with a quota store that cannot answer.
+    store_down: bool,
 }
 
 fn seg() -> impl Strategy<Value = Seg> {
@@ -86,13 +103,14 @@ fn endpoint() -> impl Strategy<Value = GenEndpoint> {
         any::<bool>(),
         prop::collection::vec((0u8..12, 0u8..3), 0..3),
         (any::<bool>(), prop::bool::weighted(0.15), prop::bool::weighted(0.2), 0..PAYLOAD_RULES.len()),
+        0..QUOTA_RULES.len(),
     )
-        .prop_map(|(method, mut path, access, require, any_of, conditions, (allow_from, shadow, shadow_require, payload))| {
+        .prop_map(|(method, mut path, access, require, any_of, conditions, (allow_from, shadow, shadow_require, payload), quota)| {
             // `**` only last.
             if let Some(i) = path.iter().position(|s| matches!(s, Seg::Rest)) {
                 path.truncate(i + 1);
             }
-            GenEndpoint { method, path, access, require, any_of, conditions, allow_from, shadow, shadow_require, payload }
+            GenEndpoint { method, path, access, require, any_of, conditions, allow_from, shadow, shadow_require, payload, quota }
         })
 }
 
@@ -100,8 +118,11 @@ fn policy() -> impl Strategy<Value = GenPolicy> {
     (
         prop::collection::vec(any::<bool>(), 8),
         prop::collection::vec(endpoint(), 1..10),
+        (any::<bool>(), prop::bool::weighted(0.1)),
     )
-        .prop_map(|(flags, endpoints)| GenPolicy {
+        .prop_map(|(flags, endpoints, (fail_open, store_down))| GenPolicy {
+            fail_open,
+            store_down,
             base: flags[0],
             trusted_proxies: flags[1],
             method_override: flags[2],
@@ -211,6 +232,9 @@ fn render(p: &GenPolicy) -> String {
     if p.strip_slash {
         text.push_str("  trailing_slash = strip\n");
     }
+    if p.fail_open {
+        text.push_str("  on_store_error = allow\n");
+    }
     text.push_str("}\ndefaults {\n");
     if p.default_auth {
         text.push_str("  authenticate u | k\n");
@@ -254,6 +278,9 @@ fn render(p: &GenPolicy) -> String {
             text.push_str("  shadow { require c }\n");
         }
         text.push_str(PAYLOAD_RULES[e.payload]);
+        if !public || !QUOTA_RULES[e.quota].contains("principal") && !QUOTA_RULES[e.quota].contains("claim") && !QUOTA_RULES[e.quota].contains("by key") {
+            text.push_str(QUOTA_RULES[e.quota]);
+        }
         text.push_str("}\n");
     }
     text
@@ -273,6 +300,8 @@ struct GenRequest {
     peer: &'static str,
     principal: Option<Principal>,
     body: Option<&'static [u8]>,
+    /// The host forgot to pass the time.
+    timeless: bool,
 }
 
 /// Bodies: valid and invalid for the rules above, hostile, and not JSON.
@@ -362,11 +391,12 @@ fn request() -> impl Strategy<Value = GenRequest> {
         headers,
         select(vec!["203.0.113.5", "10.1.2.3", "10.1.2.3", "192.0.2.9", "::ffff:10.0.0.1", "2001:db8::1"]),
         principal(),
-        (prop::option::weighted(0.6, select(BODIES.to_vec())), body_headers()),
+        (prop::option::weighted(0.6, select(BODIES.to_vec())), body_headers(), prop::bool::weighted(0.04)),
     )
-        .prop_map(|(method, base, segments, trailing_slash, query, fragment, mut headers, peer, principal, (body, extra))| {
+        .prop_map(|(method, base, segments, trailing_slash, query, fragment, mut headers, peer, principal, (body, extra, timeless))| {
             headers.extend(extra);
             GenRequest {
+            timeless,
             method,
             base,
             segments,
@@ -455,6 +485,47 @@ fn essence(d: &Decision) -> impl PartialEq + std::fmt::Debug {
     (d.allowed, d.status, d.reason, detail, d.api, d.endpoint, d.rule, shadow, d.client_ip, d.own_violation().cloned())
 }
 
+/// The time generated requests arrive at.
+const NOW_MS: u64 = 1_735_689_600_000;
+
+/// A request from its generated parts, at [`NOW_MS`] unless it is timeless.
+fn build<'a>(r: &'a GenRequest, target: &'a str) -> Request<'a> {
+    let mut request = Request::new(r.method, target, r.peer.parse().unwrap()).headers(&r.headers);
+    if let Some(p) = &r.principal {
+        request = request.principal(p);
+    }
+    if let Some(body) = r.body {
+        request = request.body(body);
+    }
+    if !r.timeless {
+        request = request.at(NOW_MS);
+    }
+    request
+}
+
+/// A quota store that never answers.
+struct DownStore;
+
+impl gatehouse::QuotaStore for DownStore {
+    fn check(
+        &self,
+        _: u64,
+        _: &[gatehouse::quota::QuotaCheck<'_>],
+        _: &mut [gatehouse::quota::QuotaState],
+    ) -> Result<(), gatehouse::quota::StoreError> {
+        Err(gatehouse::quota::StoreError::Unavailable("down".into()))
+    }
+}
+
+/// A fresh quota store for the policy: in memory, or one that is down.
+fn stores(policy: &GenPolicy) -> std::sync::Arc<dyn gatehouse::QuotaStore + Send + Sync> {
+    if policy.store_down {
+        std::sync::Arc::new(DownStore)
+    } else {
+        std::sync::Arc::new(gatehouse::MemoryStore::new())
+    }
+}
+
 /// Deciding with the whole body, and streaming it in chunks of a given
 /// size, give the same decision.
 fn streamed(set: &PolicySet, request: &Request<'_>, body: &[u8], chunk: usize) -> Decision {
@@ -481,22 +552,21 @@ proptest! {
             Ok(set) => set,
             Err(e) => panic!("generated policy must check:\n{text}\n{e}"),
         };
+        // Each side counts quotas in its own store, over the same sequence.
+        let (fast_store, slow_store) = (stores(&policy), stores(&policy));
         for r in &requests {
             let target = target(r);
-            let peer: IpAddr = r.peer.parse().unwrap();
-            let mut request = Request::new(r.method, &target, peer).headers(&r.headers);
-            if let Some(p) = &r.principal {
-                request = request.principal(p);
-            }
-            if let Some(body) = r.body {
-                request = request.body(body);
-            }
-            let fast = set.decide(&request);
-            let slow = set.interpret(&request);
+            let request = build(r, &target);
+            let fast = set.decide_with(&request, &*fast_store);
+            let slow = set.interpret_with(&request, &*slow_store);
             prop_assert_eq!(essence(&fast), essence(&slow), "policy:\n{}\nrequest: {:?} {}", text, r, target);
+            // Streaming, compared with deciding the whole body, each from
+            // fresh quota counters.
+            let fresh = set.decide_with(&request, &*stores(&policy));
             let body = r.body.unwrap_or_default();
             for chunk in [1, 3, 7, 64] {
-                prop_assert_eq!(&streamed(&set, &request, body, chunk), &fast, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
+                let alone = set.clone().with_quota_store(stores(&policy));
+                prop_assert_eq!(&streamed(&alone, &request, body, chunk), &fresh, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
             }
         }
     }
@@ -547,16 +617,10 @@ fn generators_reach_every_reason() {
     let mut allowed_with_endpoint = 0;
     for _ in 0..400 {
         let policy = policy().new_tree(&mut runner).unwrap().current();
-        let set = PolicySet::from_source("gen.gate", &render(&policy)).unwrap();
+        let set = PolicySet::from_source("gen.gate", &render(&policy)).unwrap().with_quota_store(stores(&policy));
         for r in aimed_requests(&policy).new_tree(&mut runner).unwrap().current() {
             let target = target(&r);
-            let mut request = Request::new(r.method, &target, r.peer.parse().unwrap()).headers(&r.headers);
-            if let Some(p) = &r.principal {
-                request = request.principal(p);
-            }
-            if let Some(body) = r.body {
-                request = request.body(body);
-            }
+            let request = build(&r, &target);
             let d = set.decide(&request);
             shadowed_violations += d.shadow.iter().filter(|f| d.violation(&f.detail).is_some()).count();
             *reasons.entry(d.reason.as_str()).or_insert(0usize) += 1;

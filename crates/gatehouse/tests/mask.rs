@@ -283,7 +283,8 @@ fn petstore_user() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/petstore.gate")).unwrap();
     let policy = PolicySet::from_source("petstore.gate", &text).unwrap();
     let alice = Principal::new("user", "alice").with_scopes(["users:read"]);
-    let decision = policy.decide(&Request::new("GET", "/v1/users/alice", "203.0.113.5".parse().unwrap()).principal(&alice));
+    let decision =
+        policy.decide(&Request::new("GET", "/v1/users/alice", "203.0.113.5".parse().unwrap()).principal(&alice).at(0));
     assert!(decision.allowed);
     let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/responses/get-own-user.json")).unwrap();
     let masked = policy.mask_response(&decision, &body, &MaskConfig::default()).unwrap();

@@ -35,7 +35,9 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         }
     };
     let headers = data.headers.pairs();
-    let request = data.as_request(&headers);
+    // The library reads no clock: quotas count at the request's `time_ms`,
+    // or now.
+    let request = data.as_request(&headers).at(data.time_ms.unwrap_or_else(crate::load::now_ms));
     let decision = policy.decide(&request);
     let report = policy.report(&request, &decision);
     let response = match &args.response {

@@ -21,7 +21,9 @@ pub fn run(args: &ExplainArgs, style: Style) -> Exit {
         }
     };
     let headers = data.headers.pairs();
-    let request = data.as_request(&headers);
+    // The library reads no clock: quotas count at the request's `time_ms`,
+    // or now.
+    let request = data.as_request(&headers).at(data.time_ms.unwrap_or_else(crate::load::now_ms));
     let trace = policy.trace(&request);
     let text = match args.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&trace).unwrap_or_default()),

@@ -235,13 +235,18 @@ impl TestResult {
     }
 }
 
+/// The time a test's request arrives when it gives none (2025-01-01).
+pub const TEST_TIME_MS: u64 = 1_735_689_600_000;
+
 /// Runs one test: decides its request with the compiled evaluator (what a
 /// gateway runs), traces it with the reference interpreter, masks its
 /// response if it has one, and compares everything with the expectation.
 pub fn run(policy: &PolicySet, file: &TestFile, test: &PolicyTest) -> TestResult {
     let headers = test.request.headers.pairs();
-    let request = test.request.as_request(&headers);
-    let decision = policy.decide(&request);
+    // Each test starts with fresh quota counters, at its own time or a
+    // fixed one, so tests do not depend on their order or on the clock.
+    let request = test.request.as_request(&headers).at(test.request.time_ms.unwrap_or(TEST_TIME_MS));
+    let decision = policy.decide_with(&request, &crate::quota::MemoryStore::new());
     let trace = policy.trace(&request);
     let expect = &test.expect;
     let mut mismatches = Vec::new();

@@ -194,7 +194,16 @@ impl PolicySet {
     /// Evaluates a request with the reference interpreter and records every
     /// step. Slow (it allocates freely); for explanations and tests, never
     /// for serving traffic: use [`PolicySet::decide`] for that.
+    ///
+    /// Quotas are counted in a fresh in-memory store, so the trace shows
+    /// what the request would meet on its own; [`PolicySet::trace_with`]
+    /// counts in another store.
     pub fn trace(&self, request: &Request<'_>) -> Trace {
+        self.trace_with(request, &crate::quota::MemoryStore::new())
+    }
+
+    /// [`PolicySet::trace`], counting quotas in `store`.
+    pub fn trace_with<S: crate::quota::QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Trace {
         let mut tracer = Tracer {
             policy: self,
             request,
@@ -207,8 +216,30 @@ impl PolicySet {
             override_seen: false,
             client: None,
         };
-        let verdict = interp::decide_observed(&self.model, request, &mut tracer);
+        let mut verdict = interp::decide_observed(&self.model, request, &mut tracer);
+        self.settle(&mut verdict, request, store);
         let Tracer { mut steps, hits, endpoints, .. } = tracer;
+        if let (true, Some(report)) = (verdict.allowed, verdict.quota) {
+            let quota = self.endpoint(&verdict).and_then(|(_, e)| e.quotas.get(usize::from(report.index)));
+            steps.push(Step {
+                phase: Phase::Quota,
+                outcome: Outcome::Pass,
+                summary: format!(
+                    "quotas counted: {} of {} left, full again in {} s",
+                    report.remaining,
+                    quota.map_or(0, |q| q.burst),
+                    report.reset_secs()
+                ),
+                rule: quota.map(|q| Source::new(&self.sources, q.meta.span)),
+                inherited: quota.is_some_and(|q| q.meta.inherited),
+                endpoint: self.endpoint(&verdict).map(|(_, e)| e.label()),
+                shadow_endpoint: false,
+                details: Vec::new(),
+                deciding: false,
+                hints: Vec::new(),
+                span: quota.map(|q| q.meta.span),
+            });
+        }
         mark_deciding(self, request, &verdict, &mut steps);
         let to_pass = if verdict.allowed {
             Vec::new()

@@ -101,6 +101,7 @@ pub mod gcra;
 pub mod key;
 pub mod memory;
 pub mod replay;
+pub(crate) mod settle;
 
 pub use gcra::Gcra;
 pub use key::{KeyRef, KeyValue};

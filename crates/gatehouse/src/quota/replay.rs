@@ -104,7 +104,8 @@ pub fn replay<S: QuotaStore + ?Sized>(
         .map(|line| {
             let headers = line.request.headers.pairs();
             let request = line.request.as_request(&headers);
-            let decision = policy.decide(&request);
+            // The decision before quotas: this function counts them itself.
+            let decision = crate::eval::decide(policy.tree(), &request);
             let quota = match (phase_for(&decision), decision.api, decision.endpoint) {
                 (Some(phase), Some(api), Some(endpoint)) => {
                     let specs = table.endpoint(api, endpoint);
