@@ -336,8 +336,13 @@ pub struct EvalArgs {
     pub paths: Vec<PathBuf>,
 
     /// The request, as a JSON file; `-` reads standard input.
-    #[arg(long, short)]
-    pub request: PathBuf,
+    #[arg(long, short, required_unless_present = "replay", conflicts_with = "replay")]
+    pub request: Option<PathBuf>,
+
+    /// Replay timed requests (JSON lines: `{"at_ms": 0, "request": {...}}`) in order, counting
+    /// quotas in one in-memory store, and print each decision: to see when a quota bites.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 
     /// Print the decision as JSON.
     #[arg(long)]

@@ -112,3 +112,14 @@ fn no_colour_when_not_a_terminal_or_no_color() {
     let forced = gatehouse(&["eval", "policies/", "--request", "tests/requests/traversal.json", "--color", "always"]);
     assert!(stdout(&forced).contains('\u{1b}'));
 }
+
+#[test]
+fn replay_shows_when_a_quota_bites() {
+    let output = gatehouse(&["eval", "policies/", "--replay", "tests/replay/petstore.jsonl", "--color", "never"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("429 quota_exceeded"), "{text}");
+    insta::assert_snapshot!("eval_replay", text);
+    let denied = gatehouse(&["eval", "policies/", "--replay", "tests/replay/petstore.jsonl", "--exit-code"]);
+    assert_eq!(denied.status.code(), Some(1));
+}

@@ -27,7 +27,14 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
             return Exit::Usage;
         }
     };
-    let data = match read_request(&args.request) {
+    if let Some(replay) = &args.replay {
+        return run_replay(&policy, replay, args, style);
+    }
+    let Some(request_path) = &args.request else {
+        eprintln!("error: give --request or --replay");
+        return Exit::Usage;
+    };
+    let data = match read_request(request_path) {
         Ok(data) => data,
         Err(message) => {
             eprintln!("error: {message}");
@@ -110,7 +117,7 @@ fn withheld(error: &MaskError) -> String {
 /// unreadable file, a missing key variable); a response that does not mask
 /// is `Ok(Masked::Failed)`, reported after the decision.
 fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &EvalArgs) -> Result<Masked, String> {
-    if path.as_os_str() == "-" && args.request.as_os_str() == "-" {
+    if path.as_os_str() == "-" && args.request.as_ref().is_some_and(|r| r.as_os_str() == "-") {
         return Err("the request and the response cannot both be read from standard input".into());
     }
     let body = if path.as_os_str() == "-" {
@@ -154,4 +161,63 @@ pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
     };
     data.load_body_file(&base).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(data)
+}
+
+/// `--replay`: decide each line at its time, quotas counted in the policy
+/// set's own in-memory store, and print one line per decision.
+fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) -> Exit {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return Exit::Usage;
+        }
+    };
+    let lines = match gatehouse::quota::replay::parse(&text) {
+        Ok(lines) => lines,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return Exit::Usage;
+        }
+    };
+    let mut denied = false;
+    let mut reports = Vec::new();
+    let start = lines.first().map_or(0, |l| l.at_ms);
+    for line in &lines {
+        let headers = line.request.headers.pairs();
+        let request = line.request.as_request(&headers).at(line.at_ms);
+        let decision = policy.decide(&request);
+        denied |= !decision.allowed;
+        let report = policy.report(&request, &decision);
+        if args.json {
+            reports.push(serde_json::json!({ "at_ms": line.at_ms, "decision": report }));
+            continue;
+        }
+        let verdict = if decision.allowed { style.paint("32", "ALLOW") } else { style.paint("31", "DENY ") };
+        let quota = match (&report.quota, decision.allowed) {
+            (Some(q), true) => format!("  {} left of {} ({})", q.state.remaining, q.limit.unwrap_or(0), q.quota),
+            (Some(q), false) => format!("  retry in {} s ({})", q.state.retry_after_secs(), q.quota),
+            (None, _) => String::new(),
+        };
+        // Times relative to the first line: only differences matter.
+        let offset = line.at_ms.saturating_sub(start);
+        println!(
+            "+{:>4}.{:03} s  {:<6} {:<24} {verdict} {} {:<16}{quota}",
+            offset / 1_000,
+            offset % 1_000,
+            line.request.method,
+            line.request.path,
+            decision.status,
+            decision.reason.as_str()
+        );
+    }
+    if args.json {
+        let doc = serde_json::json!({ "schema": "gatehouse.replay/v1", "decisions": reports });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if args.exit_code && denied {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
 }
