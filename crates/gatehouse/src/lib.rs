@@ -56,6 +56,7 @@ pub mod explain;
 pub mod fmt;
 pub mod interp;
 pub mod json;
+pub mod json_api;
 pub mod lint;
 pub mod mask;
 pub mod model;
