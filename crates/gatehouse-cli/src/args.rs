@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Check, evaluate and explain Gatehouse API security policies.
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse", version, propagate_version = true)]
-#[command(after_help = "Examples:\n  gatehouse check policies/\n  gatehouse eval policies/petstore.gate --request tests/requests/petstore/get-pets.json")]
+#[command(
+    after_help = "Examples:\n  gatehouse check policies/\n  gatehouse eval policies/petstore.gate --request tests/requests/petstore/get-pets.json"
+)]
 pub struct Cli {
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -32,7 +34,9 @@ pub enum Command {
     /// checked together as one policy set (one API per file), so APIs whose
     /// base paths overlap are reported too. Exits 0 when there are no errors
     /// (warnings allowed), 1 when there are errors, 2 when a file cannot be read.
-    #[command(after_help = "Examples:\n  gatehouse check policies/\n  gatehouse check policies/petstore.gate --format json")]
+    #[command(
+        after_help = "Examples:\n  gatehouse check policies/\n  gatehouse check policies/petstore.gate --format json"
+    )]
     Check(CheckArgs),
 
     /// Decide one request against a policy set and explain the decision.
@@ -40,7 +44,9 @@ pub enum Command {
     /// The request is a JSON file (see the README for its format): method,
     /// path, headers, client IP and the authenticated principal. Prints the
     /// decision, its reason, the endpoint and the rule that decided.
-    #[command(after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -")]
+    #[command(
+        after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -"
+    )]
     Eval(EvalArgs),
 
     /// Format policy files in the one canonical layout, keeping every comment.
@@ -52,7 +58,9 @@ pub enum Command {
     /// changes what a policy means and never reorders anything. A file that
     /// does not parse is reported with its diagnostics and left alone (exit 1).
     /// Exits 2 when a file cannot be read or written.
-    #[command(after_help = "Examples:\n  gatehouse fmt policies/petstore.gate\n  gatehouse fmt --check policies/\n  gatehouse fmt --write policies/\n  cat draft.gate | gatehouse fmt -")]
+    #[command(
+        after_help = "Examples:\n  gatehouse fmt policies/petstore.gate\n  gatehouse fmt --check policies/\n  gatehouse fmt --write policies/\n  cat draft.gate | gatehouse fmt -"
+    )]
     Fmt(FmtArgs),
 
     /// Find the policy mistakes that leak data or lock people out.
@@ -66,7 +74,9 @@ pub enum Command {
     /// share of secured endpoints. Exits 0 when clean (warnings allowed), 1
     /// when there are errors (or, with `--deny warnings`, warnings), 2 when a
     /// file cannot be read.
-    #[command(after_help = "Examples:\n  gatehouse lint policies/\n  gatehouse lint policies/ --deny warnings\n  gatehouse lint policies/ --format sarif > gatehouse.sarif\n  gatehouse lint --explain GH-L001\n  gatehouse lint --list-rules")]
+    #[command(
+        after_help = "Examples:\n  gatehouse lint policies/\n  gatehouse lint policies/ --deny warnings\n  gatehouse lint policies/ --format sarif > gatehouse.sarif\n  gatehouse lint --explain GH-L001\n  gatehouse lint --list-rules"
+    )]
     Lint(LintArgs),
 
     /// Run policy tests: requests with the decision the policy must give them.
@@ -79,7 +89,9 @@ pub enum Command {
     /// and traced by the reference interpreter; `--coverage` lists the endpoints and
     /// rules no test reached. Exits 0 when every test passes, 1 when one fails, 2 when
     /// a file cannot be read, a test file is invalid or the policy does not load.
-    #[command(after_help = "Examples:\n  gatehouse test policies/\n  gatehouse test policies/petstore.gate --coverage\n  gatehouse test policies/ --filter petstore::owner\n  gatehouse test policies/ --format json")]
+    #[command(
+        after_help = "Examples:\n  gatehouse test policies/\n  gatehouse test policies/petstore.gate --coverage\n  gatehouse test policies/ --filter petstore::owner\n  gatehouse test policies/ --format json"
+    )]
     Test(TestArgs),
 
     /// Explain a decision step by step, with the source line of every rule checked.
@@ -91,7 +103,9 @@ pub enum Command {
     /// marked; for a denial, the trace ends with what would have made the request
     /// pass. Exits 0 (1 with `--exit-code` when the request is denied), 2 when a file
     /// cannot be read or the policy does not load.
-    #[command(after_help = "Examples:\n  gatehouse explain policies/ --request tests/requests/get-user.json\n  gatehouse explain policies/petstore.gate --request req.json --format json\n  echo '{\"method\":\"DELETE\",\"path\":\"/v1/health\"}' | gatehouse explain policies/ --request -")]
+    #[command(
+        after_help = "Examples:\n  gatehouse explain policies/ --request tests/requests/get-user.json\n  gatehouse explain policies/petstore.gate --request req.json --format json\n  echo '{\"method\":\"DELETE\",\"path\":\"/v1/health\"}' | gatehouse explain policies/ --request -"
+    )]
     Explain(ExplainArgs),
 
     /// Print the compiled decision tree: per method, the route trie with its endpoints.
@@ -100,7 +114,9 @@ pub enum Command {
     /// parameter, parameter, `*`, `**`), each endpoint with a summary of its rules.
     /// `dot` is a Graphviz digraph (`| dot -Tsvg > tree.svg`), `mermaid` a flowchart
     /// for Markdown. Exits 0, or 2 when the policy does not load.
-    #[command(after_help = "Examples:\n  gatehouse tree policies/petstore.gate\n  gatehouse tree policies/admin.gate --method GET\n  gatehouse tree policies/petstore.gate --format dot | dot -Tsvg > petstore.svg\n  gatehouse tree policies/petstore.gate --format mermaid")]
+    #[command(
+        after_help = "Examples:\n  gatehouse tree policies/petstore.gate\n  gatehouse tree policies/admin.gate --method GET\n  gatehouse tree policies/petstore.gate --format dot | dot -Tsvg > petstore.svg\n  gatehouse tree policies/petstore.gate --format mermaid"
+    )]
     Tree(TreeArgs),
 
     /// List every endpoint with what guards it: one row per endpoint.
@@ -109,7 +125,9 @@ pub enum Command {
     /// IP rules, quotas, body limit, response masks and allow-lists, owner, shadow
     /// mode and source location. Defaults are merged in. Exits 0, or 2 when the
     /// policy does not load.
-    #[command(after_help = "Examples:\n  gatehouse inventory policies/\n  gatehouse inventory policies/ --format csv > endpoints.csv\n  gatehouse inventory policies/banking.gate --format markdown\n  gatehouse inventory policies/ --format json | jq '.endpoints[] | select(.public)'")]
+    #[command(
+        after_help = "Examples:\n  gatehouse inventory policies/\n  gatehouse inventory policies/ --format csv > endpoints.csv\n  gatehouse inventory policies/banking.gate --format markdown\n  gatehouse inventory policies/ --format json | jq '.endpoints[] | select(.public)'"
+    )]
     Inventory(InventoryArgs),
 
     /// Compare two versions of a policy set: what the change widens or narrows.
@@ -121,14 +139,18 @@ pub enum Command {
     /// allow-lists, shadow mode, options. The human output is Markdown, ready for a
     /// pull-request comment. Exits 0; 1 with `--fail-on-widen` when access widens; 2
     /// when a file cannot be read or either version does not load.
-    #[command(after_help = "Examples:\n  gatehouse diff old/policies/ policies/\n  gatehouse diff tests/diff/old tests/diff/new --fail-on-widen\n  git show main:policies/petstore.gate > /tmp/old.gate && gatehouse diff /tmp/old.gate policies/petstore.gate\n  gatehouse diff old/ new/ --format json")]
+    #[command(
+        after_help = "Examples:\n  gatehouse diff old/policies/ policies/\n  gatehouse diff tests/diff/old tests/diff/new --fail-on-widen\n  git show main:policies/petstore.gate > /tmp/old.gate && gatehouse diff /tmp/old.gate policies/petstore.gate\n  gatehouse diff old/ new/ --format json"
+    )]
     Diff(DiffArgs),
 
     /// Print a shell completion script.
     ///
     /// Load it in the current shell or install it where your shell looks for
     /// completions.
-    #[command(after_help = "Examples:\n  source <(gatehouse completions bash)\n  gatehouse completions zsh > ~/.zfunc/_gatehouse\n  gatehouse completions fish > ~/.config/fish/completions/gatehouse.fish\n  gatehouse completions powershell >> $PROFILE")]
+    #[command(
+        after_help = "Examples:\n  source <(gatehouse completions bash)\n  gatehouse completions zsh > ~/.zfunc/_gatehouse\n  gatehouse completions fish > ~/.config/fish/completions/gatehouse.fish\n  gatehouse completions powershell >> $PROFILE"
+    )]
     Completions(CompletionsArgs),
 }
 
@@ -336,7 +358,12 @@ pub struct EvalArgs {
     pub paths: Vec<PathBuf>,
 
     /// The request, as a JSON file; `-` reads standard input.
-    #[arg(long, short, required_unless_present = "replay", conflicts_with = "replay")]
+    #[arg(
+        long,
+        short,
+        required_unless_present = "replay",
+        conflicts_with = "replay"
+    )]
     pub request: Option<PathBuf>,
 
     /// Replay timed requests (JSON lines: `{"at_ms": 0, "request": {...}}`) in order, counting

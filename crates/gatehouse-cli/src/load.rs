@@ -54,7 +54,10 @@ pub fn display_name(path: &Path) -> String {
 
 /// Finds, reads, checks and compiles a policy set, printing why not to
 /// standard error (the diagnostics, or the unreadable file).
-pub fn policy_set(paths: &[PathBuf], style: crate::render::Style) -> Result<gatehouse::PolicySet, crate::exit::Exit> {
+pub fn policy_set(
+    paths: &[PathBuf],
+    style: crate::render::Style,
+) -> Result<gatehouse::PolicySet, crate::exit::Exit> {
     let sources = match policy_files(paths).and_then(|f| read_sources(&f)) {
         Ok(sources) => sources,
         Err(message) => {
@@ -63,7 +66,10 @@ pub fn policy_set(paths: &[PathBuf], style: crate::render::Style) -> Result<gate
         }
     };
     gatehouse::PolicySet::load(sources).map_err(|error| {
-        eprint!("{}", crate::render::diagnostics_human(&error.diagnostics, &error.sources, style));
+        eprint!(
+            "{}",
+            crate::render::diagnostics_human(&error.diagnostics, &error.sources, style)
+        );
         eprintln!("error: the policy does not load; run `gatehouse check` for details");
         crate::exit::Exit::Usage
     })

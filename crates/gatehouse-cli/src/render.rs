@@ -19,7 +19,8 @@ impl Style {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         };
         Style { color }
@@ -41,7 +42,9 @@ pub fn report_handler(style: Style) -> miette::GraphicalReportHandler {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false)
+    miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
 }
 
 /// One diagnostic with its source excerpt, rustc-style.
@@ -80,14 +83,29 @@ pub fn diagnostics_json(diagnostics: &Diagnostics, sources: &Sources, files: usi
 pub fn summary(diagnostics: &Diagnostics, files: usize, style: Style) -> String {
     let errors = diagnostics.errors().count();
     let warnings = diagnostics.warnings().count();
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     let files = plural(files, "file");
     if errors == 0 && warnings == 0 {
         format!("{} {files}: no problems found", style.paint("32", "ok"))
     } else if errors == 0 {
-        format!("{} {files}: {}", style.paint("33", "ok"), plural(warnings, "warning"))
+        format!(
+            "{} {files}: {}",
+            style.paint("33", "ok"),
+            plural(warnings, "warning")
+        )
     } else {
-        format!("{} {files}: {}, {}", style.paint("31", "failed"), plural(errors, "error"), plural(warnings, "warning"))
+        format!(
+            "{} {files}: {}, {}",
+            style.paint("31", "failed"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -99,21 +117,35 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     } else {
         style.paint("31;1", "DENY")
     };
-    out.push_str(&format!("{verdict} {} {}\n", report.status, report.reason.as_str()));
+    out.push_str(&format!(
+        "{verdict} {} {}\n",
+        report.status,
+        report.reason.as_str()
+    ));
     out.push_str(&format!("  why:      {}\n", report.message));
     if let Some(hint) = &report.hint {
         out.push_str(&format!("  fix:      {hint}\n"));
     }
     if let Some(endpoint) = &report.endpoint {
-        out.push_str(&format!("  endpoint: {} {}  ({})\n", endpoint.method, endpoint.path, endpoint.location));
+        out.push_str(&format!(
+            "  endpoint: {} {}  ({})\n",
+            endpoint.method, endpoint.path, endpoint.location
+        ));
     }
     if let Some(rule) = &report.rule {
         out.push_str(&format!("  rule:     {}  ({})\n", rule.text, rule.location));
     }
     if let Some(v) = &report.violation {
-        let at = if v.pointer.is_empty() { "(the whole body)" } else { v.pointer.as_str() };
+        let at = if v.pointer.is_empty() {
+            "(the whole body)"
+        } else {
+            v.pointer.as_str()
+        };
         out.push_str(&format!("  at:       {} {at}\n", v.part.as_str()));
-        out.push_str(&format!("  breaks:   {}  ({})\n", v.rule.text, v.rule.location));
+        out.push_str(&format!(
+            "  breaks:   {}  ({})\n",
+            v.rule.text, v.rule.location
+        ));
     }
     for (name, value) in &report.headers {
         out.push_str(&format!("  header:   {name}: {value}\n"));
@@ -134,21 +166,41 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     for mask in &report.masks {
         let strategy = match mask.strategy {
             MaskStrategy::Keep { end, count } => {
-                format!("keep {} {count}", if end == KeepEnd::First { "first" } else { "last" })
+                format!(
+                    "keep {} {count}",
+                    if end == KeepEnd::First {
+                        "first"
+                    } else {
+                        "last"
+                    }
+                )
             }
             other => {
                 let value = serde_json::to_value(other).unwrap_or_default();
-                format!("with {}", value.get("strategy").and_then(|s| s.as_str()).unwrap_or("?"))
+                format!(
+                    "with {}",
+                    value
+                        .get("strategy")
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("?")
+                )
             }
         };
-        out.push_str(&format!("  mask:     {} {strategy}\n", mask.paths.join(", ")));
+        out.push_str(&format!(
+            "  mask:     {} {strategy}\n",
+            mask.paths.join(", ")
+        ));
     }
     out
 }
 
 /// A masked response after the decision, for people.
 pub fn masked_response_human(body: &str, style: Style) -> String {
-    format!("\n{}\n{}\n", style.paint("1", "masked response:"), body.trim())
+    format!(
+        "\n{}\n{}\n",
+        style.paint("1", "masked response:"),
+        body.trim()
+    )
 }
 
 /// `doc` as pretty JSON with one more member whose value is JSON text used
@@ -165,4 +217,3 @@ pub fn json_with_raw_member(doc: &serde_json::Value, name: &str, raw: &str) -> S
         None => format!("{{\n  {key}: {value}\n}}"),
     }
 }
-

@@ -1,12 +1,20 @@
 //! The CLI's output, as users see it: snapshots of `check`, `eval` and
 //! `--help`, and the documented exit codes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Runs `gatehouse` from the repository root, so paths in output are
@@ -53,10 +61,24 @@ fn eval_explains_every_sample_request() {
     for request in requests {
         let name = request.file_stem().unwrap().to_string_lossy().to_string();
         let relative = format!("tests/requests/{name}.json");
-        let human = gatehouse(&["eval", "policies/", "--request", &relative, "--color", "never"]);
+        let human = gatehouse(&[
+            "eval",
+            "policies/",
+            "--request",
+            &relative,
+            "--color",
+            "never",
+        ]);
         assert_eq!(human.status.code(), Some(0), "{name}");
         insta::assert_snapshot!(format!("eval_{name}"), stdout(&human));
-        let json = gatehouse(&["eval", "policies/", "--request", &relative, "--json", "--audit"]);
+        let json = gatehouse(&[
+            "eval",
+            "policies/",
+            "--request",
+            &relative,
+            "--json",
+            "--audit",
+        ]);
         assert_eq!(json.status.code(), Some(0), "{name}");
         let value: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
         insta::assert_json_snapshot!(format!("eval_{name}_json"), value);
@@ -65,11 +87,28 @@ fn eval_explains_every_sample_request() {
 
 #[test]
 fn exit_codes_are_as_documented() {
-    let denied = gatehouse(&["eval", "policies/", "--request", "tests/requests/traversal.json", "--exit-code"]);
+    let denied = gatehouse(&[
+        "eval",
+        "policies/",
+        "--request",
+        "tests/requests/traversal.json",
+        "--exit-code",
+    ]);
     assert_eq!(denied.status.code(), Some(1));
-    let allowed = gatehouse(&["eval", "policies/", "--request", "tests/requests/get-own-user.json", "--exit-code"]);
+    let allowed = gatehouse(&[
+        "eval",
+        "policies/",
+        "--request",
+        "tests/requests/get-own-user.json",
+        "--exit-code",
+    ]);
     assert_eq!(allowed.status.code(), Some(0));
-    let missing = gatehouse(&["eval", "policies/", "--request", "tests/requests/does-not-exist.json"]);
+    let missing = gatehouse(&[
+        "eval",
+        "policies/",
+        "--request",
+        "tests/requests/does-not-exist.json",
+    ]);
     assert_eq!(missing.status.code(), Some(2));
     let no_file = gatehouse(&["check", "no/such/dir"]);
     assert_eq!(no_file.status.code(), Some(2));
@@ -87,7 +126,12 @@ fn stdin_request() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(br#"{"method":"GET","path":"/v1/health"}"#).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"method":"GET","path":"/v1/health"}"#)
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["decision"], "allow");
@@ -96,10 +140,24 @@ fn stdin_request() {
 
 #[test]
 fn help_has_examples_for_every_command() {
-    for command in ["check", "eval", "fmt", "lint", "test", "explain", "tree", "inventory", "diff", "completions"] {
+    for command in [
+        "check",
+        "eval",
+        "fmt",
+        "lint",
+        "test",
+        "explain",
+        "tree",
+        "inventory",
+        "diff",
+        "completions",
+    ] {
         let output = gatehouse(&[command, "--help"]);
         let text = stdout(&output);
-        assert!(text.contains("Examples:"), "{command} --help has no examples");
+        assert!(
+            text.contains("Examples:"),
+            "{command} --help has no examples"
+        );
         insta::assert_snapshot!(format!("help_{command}"), text);
     }
     insta::assert_snapshot!("help", stdout(&gatehouse(&["--help"])));
@@ -107,19 +165,47 @@ fn help_has_examples_for_every_command() {
 
 #[test]
 fn no_colour_when_not_a_terminal_or_no_color() {
-    let output = gatehouse(&["eval", "policies/", "--request", "tests/requests/traversal.json"]);
-    assert!(!stdout(&output).contains('\u{1b}'), "colour escape codes in piped output");
-    let forced = gatehouse(&["eval", "policies/", "--request", "tests/requests/traversal.json", "--color", "always"]);
+    let output = gatehouse(&[
+        "eval",
+        "policies/",
+        "--request",
+        "tests/requests/traversal.json",
+    ]);
+    assert!(
+        !stdout(&output).contains('\u{1b}'),
+        "colour escape codes in piped output"
+    );
+    let forced = gatehouse(&[
+        "eval",
+        "policies/",
+        "--request",
+        "tests/requests/traversal.json",
+        "--color",
+        "always",
+    ]);
     assert!(stdout(&forced).contains('\u{1b}'));
 }
 
 #[test]
 fn replay_shows_when_a_quota_bites() {
-    let output = gatehouse(&["eval", "policies/", "--replay", "tests/replay/petstore.jsonl", "--color", "never"]);
+    let output = gatehouse(&[
+        "eval",
+        "policies/",
+        "--replay",
+        "tests/replay/petstore.jsonl",
+        "--color",
+        "never",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
     assert!(text.contains("429 quota_exceeded"), "{text}");
     insta::assert_snapshot!("eval_replay", text);
-    let denied = gatehouse(&["eval", "policies/", "--replay", "tests/replay/petstore.jsonl", "--exit-code"]);
+    let denied = gatehouse(&[
+        "eval",
+        "policies/",
+        "--replay",
+        "tests/replay/petstore.jsonl",
+        "--exit-code",
+    ]);
     assert_eq!(denied.status.code(), Some(1));
 }

@@ -12,7 +12,12 @@
 //! `INSTA_UPDATE=always cargo test -p gatehouse-cli --test diagnostics`, then
 //! read every changed `.snap` file. With `CI=true`, a missing or changed
 //! snapshot fails the test instead.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -22,7 +27,10 @@ use gatehouse::{Code, Reason, Severity, Sources};
 
 /// The repository root: the working directory for every run.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
 }
 
 /// One diagnostic case: the code it is named after and the path to check,
@@ -37,7 +45,13 @@ fn cases() -> Vec<Case> {
     let dir = root().join("tests/diagnostics");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("a directory entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     names
@@ -72,7 +86,10 @@ fn gatehouse_check(path: &str, extra: &[&str]) -> Output {
         .output()
         .expect("the gatehouse binary runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.is_empty(), "{path}: unexpected output on stderr:\n{stderr}");
+    assert!(
+        stderr.is_empty(),
+        "{path}: unexpected output on stderr:\n{stderr}"
+    );
     Output {
         stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
         exit: output.status.code().expect("an exit code, not a signal"),
@@ -81,9 +98,18 @@ fn gatehouse_check(path: &str, extra: &[&str]) -> Output {
 
 /// Runs one case: exit code, presence of its code, and both snapshots.
 fn check_case(case: &Case) {
-    let code = Code::from_code(&case.code)
-        .unwrap_or_else(|| panic!("{}: `{}` is not a diagnostic code (see Code::ALL)", case.path, case.code));
-    assert_eq!(code.as_str(), case.code, "{}: name the case exactly as the code is spelt", case.path);
+    let code = Code::from_code(&case.code).unwrap_or_else(|| {
+        panic!(
+            "{}: `{}` is not a diagnostic code (see Code::ALL)",
+            case.path, case.code
+        )
+    });
+    assert_eq!(
+        code.as_str(),
+        case.code,
+        "{}: name the case exactly as the code is spelt",
+        case.path
+    );
     let expected_exit = match code.severity() {
         Severity::Error => 1,
         Severity::Warning => 0,
@@ -108,8 +134,13 @@ fn check_case(case: &Case) {
     );
 
     let json = gatehouse_check(&case.path, &["--format", "json"]);
-    assert_eq!(json.exit, expected_exit, "{}: exit code with --format json", case.path);
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("--format json prints JSON");
+    assert_eq!(
+        json.exit, expected_exit,
+        "{}: exit code with --format json",
+        case.path
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("--format json prints JSON");
     let codes: Vec<&str> = doc["diagnostics"]
         .as_array()
         .expect("a `diagnostics` array")
@@ -128,7 +159,10 @@ fn check_case(case: &Case) {
     settings.set_omit_expression(true);
     settings.set_description(format!("gatehouse check {} --color never", case.path));
     settings.bind(|| insta::assert_snapshot!(case.code.clone(), human.stdout));
-    settings.set_description(format!("gatehouse check {} --color never --format json", case.path));
+    settings.set_description(format!(
+        "gatehouse check {} --color never --format json",
+        case.path
+    ));
     settings.bind(|| insta::assert_snapshot!(format!("{}.json", case.code), json.stdout));
 }
 
@@ -142,15 +176,22 @@ fn every_diagnostic_case_matches_its_snapshots() {
         .filter(|case| catch_unwind(AssertUnwindSafe(|| check_case(case))).is_err())
         .map(|case| case.path.as_str())
         .collect();
-    assert!(failed.is_empty(), "{} diagnostic case(s) failed (see above): {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} diagnostic case(s) failed (see above): {failed:?}",
+        failed.len()
+    );
 }
 
 /// A new code without a case fails here.
 #[test]
 fn every_code_has_a_case() {
     let cases = cases();
-    let missing: Vec<&str> =
-        Code::ALL.iter().map(|c| c.as_str()).filter(|code| !cases.iter().any(|case| case.code == *code)).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|code| !cases.iter().any(|case| case.code == *code))
+        .collect();
     assert!(
         missing.is_empty(),
         "no case in tests/diagnostics/ for {missing:?}: add `tests/diagnostics/<code>.gate`, a small policy that produces it"
@@ -161,13 +202,26 @@ fn every_code_has_a_case() {
 #[test]
 fn the_reference_mentions_every_code() {
     let path = root().join("grammar/REFERENCE.md");
-    let reference = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let missing_codes: Vec<&str> =
-        Code::ALL.iter().map(|c| c.as_str()).filter(|code| !reference.contains(code)).collect();
-    assert!(missing_codes.is_empty(), "grammar/REFERENCE.md does not document diagnostic codes {missing_codes:?}");
-    let missing_reasons: Vec<&str> =
-        Reason::ALL.iter().map(|r| r.as_str()).filter(|reason| !reference.contains(&format!("`{reason}`"))).collect();
-    assert!(missing_reasons.is_empty(), "grammar/REFERENCE.md does not document reason codes {missing_reasons:?}");
+    let reference =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let missing_codes: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|code| !reference.contains(code))
+        .collect();
+    assert!(
+        missing_codes.is_empty(),
+        "grammar/REFERENCE.md does not document diagnostic codes {missing_codes:?}"
+    );
+    let missing_reasons: Vec<&str> = Reason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .filter(|reason| !reference.contains(&format!("`{reason}`")))
+        .collect();
+    assert!(
+        missing_reasons.is_empty(),
+        "grammar/REFERENCE.md does not document reason codes {missing_reasons:?}"
+    );
 }
 
 /// The `gate` code blocks of the reference, with the line each starts on.
@@ -179,7 +233,9 @@ fn gate_blocks(text: &str) -> Vec<(usize, String)> {
     for (index, line) in text.lines().enumerate() {
         let fence = line.starts_with("```");
         open = match open {
-            None if fence => Some((line.trim_end() == "```gate").then(|| (index + 2, String::new()))),
+            None if fence => {
+                Some((line.trim_end() == "```gate").then(|| (index + 2, String::new())))
+            }
             None => None,
             Some(Some(block)) if fence => {
                 blocks.push(block);
@@ -201,7 +257,9 @@ fn gate_blocks(text: &str) -> Vec<(usize, String)> {
 fn codes_in_comments(example: &str) -> Vec<&'static str> {
     let mut codes = Vec::new();
     for line in example.lines() {
-        let Some((_, comment)) = line.split_once('#') else { continue };
+        let Some((_, comment)) = line.split_once('#') else {
+            continue;
+        };
         for (at, _) in comment.match_indices("GH-") {
             let candidate = comment.get(at..at + 8).unwrap_or("");
             if let Some(code) = Code::from_code(candidate) {
@@ -220,24 +278,41 @@ fn codes_in_comments(example: &str) -> Vec<&'static str> {
 #[test]
 fn the_reference_examples_check_as_documented() {
     let path = root().join("grammar/REFERENCE.md");
-    let reference = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reference =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let blocks = gate_blocks(&reference);
-    let prelude = blocks.first().map(|(_, text)| text.clone()).expect("the reference has `gate` examples");
+    let prelude = blocks
+        .first()
+        .map(|(_, text)| text.clone())
+        .expect("the reference has `gate` examples");
     let mut problems = Vec::new();
     for (line, example) in &blocks {
         let wanted = codes_in_comments(example);
-        let whole_file = example.lines().any(|l| l.starts_with("api ")) || wanted.contains(&"GH-E0101");
-        let text = if whole_file { example.clone() } else { format!("{prelude}\n{example}") };
+        let whole_file =
+            example.lines().any(|l| l.starts_with("api ")) || wanted.contains(&"GH-E0101");
+        let text = if whole_file {
+            example.clone()
+        } else {
+            format!("{prelude}\n{example}")
+        };
         let mut sources = Sources::new();
         sources.add(format!("grammar/REFERENCE.md:{line}"), text);
         let (_, diagnostics) = gatehouse::check_sources(&sources);
         let got: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         if wanted.is_empty() && !got.is_empty() {
-            problems.push(format!("line {line}: the example should check clean, but gives {got:?}"));
+            problems.push(format!(
+                "line {line}: the example should check clean, but gives {got:?}"
+            ));
         }
         for code in wanted.iter().filter(|code| !got.contains(code)) {
-            problems.push(format!("line {line}: the example should give {code}, but gives {got:?}"));
+            problems.push(format!(
+                "line {line}: the example should give {code}, but gives {got:?}"
+            ));
         }
     }
-    assert!(problems.is_empty(), "grammar/REFERENCE.md examples:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "grammar/REFERENCE.md examples:\n{}",
+        problems.join("\n")
+    );
 }

@@ -2,13 +2,21 @@
 //! `tree`, `inventory`, `diff` and `completions`, on the policies in
 //! `policies/` and the fixtures in `tests/`. Snapshots are reviewed with
 //! `INSTA_UPDATE=always cargo test` and `git diff`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Runs `gatehouse` from the repository root, so paths in output are
@@ -32,7 +40,8 @@ fn stderr(output: &Output) -> String {
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(output)))
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(output)))
 }
 
 // ---------------------------------------------------------------- test
@@ -43,9 +52,16 @@ fn test_runs_every_policy_test_with_full_endpoint_coverage() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
     // The summary and coverage (the per-test lines are in the JSON test).
-    let tail: String = text.lines().filter(|l| !l.starts_with("test ") || l.starts_with("test result")).collect::<Vec<_>>().join("\n");
+    let tail: String = text
+        .lines()
+        .filter(|l| !l.starts_with("test ") || l.starts_with("test result"))
+        .collect::<Vec<_>>()
+        .join("\n");
     insta::assert_snapshot!("test_policies_coverage", tail);
-    assert!(text.contains("coverage: 256/256 endpoints (100%)"), "{tail}");
+    assert!(
+        text.contains("coverage: 256/256 endpoints (100%)"),
+        "{tail}"
+    );
 }
 
 #[test]
@@ -67,19 +83,31 @@ fn test_filter_selects_by_full_name() {
     let output = gatehouse(&["test", "policies/", "--filter", "petstore::own_profile"]);
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    assert!(text.contains("test petstore::own_profile_response_is_allow_listed_and_masked ... ok"), "{text}");
+    assert!(
+        text.contains("test petstore::own_profile_response_is_allow_listed_and_masked ... ok"),
+        "{text}"
+    );
     assert!(text.contains("1 passed; 0 failed;"), "{text}");
 }
 
 #[test]
 fn test_json_is_versioned_and_names_every_test() {
-    let output = gatehouse(&["test", "tests/policy-tests/failing", "--format", "json", "--coverage"]);
+    let output = gatehouse(&[
+        "test",
+        "tests/policy-tests/failing",
+        "--format",
+        "json",
+        "--coverage",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let doc = json(&output);
     assert_eq!(doc["schema"], "gatehouse.test-results/v1");
     assert_eq!(doc["passed"], 2);
     assert_eq!(doc["failed"], 3);
-    assert_eq!(doc["tests"][1]["name"], "pets::wrong_expectation_about_scopes");
+    assert_eq!(
+        doc["tests"][1]["name"],
+        "pets::wrong_expectation_about_scopes"
+    );
     assert_eq!(doc["tests"][1]["mismatches"][0]["field"], "decision");
     assert_eq!(doc["coverage"]["endpoints"]["total"], 3);
     insta::assert_json_snapshot!("test_failing_json", doc);
@@ -92,7 +120,11 @@ fn test_rejects_invalid_test_files_before_running_anything() {
     assert!(stdout(&output).is_empty());
     insta::assert_snapshot!("test_invalid", stderr(&output));
     let none = gatehouse(&["test", "tests/diagnostics/GH-W0405.gate"]);
-    assert_eq!(none.status.code(), Some(2), "no test file beside the policy");
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "no test file beside the policy"
+    );
     assert!(stderr(&none).contains("no test files found"));
 }
 
@@ -104,7 +136,10 @@ fn explain_fixtures() -> Vec<String> {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "json") {
-                files.push(format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()));
+                files.push(format!(
+                    "{dir}/{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ));
             }
         }
     }
@@ -115,9 +150,18 @@ fn explain_fixtures() -> Vec<String> {
 #[test]
 fn explain_traces_every_sample_request() {
     for request in explain_fixtures() {
-        let name = Path::new(&request).file_stem().unwrap().to_string_lossy().to_string();
+        let name = Path::new(&request)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let output = gatehouse(&["explain", "policies/", "--request", &request]);
-        assert_eq!(output.status.code(), Some(0), "{request}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{request}: {}",
+            stderr(&output)
+        );
         let text = stdout(&output);
         let deciding = text.lines().filter(|l| l.contains("<- decided")).count();
         assert!(deciding <= 1, "{request}: more than one deciding step");
@@ -128,28 +172,69 @@ fn explain_traces_every_sample_request() {
 #[test]
 fn explain_json_is_versioned_and_agrees_with_eval() {
     for request in explain_fixtures() {
-        let trace = json(&gatehouse(&["explain", "policies/", "--request", &request, "--format", "json"]));
+        let trace = json(&gatehouse(&[
+            "explain",
+            "policies/",
+            "--request",
+            &request,
+            "--format",
+            "json",
+        ]));
         assert_eq!(trace["schema"], "gatehouse.trace/v1");
-        let eval = json(&gatehouse(&["eval", "policies/", "--request", &request, "--json"]));
+        let eval = json(&gatehouse(&[
+            "eval",
+            "policies/",
+            "--request",
+            &request,
+            "--json",
+        ]));
         assert_eq!(trace["decision"]["decision"], eval["decision"], "{request}");
         assert_eq!(trace["decision"]["reason"], eval["reason"], "{request}");
         let steps = trace["steps"].as_array().unwrap();
         assert!(!steps.is_empty(), "{request}");
         if eval["decision"] == "deny" {
-            assert_eq!(steps.iter().filter(|s| s["deciding"] == true).count(), 1, "{request}: one deciding step");
+            assert_eq!(
+                steps.iter().filter(|s| s["deciding"] == true).count(),
+                1,
+                "{request}: one deciding step"
+            );
         }
     }
-    let trace = json(&gatehouse(&["explain", "policies/", "--request", "tests/requests/get-user.json", "--format", "json"]));
+    let trace = json(&gatehouse(&[
+        "explain",
+        "policies/",
+        "--request",
+        "tests/requests/get-user.json",
+        "--format",
+        "json",
+    ]));
     insta::assert_json_snapshot!("explain_get-user_json", trace);
 }
 
 #[test]
 fn explain_exit_code_on_denial() {
-    let denied = gatehouse(&["explain", "policies/", "--request", "tests/requests/get-user.json", "--exit-code"]);
+    let denied = gatehouse(&[
+        "explain",
+        "policies/",
+        "--request",
+        "tests/requests/get-user.json",
+        "--exit-code",
+    ]);
     assert_eq!(denied.status.code(), Some(1));
-    let allowed = gatehouse(&["explain", "policies/", "--request", "tests/requests/get-own-user.json", "--exit-code"]);
+    let allowed = gatehouse(&[
+        "explain",
+        "policies/",
+        "--request",
+        "tests/requests/get-own-user.json",
+        "--exit-code",
+    ]);
     assert_eq!(allowed.status.code(), Some(0));
-    let missing = gatehouse(&["explain", "policies/", "--request", "tests/explain/none.json"]);
+    let missing = gatehouse(&[
+        "explain",
+        "policies/",
+        "--request",
+        "tests/explain/none.json",
+    ]);
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -167,15 +252,38 @@ fn tree_text_for_every_policy() {
 
 #[test]
 fn tree_dot_and_mermaid() {
-    let dot = stdout(&gatehouse(&["tree", "policies/petstore.gate", "--format", "dot"]));
+    let dot = stdout(&gatehouse(&[
+        "tree",
+        "policies/petstore.gate",
+        "--format",
+        "dot",
+    ]));
     assert!(dot.starts_with("digraph gatehouse {") && dot.trim_end().ends_with('}'));
-    assert_eq!(dot.matches('{').count(), dot.matches('}').count() + count_in_labels(&dot, '{') - count_in_labels(&dot, '}'));
+    assert_eq!(
+        dot.matches('{').count(),
+        dot.matches('}').count() + count_in_labels(&dot, '{') - count_in_labels(&dot, '}')
+    );
     insta::assert_snapshot!("tree_petstore_dot", dot);
-    let mermaid = stdout(&gatehouse(&["tree", "policies/admin.gate", "--format", "mermaid", "--method", "GET"]));
+    let mermaid = stdout(&gatehouse(&[
+        "tree",
+        "policies/admin.gate",
+        "--format",
+        "mermaid",
+        "--method",
+        "GET",
+    ]));
     assert!(mermaid.starts_with("flowchart LR\n"));
-    assert_eq!(mermaid.matches("subgraph").count(), mermaid.lines().filter(|l| l.trim() == "end").count());
+    assert_eq!(
+        mermaid.matches("subgraph").count(),
+        mermaid.lines().filter(|l| l.trim() == "end").count()
+    );
     insta::assert_snapshot!("tree_admin_get_mermaid", mermaid);
-    let doc = json(&gatehouse(&["tree", "policies/petstore.gate", "--format", "json"]));
+    let doc = json(&gatehouse(&[
+        "tree",
+        "policies/petstore.gate",
+        "--format",
+        "json",
+    ]));
     assert_eq!(doc["schema"], "gatehouse.tree/v1");
     let unknown = gatehouse(&["tree", "policies/petstore.gate", "--api", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -183,7 +291,11 @@ fn tree_dot_and_mermaid() {
 
 /// Braces inside quoted labels (`{id:int}`), which are not graph syntax.
 fn count_in_labels(dot: &str, brace: char) -> usize {
-    dot.split('"').skip(1).step_by(2).map(|label| label.matches(brace).count()).sum()
+    dot.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|label| label.matches(brace).count())
+        .sum()
 }
 
 // ---------------------------------------------------------------- inventory
@@ -193,15 +305,36 @@ fn inventory_in_every_format() {
     let table = gatehouse(&["inventory", "policies/"]);
     assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
     insta::assert_snapshot!("inventory_table", stdout(&table));
-    insta::assert_snapshot!("inventory_banking_csv", stdout(&gatehouse(&["inventory", "policies/banking.gate", "--format", "csv"])));
+    insta::assert_snapshot!(
+        "inventory_banking_csv",
+        stdout(&gatehouse(&[
+            "inventory",
+            "policies/banking.gate",
+            "--format",
+            "csv"
+        ]))
+    );
     insta::assert_snapshot!(
         "inventory_petstore_markdown",
-        stdout(&gatehouse(&["inventory", "policies/petstore.gate", "--format", "markdown"]))
+        stdout(&gatehouse(&[
+            "inventory",
+            "policies/petstore.gate",
+            "--format",
+            "markdown"
+        ]))
     );
     let doc = json(&gatehouse(&["inventory", "policies/", "--format", "json"]));
     assert_eq!(doc["schema"], "gatehouse.inventory/v1");
     assert_eq!(doc["endpoints"].as_array().unwrap().len(), 256);
-    insta::assert_json_snapshot!("inventory_petstore_json", json(&gatehouse(&["inventory", "policies/petstore.gate", "--format", "json"])));
+    insta::assert_json_snapshot!(
+        "inventory_petstore_json",
+        json(&gatehouse(&[
+            "inventory",
+            "policies/petstore.gate",
+            "--format",
+            "json"
+        ]))
+    );
 }
 
 #[test]
@@ -217,20 +350,37 @@ fn diff_reports_every_kind_of_change() {
     let output = gatehouse(&["diff", "tests/diff/old", "tests/diff/new"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     insta::assert_snapshot!("diff_fixture", stdout(&output));
-    let doc = json(&gatehouse(&["diff", "tests/diff/old", "tests/diff/new", "--format", "json"]));
+    let doc = json(&gatehouse(&[
+        "diff",
+        "tests/diff/old",
+        "tests/diff/new",
+        "--format",
+        "json",
+    ]));
     assert_eq!(doc["schema"], "gatehouse.diff/v1");
     insta::assert_json_snapshot!("diff_fixture_json", doc);
 }
 
 #[test]
 fn diff_fail_on_widen() {
-    let widened = gatehouse(&["diff", "tests/diff/old", "tests/diff/new", "--fail-on-widen"]);
+    let widened = gatehouse(&[
+        "diff",
+        "tests/diff/old",
+        "tests/diff/new",
+        "--fail-on-widen",
+    ]);
     assert_eq!(widened.status.code(), Some(1));
     let same = gatehouse(&["diff", "policies/", "policies/", "--fail-on-widen"]);
     assert_eq!(same.status.code(), Some(0));
     insta::assert_snapshot!("diff_none", stdout(&same));
     // Reversed, the change only narrows... except where it is not ordered.
-    let reversed = json(&gatehouse(&["diff", "tests/diff/new", "tests/diff/old", "--format", "json"]));
+    let reversed = json(&gatehouse(&[
+        "diff",
+        "tests/diff/new",
+        "tests/diff/old",
+        "--format",
+        "json",
+    ]));
     assert!(reversed["counts"]["narrow"].as_u64().unwrap() > 0);
     let missing = gatehouse(&["diff", "tests/diff/none", "tests/diff/new"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -246,15 +396,26 @@ fn completions_for_every_shell() {
         assert_eq!(output.status.code(), Some(0), "{shell}");
         let script = stdout(&output);
         for command in ["explain", "inventory", "diff"] {
-            assert!(script.contains(command), "{shell} completions lack `{command}`");
+            assert!(
+                script.contains(command),
+                "{shell} completions lack `{command}`"
+            );
         }
     }
 }
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
-    let args = ["explain", "policies/", "--request", "tests/requests/get-user.json"];
-    assert!(!stdout(&gatehouse(&args)).contains('\u{1b}'), "colour in piped output");
+    let args = [
+        "explain",
+        "policies/",
+        "--request",
+        "tests/requests/get-user.json",
+    ];
+    assert!(
+        !stdout(&gatehouse(&args)).contains('\u{1b}'),
+        "colour in piped output"
+    );
     let forced = gatehouse(&[&args[..], &["--color", "always"]].concat());
     assert!(stdout(&forced).contains('\u{1b}'));
     let no_color = Command::new(env!("CARGO_BIN_EXE_gatehouse"))

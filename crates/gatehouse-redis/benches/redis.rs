@@ -16,7 +16,13 @@
 //!
 //! Every check is one EVALSHA of two quotas (a per-client quota and a
 //! per-endpoint one), on 10,000 distinct clients, as a gateway would send.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -37,25 +43,42 @@ fn specs() -> (QuotaSpec, QuotaSpec) {
 
 fn report(name: &str, checks: u64, elapsed: Duration) {
     let rate = checks as f64 / elapsed.as_secs_f64();
-    println!("{name:<28} {checks:>8} checks in {:>7.3} s: {rate:>9.0} checks/s", elapsed.as_secs_f64());
+    println!(
+        "{name:<28} {checks:>8} checks in {:>7.3} s: {rate:>9.0} checks/s",
+        elapsed.as_secs_f64()
+    );
 }
 
 fn blocking(url: &str, threads: u64, per_thread: u64) {
-    let store = Arc::new(RedisStore::new(RedisConfig::new(url).prefix("gatehouse-bench").pool_size(64)).unwrap());
+    let store = Arc::new(
+        RedisStore::new(
+            RedisConfig::new(url)
+                .prefix("gatehouse-bench")
+                .pool_size(64),
+        )
+        .unwrap(),
+    );
     store.ping().unwrap();
     let (principal, ip) = specs();
     let (principal, ip) = (Arc::new(principal), Arc::new(ip));
     let start = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|t| {
-            let (store, principal, ip) = (Arc::clone(&store), Arc::clone(&principal), Arc::clone(&ip));
+            let (store, principal, ip) =
+                (Arc::clone(&store), Arc::clone(&principal), Arc::clone(&ip));
             std::thread::spawn(move || {
                 let mut states = [QuotaState::default(); 2];
                 for i in 0..per_thread {
                     let client = (t * per_thread + i) % CLIENTS;
                     let checks = [
-                        QuotaCheck { spec: &ip, key: KeyValue::Int(client as i64) },
-                        QuotaCheck { spec: &principal, key: KeyValue::Int(client as i64) },
+                        QuotaCheck {
+                            spec: &ip,
+                            key: KeyValue::Int(client as i64),
+                        },
+                        QuotaCheck {
+                            spec: &principal,
+                            key: KeyValue::Int(client as i64),
+                        },
                     ];
                     store.check(0, &checks, &mut states).unwrap();
                 }
@@ -65,27 +88,46 @@ fn blocking(url: &str, threads: u64, per_thread: u64) {
     for w in workers {
         w.join().unwrap();
     }
-    let name = if threads == 1 { "blocking_1_thread".to_string() } else { format!("blocking_{threads}_threads") };
+    let name = if threads == 1 {
+        "blocking_1_thread".to_string()
+    } else {
+        format!("blocking_{threads}_threads")
+    };
     report(&name, threads * per_thread, start.elapsed());
 }
 
 fn pipelined(url: &str, tasks: u64, per_task: u64) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let store = rt.block_on(AsyncRedisStore::connect(RedisConfig::new(url).prefix("gatehouse-bench"))).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(AsyncRedisStore::connect(
+            RedisConfig::new(url).prefix("gatehouse-bench"),
+        ))
+        .unwrap();
     let (principal, ip) = specs();
     let (principal, ip) = (Arc::new(principal), Arc::new(ip));
     let start = Instant::now();
     rt.block_on(async {
         let handles: Vec<_> = (0..tasks)
             .map(|t| {
-                let (store, principal, ip) = (store.clone(), Arc::clone(&principal), Arc::clone(&ip));
+                let (store, principal, ip) =
+                    (store.clone(), Arc::clone(&principal), Arc::clone(&ip));
                 tokio::spawn(async move {
                     let mut states = [QuotaState::default(); 2];
                     for i in 0..per_task {
                         let client = (t * per_task + i) % CLIENTS;
                         let checks = [
-                            QuotaCheck { spec: &ip, key: KeyValue::Int(client as i64) },
-                            QuotaCheck { spec: &principal, key: KeyValue::Int(client as i64) },
+                            QuotaCheck {
+                                spec: &ip,
+                                key: KeyValue::Int(client as i64),
+                            },
+                            QuotaCheck {
+                                spec: &principal,
+                                key: KeyValue::Int(client as i64),
+                            },
                         ];
                         store.check(0, &checks, &mut states).await.unwrap();
                     }
@@ -96,7 +138,11 @@ fn pipelined(url: &str, tasks: u64, per_task: u64) {
             h.await.unwrap();
         }
     });
-    report(&format!("async_pipelined_{tasks}_tasks"), tasks * per_task, start.elapsed());
+    report(
+        &format!("async_pipelined_{tasks}_tasks"),
+        tasks * per_task,
+        start.elapsed(),
+    );
 }
 
 struct Server(Child);
@@ -117,9 +163,22 @@ fn main() {
     let url = match std::env::var("GATEHOUSE_REDIS_URL") {
         Ok(url) => url,
         Err(_) => {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
             let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -128,7 +187,10 @@ fn main() {
             let url = format!("redis://127.0.0.1:{port}/");
             let client = redis::Client::open(url.as_str()).unwrap();
             let deadline = Instant::now() + Duration::from_secs(10);
-            while client.get_connection_with_timeout(Duration::from_millis(100)).is_err() {
+            while client
+                .get_connection_with_timeout(Duration::from_millis(100))
+                .is_err()
+            {
                 assert!(Instant::now() < deadline, "redis-server did not start");
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -28,9 +28,16 @@ impl AsyncRedisStore {
             .set_response_timeout(Some(config.response_timeout))
             .set_number_of_retries(1)
             .set_max_delay(config.connect_timeout);
-        let manager = client.get_connection_manager_with_config(manager_config).await.map_err(|e| unavailable(&e))?;
+        let manager = client
+            .get_connection_manager_with_config(manager_config)
+            .await
+            .map_err(|e| unavailable(&e))?;
         let sha = redis::Script::new(SCRIPT).get_hash().to_string();
-        Ok(AsyncRedisStore { manager, config, sha })
+        Ok(AsyncRedisStore {
+            manager,
+            config,
+            sha,
+        })
     }
 
     pub fn config(&self) -> &RedisConfig {
@@ -39,17 +46,34 @@ impl AsyncRedisStore {
 
     /// [`gatehouse::quota::QuotaStore::check`], asynchronously: checks and
     /// charges every quota in `checks` atomically, in one round trip.
-    pub async fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    pub async fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         if checks.len() != states.len() {
-            return Err(StoreError::StatesLength { checks: checks.len(), states: states.len() });
+            return Err(StoreError::StatesLength {
+                checks: checks.len(),
+                states: states.len(),
+            });
         }
         if checks.is_empty() {
             return Ok(());
         }
         let invocation = Invocation::new(&self.config, now_ms, checks);
         let mut con = self.manager.clone();
-        let reply: Result<Vec<i64>, RedisError> = match invocation.command("EVALSHA", &self.sha).query_async(&mut con).await {
-            Err(e) if is_noscript(&e) => invocation.command("EVAL", SCRIPT).query_async(&mut con).await,
+        let reply: Result<Vec<i64>, RedisError> = match invocation
+            .command("EVALSHA", &self.sha)
+            .query_async(&mut con)
+            .await
+        {
+            Err(e) if is_noscript(&e) => {
+                invocation
+                    .command("EVAL", SCRIPT)
+                    .query_async(&mut con)
+                    .await
+            }
             other => other,
         };
         read_reply(&reply.map_err(|e| unavailable(&e))?, checks, states)
@@ -58,6 +82,8 @@ impl AsyncRedisStore {
 
 impl std::fmt::Debug for AsyncRedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncRedisStore").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AsyncRedisStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

@@ -204,7 +204,10 @@ impl Invocation {
 
     fn command(&self, verb: &str, script: &str) -> redis::Cmd {
         let mut cmd = redis::cmd(verb);
-        cmd.arg(script).arg(self.keys.len()).arg(&self.keys).arg(&self.args);
+        cmd.arg(script)
+            .arg(self.keys.len())
+            .arg(&self.keys)
+            .arg(&self.args);
         cmd
     }
 }
@@ -223,18 +226,32 @@ fn unavailable(error: &RedisError) -> StoreError {
 }
 
 /// Reads the script's answer into one state per check.
-fn read_reply(reply: &[i64], checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
-    let bad = |why: &str| StoreError::BadReply(format!("{why} in a reply of {} numbers to {} checks", reply.len(), checks.len()));
+fn read_reply(
+    reply: &[i64],
+    checks: &[QuotaCheck<'_>],
+    states: &mut [QuotaState],
+) -> Result<(), StoreError> {
+    let bad = |why: &str| {
+        StoreError::BadReply(format!(
+            "{why} in a reply of {} numbers to {} checks",
+            reply.len(),
+            checks.len()
+        ))
+    };
     let (now, rest) = reply.split_first().ok_or_else(|| bad("no time"))?;
     if rest.len() != 3 * checks.len() || states.len() != checks.len() {
         return Err(bad("wrong length"));
     }
     let now_us = u64::try_from(*now).map_err(|_| bad("a negative time"))?;
     for ((triple, check), state) in rest.chunks_exact(3).zip(checks).zip(states.iter_mut()) {
-        let [allowed, charged, tat] = triple else { return Err(bad("a short entry")) };
+        let [allowed, charged, tat] = triple else {
+            return Err(bad("a short entry"));
+        };
         let tat_us = u64::try_from(*tat).map_err(|_| bad("a negative TAT"))?;
         let spec = check.spec;
-        *state = spec.gcra().state(tat_us, now_us, spec.cost(), *allowed == 1, *charged == 1);
+        *state = spec
+            .gcra()
+            .state(tat_us, now_us, spec.cost(), *allowed == 1, *charged == 1);
     }
     Ok(())
 }
@@ -255,7 +272,12 @@ impl RedisStore {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| StoreError::Unavailable(format!("bad redis url `{}`: {e}", config.url)))?;
         let sha = redis::Script::new(SCRIPT).get_hash().to_string();
-        Ok(RedisStore { client, config, sha, idle: Mutex::new(Vec::new()) })
+        Ok(RedisStore {
+            client,
+            config,
+            sha,
+            idle: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn config(&self) -> &RedisConfig {
@@ -272,13 +294,22 @@ impl RedisStore {
     }
 
     fn connection(&self) -> Result<redis::Connection, StoreError> {
-        if let Some(con) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+        if let Some(con) = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
             return Ok(con);
         }
-        let con = self.client.get_connection_with_timeout(self.config.connect_timeout).map_err(|e| unavailable(&e))?;
+        let con = self
+            .client
+            .get_connection_with_timeout(self.config.connect_timeout)
+            .map_err(|e| unavailable(&e))?;
         let timeout = Some(self.config.response_timeout);
         con.set_read_timeout(timeout).map_err(|e| unavailable(&e))?;
-        con.set_write_timeout(timeout).map_err(|e| unavailable(&e))?;
+        con.set_write_timeout(timeout)
+            .map_err(|e| unavailable(&e))?;
         Ok(con)
     }
 
@@ -291,19 +322,28 @@ impl RedisStore {
 }
 
 impl QuotaStore for RedisStore {
-    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         if checks.len() != states.len() {
-            return Err(StoreError::StatesLength { checks: checks.len(), states: states.len() });
+            return Err(StoreError::StatesLength {
+                checks: checks.len(),
+                states: states.len(),
+            });
         }
         if checks.is_empty() {
             return Ok(());
         }
         let invocation = Invocation::new(&self.config, now_ms, checks);
         let mut con = self.connection()?;
-        let reply: Result<Vec<i64>, RedisError> = match invocation.command("EVALSHA", &self.sha).query(&mut con) {
-            Err(e) if is_noscript(&e) => invocation.command("EVAL", SCRIPT).query(&mut con),
-            other => other,
-        };
+        let reply: Result<Vec<i64>, RedisError> =
+            match invocation.command("EVALSHA", &self.sha).query(&mut con) {
+                Err(e) if is_noscript(&e) => invocation.command("EVAL", SCRIPT).query(&mut con),
+                other => other,
+            };
         // A connection that failed may hold half an answer: drop it.
         let reply = reply.map_err(|e| unavailable(&e))?;
         self.give_back(con);
@@ -313,6 +353,8 @@ impl QuotaStore for RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("RedisStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

@@ -5,7 +5,12 @@
 //! except under `CI=true`, where a missing or unreachable server fails them.
 //! The fault tests start and stop their own `redis-server` (the binary in
 //! `GATEHOUSE_REDIS_SERVER`, default `redis-server`) by its PID.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use gatehouse::quota::{KeyValue, MemoryStore, QuotaCheck, QuotaSpec, QuotaState, QuotaStore, StoreError, Verdict};
+use gatehouse::quota::{
+    KeyValue, MemoryStore, QuotaCheck, QuotaSpec, QuotaState, QuotaStore, StoreError, Verdict,
+};
 use gatehouse_redis::{counter_key, AsyncRedisStore, Clock, RedisConfig, RedisStore};
 
 const T0: u64 = 1_700_000_000_000;
@@ -38,11 +45,14 @@ fn redis_url() -> Option<String> {
         notice("SKIPPED: GATEHOUSE_REDIS_URL is not set; run ./tests/run, which starts a redis-server, to run the Redis tests");
         return None;
     };
-    let client = redis::Client::open(url.as_str()).unwrap_or_else(|e| panic!("GATEHOUSE_REDIS_URL={url} is not a Redis URL: {e}"));
+    let client = redis::Client::open(url.as_str())
+        .unwrap_or_else(|e| panic!("GATEHOUSE_REDIS_URL={url} is not a Redis URL: {e}"));
     let mut con = client
         .get_connection_with_timeout(Duration::from_secs(2))
         .unwrap_or_else(|e| panic!("GATEHOUSE_REDIS_URL={url} is unreachable: {e}"));
-    let pong: String = redis::cmd("PING").query(&mut con).unwrap_or_else(|e| panic!("GATEHOUSE_REDIS_URL={url} does not answer PING: {e}"));
+    let pong: String = redis::cmd("PING")
+        .query(&mut con)
+        .unwrap_or_else(|e| panic!("GATEHOUSE_REDIS_URL={url} does not answer PING: {e}"));
     assert_eq!(pong, "PONG");
     Some(url)
 }
@@ -50,26 +60,49 @@ fn redis_url() -> Option<String> {
 /// A prefix no other test or run uses.
 fn unique_prefix(test: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("gatehouse-test:{test}:{}:{nanos}:{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "gatehouse-test:{test}:{}:{nanos}:{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn store(url: &str, prefix: &str, clock: Clock) -> RedisStore {
     RedisStore::new(RedisConfig::new(url).prefix(prefix).clock(clock)).unwrap()
 }
 
-fn check(store: &impl QuotaStore, now_ms: u64, checks: &[QuotaCheck<'_>]) -> (Verdict, Vec<QuotaState>) {
+fn check(
+    store: &impl QuotaStore,
+    now_ms: u64,
+    checks: &[QuotaCheck<'_>],
+) -> (Verdict, Vec<QuotaState>) {
     let mut states = vec![QuotaState::default(); checks.len()];
     store.check(now_ms, checks, &mut states).unwrap();
     (Verdict::from_states(checks, &states, |i| i), states)
 }
 
 fn one(store: &impl QuotaStore, now_ms: u64, spec: &QuotaSpec, key: &str) -> QuotaState {
-    check(store, now_ms, &[QuotaCheck { spec, key: KeyValue::Text(key) }]).1[0]
+    check(
+        store,
+        now_ms,
+        &[QuotaCheck {
+            spec,
+            key: KeyValue::Text(key),
+        }],
+    )
+    .1[0]
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -79,8 +112,17 @@ fn two_gateways_share_one_global_limit() {
     // Two gateways: a blocking store and an async one, on one Redis.
     let a = Arc::new(store(&url, &prefix, Clock::Server));
     let rt = runtime();
-    let b = rt.block_on(AsyncRedisStore::connect(RedisConfig::new(&url).prefix(&prefix))).unwrap();
-    let spec = Arc::new(QuotaSpec::from_parts("api:1:GET /pets:principal:3600s", 50, 3_600, 50));
+    let b = rt
+        .block_on(AsyncRedisStore::connect(
+            RedisConfig::new(&url).prefix(&prefix),
+        ))
+        .unwrap();
+    let spec = Arc::new(QuotaSpec::from_parts(
+        "api:1:GET /pets:principal:3600s",
+        50,
+        3_600,
+        50,
+    ));
 
     let allowed = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..4)
@@ -103,7 +145,16 @@ fn two_gateways_share_one_global_limit() {
                     let mut allowed = 0;
                     for _ in 0..40 {
                         let mut states = [QuotaState::default()];
-                        b.check(0, &[QuotaCheck { spec: &spec, key: KeyValue::Text("alice") }], &mut states).await.unwrap();
+                        b.check(
+                            0,
+                            &[QuotaCheck {
+                                spec: &spec,
+                                key: KeyValue::Text("alice"),
+                            }],
+                            &mut states,
+                        )
+                        .await
+                        .unwrap();
                         allowed += u64::from(states[0].allowed);
                     }
                     allowed
@@ -122,7 +173,10 @@ fn two_gateways_share_one_global_limit() {
     // 320 attempts in well under the 72 s a token takes to refill: exactly 50.
     assert_eq!(allowed.load(Ordering::Relaxed) + from_b, 50);
     assert!(!one(&*a, 0, &spec, "alice").allowed);
-    assert!(one(&*a, 0, &spec, "bob").allowed, "another key has its own budget");
+    assert!(
+        one(&*a, 0, &spec, "bob").allowed,
+        "another key has its own budget"
+    );
 }
 
 #[test]
@@ -135,15 +189,25 @@ fn one_denying_quota_charges_none_and_states_match_the_memory_store() {
     let tenant = QuotaSpec::from_parts("api:1:GET /pets:claim.tenant:1s", 10, 1, 10).with_cost(2);
     let shadow = QuotaSpec::from_parts("api:1:GET /pets:ip:60s", 3, 60, 3).with_shadow(true);
     // The same timeline against both stores: every state must agree.
-    let times = [0, 0, 0, 0, 0, 0, 0, 150, 420, 999, 1_000, 12_000, 12_001, 60_000, 60_000, 60_000, 61_000, 200_000];
+    let times = [
+        0, 0, 0, 0, 0, 0, 0, 150, 420, 999, 1_000, 12_000, 12_001, 60_000, 60_000, 60_000, 61_000,
+        200_000,
+    ];
     let mut denied_minute = false;
     for (i, t) in times.iter().enumerate() {
-        let key = if i % 5 == 4 { KeyValue::Int(9) } else { KeyValue::Text("alice") };
+        let key = if i % 5 == 4 {
+            KeyValue::Int(9)
+        } else {
+            KeyValue::Text("alice")
+        };
         let checks = [
             QuotaCheck { spec: &shadow, key },
             QuotaCheck { spec: &minute, key },
             QuotaCheck { spec: &day, key },
-            QuotaCheck { spec: &tenant, key: KeyValue::Text("acme") },
+            QuotaCheck {
+                spec: &tenant,
+                key: KeyValue::Text("acme"),
+            },
         ];
         let (rv, rs) = check(&redis, T0 + t, &checks);
         let (mv, ms) = check(&memory, T0 + t, &checks);
@@ -151,7 +215,10 @@ fn one_denying_quota_charges_none_and_states_match_the_memory_store() {
         assert_eq!(rs, ms, "states differ at step {i}");
         if rv.denied == Some(1) {
             denied_minute = true;
-            assert!(rs[2].allowed && !rs[2].charged, "the day quota is not charged when the minute quota denies");
+            assert!(
+                rs[2].allowed && !rs[2].charged,
+                "the day quota is not charged when the minute quota denies"
+            );
         }
     }
     assert!(denied_minute);
@@ -163,18 +230,37 @@ fn idle_counters_expire() {
     let prefix = unique_prefix("expiry");
     let redis = store(&url, &prefix, Clock::Server);
     let spec = QuotaSpec::from_parts("api:1:GET /pets:ip:1s", 10, 1, 10); // T = 100 ms
-    let check_a = QuotaCheck { spec: &spec, key: KeyValue::Text("a") };
+    let check_a = QuotaCheck {
+        spec: &spec,
+        key: KeyValue::Text("a"),
+    };
     let key = counter_key(&prefix, &spec, &check_a);
     assert!(key.ends_with(":api:1:GET /pets:ip:1s:s:a"), "{key}");
     assert!(one(&redis, 0, &spec, "a").allowed);
-    let mut con = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let mut con = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
     let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut con).unwrap();
-    assert!((1..=101).contains(&ttl), "a counter expires when its bucket is full again, got {ttl} ms");
+    assert!(
+        (1..=101).contains(&ttl),
+        "a counter expires when its bucket is full again, got {ttl} ms"
+    );
     // A denied request creates nothing.
     let never = QuotaSpec::from_parts("api:1:GET /pets:ip:60s", 1, 60, 1).with_cost(2);
     assert!(!one(&redis, 0, &never, "b").allowed);
-    let never_key = counter_key(&prefix, &never, &QuotaCheck { spec: &never, key: KeyValue::Text("b") });
-    let exists: i64 = redis::cmd("EXISTS").arg(&never_key).query(&mut con).unwrap();
+    let never_key = counter_key(
+        &prefix,
+        &never,
+        &QuotaCheck {
+            spec: &never,
+            key: KeyValue::Text("b"),
+        },
+    );
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&never_key)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(exists, 0);
     // Wait (at most 2 s) for the counter to expire.
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -193,9 +279,15 @@ fn a_flushed_script_is_loaded_again() {
     let Some(url) = redis_url() else { return };
     let redis = store(&url, &unique_prefix("noscript"), Clock::Server);
     let spec = QuotaSpec::from_parts("api:1:GET /pets:principal:60s", 2, 60, 2);
-    let mut con = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let mut con = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
     let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut con).unwrap();
-    assert!(one(&redis, 0, &spec, "k").allowed, "EVALSHA fell back to EVAL");
+    assert!(
+        one(&redis, 0, &spec, "k").allowed,
+        "EVALSHA fell back to EVAL"
+    );
     assert!(one(&redis, 0, &spec, "k").allowed);
     assert!(!one(&redis, 0, &spec, "k").allowed);
 }
@@ -205,21 +297,36 @@ fn an_unreachable_server_fails_closed_quickly() {
     // Not the shared server: a port nothing listens on.
     let port = free_port();
     let redis = RedisStore::new(
-        RedisConfig::new(format!("redis://127.0.0.1:{port}/")).connect_timeout(Duration::from_millis(200)),
+        RedisConfig::new(format!("redis://127.0.0.1:{port}/"))
+            .connect_timeout(Duration::from_millis(200)),
     )
     .unwrap();
     let spec = QuotaSpec::from_parts("api:1:GET /pets:principal:60s", 2, 60, 2);
     let start = Instant::now();
     let mut states = [QuotaState::default()];
-    let result = redis.check(T0, &[QuotaCheck { spec: &spec, key: KeyValue::Absent }], &mut states);
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+    let result = redis.check(
+        T0,
+        &[QuotaCheck {
+            spec: &spec,
+            key: KeyValue::Absent,
+        }],
+        &mut states,
+    );
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
 // ---------------------------------------------------------------- faults
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `redis-server` of the test's own, stopped by its PID when dropped.
@@ -231,10 +338,20 @@ struct Server {
 impl Server {
     /// `None` (with a notice) when there is no redis-server binary outside CI.
     fn start(port: u16) -> Option<Server> {
-        let binary = std::env::var("GATEHOUSE_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let binary =
+            std::env::var("GATEHOUSE_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         let port_text = port.to_string();
         let spawned = Command::new(&binary)
-            .args(["--port", &port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port_text,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
@@ -246,7 +363,10 @@ impl Server {
                 return None;
             }
         };
-        let server = Server { child: Some(child), port };
+        let server = Server {
+            child: Some(child),
+            port,
+        };
         let client = redis::Client::open(server.url()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -255,7 +375,10 @@ impl Server {
                     return Some(server);
                 }
             }
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server on port {port} did not come up"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -296,7 +419,9 @@ fn stopping_the_server_fails_closed_and_restarting_recovers() {
         return;
     }
     let port = free_port();
-    let Some(mut server) = Server::start(port) else { return };
+    let Some(mut server) = Server::start(port) else {
+        return;
+    };
     let redis = RedisStore::new(
         RedisConfig::new(server.url())
             .prefix(unique_prefix("fault"))
@@ -305,7 +430,10 @@ fn stopping_the_server_fails_closed_and_restarting_recovers() {
     )
     .unwrap();
     let spec = QuotaSpec::from_parts("api:1:GET /pets:principal:60s", 3, 60, 3);
-    let checks = [QuotaCheck { spec: &spec, key: KeyValue::Text("alice") }];
+    let checks = [QuotaCheck {
+        spec: &spec,
+        key: KeyValue::Text("alice"),
+    }];
     let mut states = [QuotaState::default()];
     redis.check(0, &checks, &mut states).unwrap();
     assert!(states[0].allowed);
@@ -314,7 +442,10 @@ fn stopping_the_server_fails_closed_and_restarting_recovers() {
     for _ in 0..3 {
         let start = Instant::now();
         let result = redis.check(0, &checks, &mut states);
-        assert!(matches!(result, Err(StoreError::Unavailable(_))), "a stopped server fails closed: {result:?}");
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "a stopped server fails closed: {result:?}"
+        );
         assert!(start.elapsed() < Duration::from_secs(2), "and fails fast");
     }
 
@@ -334,7 +465,9 @@ fn the_async_store_fails_closed_and_recovers_too() {
         return;
     }
     let port = free_port();
-    let Some(mut server) = Server::start(port) else { return };
+    let Some(mut server) = Server::start(port) else {
+        return;
+    };
     let rt = runtime();
     let config = RedisConfig::new(server.url())
         .prefix(unique_prefix("fault-async"))
@@ -342,7 +475,10 @@ fn the_async_store_fails_closed_and_recovers_too() {
         .response_timeout(Duration::from_millis(200));
     let redis = rt.block_on(AsyncRedisStore::connect(config)).unwrap();
     let spec = QuotaSpec::from_parts("api:1:GET /pets:principal:60s", 3, 60, 3);
-    let checks = [QuotaCheck { spec: &spec, key: KeyValue::Text("alice") }];
+    let checks = [QuotaCheck {
+        spec: &spec,
+        key: KeyValue::Text("alice"),
+    }];
     let mut states = [QuotaState::default()];
     rt.block_on(redis.check(0, &checks, &mut states)).unwrap();
     assert!(states[0].allowed);
@@ -350,7 +486,10 @@ fn the_async_store_fails_closed_and_recovers_too() {
     server.stop();
     let start = Instant::now();
     let result = rt.block_on(redis.check(0, &checks, &mut states));
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "a stopped server fails closed: {result:?}");
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "a stopped server fails closed: {result:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(3), "and fails fast");
 
     let _server = Server::start(port).unwrap();

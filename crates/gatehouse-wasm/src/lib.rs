@@ -43,7 +43,10 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         // Throwing here unwinds the JS stack through the wasm frames, so the
         // caller sees a GatehouseError instead of a bare `unreachable` trap.
-        let error = ApiError::new(ErrorCode::Internal, format!("gatehouse panicked (a bug): {info}"));
+        let error = ApiError::new(
+            ErrorCode::Internal,
+            format!("gatehouse panicked (a bug): {info}"),
+        );
         wasm_bindgen::throw_val(to_js_error(&error));
     }));
 }
@@ -104,8 +107,12 @@ impl Policy {
     /// `response`, or `response_error` when it must be withheld.
     pub fn evaluate(&self, request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let request = json_arg(&request, "the request")?;
-        let options = EvaluateOptions::from_json(&json_arg(&options, "the options")?).map_err(|e| to_js_error(&e))?;
-        to_js(&json_api::evaluate_with(&self.inner, &request, &options).map_err(|e| to_js_error(&e))?)
+        let options = EvaluateOptions::from_json(&json_arg(&options, "the options")?)
+            .map_err(|e| to_js_error(&e))?;
+        to_js(
+            &json_api::evaluate_with(&self.inner, &request, &options)
+                .map_err(|e| to_js_error(&e))?,
+        )
     }
 
     /// The evaluation step by step (`gatehouse.trace/v1`).
@@ -119,10 +126,17 @@ impl Policy {
     /// `response_withheld`. `options` (optional): `{hash_key, max_bytes,
     /// max_depth}`.
     #[wasm_bindgen(js_name = maskResponse)]
-    pub fn mask_response(&self, request: JsValue, response: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    pub fn mask_response(
+        &self,
+        request: JsValue,
+        response: &str,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let request = json_arg(&request, "the request")?;
-        let options = MaskOptions::from_json(&json_arg(&options, "the options")?).map_err(|e| to_js_error(&e))?;
-        let masked = json_api::mask(&self.inner, &request, response.as_bytes(), &options).map_err(|e| to_js_error(&e))?;
+        let options = MaskOptions::from_json(&json_arg(&options, "the options")?)
+            .map_err(|e| to_js_error(&e))?;
+        let masked = json_api::mask(&self.inner, &request, response.as_bytes(), &options)
+            .map_err(|e| to_js_error(&e))?;
         to_js(&masked)
     }
 
@@ -175,7 +189,10 @@ impl ParsedRequest {
 /// into a thrown `GatehouseError` with the code `internal`. Not for use.
 #[doc(hidden)]
 #[wasm_bindgen(js_name = _panicForTests)]
-#[expect(clippy::panic, reason = "the one deliberate panic, to test the panic hook")]
+#[expect(
+    clippy::panic,
+    reason = "the one deliberate panic, to test the panic hook"
+)]
 pub fn panic_for_tests() {
     panic!("a deliberate panic to test the panic hook");
 }
@@ -200,15 +217,24 @@ fn json_arg(value: &JsValue, what: &str) -> Result<String, JsValue> {
         return Ok("null".to_string());
     }
     let invalid = || {
-        to_js_error(&ApiError::new(ErrorCode::InvalidInput, format!("{what} cannot be turned into JSON")))
+        to_js_error(&ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{what} cannot be turned into JSON"),
+        ))
     };
-    js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string()).ok_or_else(invalid)
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(invalid)
 }
 
 /// A serialisable value as a JS value, through JSON text and `JSON.parse`.
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value).map_err(|e| {
-        to_js_error(&ApiError::new(ErrorCode::Internal, format!("the output could not be serialised: {e}")))
+        to_js_error(&ApiError::new(
+            ErrorCode::Internal,
+            format!("the output could not be serialised: {e}"),
+        ))
     })?;
     js_sys::JSON::parse(&text)
 }

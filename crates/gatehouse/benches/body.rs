@@ -14,7 +14,12 @@
 //! The design's target: 3x faster than the peer.
 //!
 //! `cargo bench -p gatehouse --bench body -- --warm-up-time 1 --measurement-time 3`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 
@@ -96,14 +101,36 @@ fn body() -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let policy = PolicySet::from_source("people.gate", POLICY).unwrap_or_else(|e| panic!("{e}"));
-    let model_fields = policy.model().apis[0].endpoints[0].body.json.as_ref().unwrap().schema.as_ref().unwrap();
+    let model_fields = policy.model().apis[0].endpoints[0]
+        .body
+        .json
+        .as_ref()
+        .unwrap()
+        .schema
+        .as_ref()
+        .unwrap();
     let schema = Schema::compile(model_fields);
-    let limits = Limits { depth: 8, array: 50, string: 4096, ..Limits::DEFAULT };
+    let limits = Limits {
+        depth: 8,
+        array: 50,
+        string: 4096,
+        ..Limits::DEFAULT
+    };
     let body = body();
-    assert!((900..1300).contains(&body.len()), "the body is {} bytes", body.len());
+    assert!(
+        (900..1300).contains(&body.len()),
+        "the body is {} bytes",
+        body.len()
+    );
 
     let validate = |bytes: &[u8]| {
-        let mut v = Validator::new(Some(&schema), Span::default(), limits, LimitSpans::default(), true);
+        let mut v = Validator::new(
+            Some(&schema),
+            Span::default(),
+            limits,
+            LimitSpans::default(),
+            true,
+        );
         v.feed(bytes);
         v.finish();
         v.outcome()
@@ -111,14 +138,19 @@ fn bench(c: &mut Criterion) {
     assert_eq!(validate(&body), Outcome::Valid);
 
     let json_schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
-    let peer = jsonschema::options().should_validate_formats(true).build(&json_schema).unwrap();
+    let peer = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&json_schema)
+        .unwrap();
     let peer_validate = |bytes: &[u8]| {
         let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
         peer.is_valid(&value)
     };
     assert!(peer_validate(&body));
     // Both refuse the same broken bodies.
-    let broken = String::from_utf8(body.clone()).unwrap().replace("\"editor\"", "\"owner\"");
+    let broken = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("\"editor\"", "\"owner\"");
     assert!(matches!(validate(broken.as_bytes()), Outcome::Rule(_)));
     assert!(!peer_validate(broken.as_bytes()));
 
@@ -132,9 +164,15 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("body");
     group.throughput(criterion::Throughput::Bytes(body.len() as u64));
-    group.bench_function("gatehouse_validate", |b| b.iter(|| validate(black_box(&body))));
-    group.bench_function("serde_json_jsonschema", |b| b.iter(|| peer_validate(black_box(&body))));
-    group.bench_function("gatehouse_decide", |b| b.iter(|| policy.decide(black_box(&request))));
+    group.bench_function("gatehouse_validate", |b| {
+        b.iter(|| validate(black_box(&body)))
+    });
+    group.bench_function("serde_json_jsonschema", |b| {
+        b.iter(|| peer_validate(black_box(&body)))
+    });
+    group.bench_function("gatehouse_decide", |b| {
+        b.iter(|| policy.decide(black_box(&request)))
+    });
     group.finish();
 }
 

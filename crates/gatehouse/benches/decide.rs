@@ -17,7 +17,12 @@
 //! 10,000 endpoints within 1.5x of 10.
 //!
 //! `cargo bench -p gatehouse --bench decide`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -70,19 +75,45 @@ fn routes(n: usize) -> Vec<Route> {
             route("POST", &repo, write(), None),
             route("GET", &item, read(), None),
             route("PATCH", &item, write(), None),
-            route("DELETE", &item, vec![vec!["repo"], vec!["delete_repo"]], Some("203.0.113.0/24")),
+            route(
+                "DELETE",
+                &item,
+                vec![vec!["repo"], vec!["delete_repo"]],
+                Some("203.0.113.0/24"),
+            ),
             route("GET", &format!("{item}/comments"), read(), None),
             route("POST", &format!("{item}/comments"), write(), None),
-            route("GET", &org, vec![vec!["read:org", "write:org", "admin:org"]], None),
-            route("PUT", &format!("{org}/{{username}}"), vec![vec!["admin:org"]], Some("192.0.2.0/28")),
+            route(
+                "GET",
+                &org,
+                vec![vec!["read:org", "write:org", "admin:org"]],
+                None,
+            ),
+            route(
+                "PUT",
+                &format!("{org}/{{username}}"),
+                vec![vec!["admin:org"]],
+                Some("192.0.2.0/28"),
+            ),
             route("GET", &user, vec![vec!["read:user", "user"]], None),
         ]);
     }
     out
 }
 
-fn route(method: &'static str, pattern: &str, require: Vec<Vec<&'static str>>, deny: Option<&'static str>) -> Route {
-    Route { method, pattern: pattern.to_string(), matchit: pattern.replace(":int}", "}"), require, deny }
+fn route(
+    method: &'static str,
+    pattern: &str,
+    require: Vec<Vec<&'static str>>,
+    deny: Option<&'static str>,
+) -> Route {
+    Route {
+        method,
+        pattern: pattern.to_string(),
+        matchit: pattern.replace(":int}", "}"),
+        require,
+        deny,
+    }
 }
 
 /// The policy text for `n` endpoints.
@@ -117,7 +148,10 @@ fn target(n: usize) -> String {
     format!("/repos/octocat/hello-world/res{}/1347/comments", n / 20)
 }
 
-const HEADERS: &[(&str, &str)] = &[("Accept", "application/vnd.github+json"), ("User-Agent", "gatehouse-bench/1.0")];
+const HEADERS: &[(&str, &str)] = &[
+    ("Accept", "application/vnd.github+json"),
+    ("User-Agent", "gatehouse-bench/1.0"),
+];
 
 fn principal() -> Principal {
     Principal::new("token", "octocat").with_scopes(["repo", "read:org", "user:email"])
@@ -157,7 +191,11 @@ fn method_index(method: &str) -> Option<usize> {
 
 impl Peer {
     fn new(routes: &[Route]) -> Peer {
-        let scopes: FxHashMap<&'static str, u32> = SCOPES.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
+        let scopes: FxHashMap<&'static str, u32> = SCOPES
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i as u32))
+            .collect();
         let mut routers: [matchit::Router<Required>; 9] = Default::default();
         for r in routes {
             let mask = |g: &[&str]| g.iter().fold(0u64, |m, s| m | 1 << scopes[s]);
@@ -167,19 +205,34 @@ impl Peer {
                 any: any.iter().map(|g| mask(g)).collect(),
                 int_param: r.pattern.contains(":int}"),
             };
-            routers[method_index(r.method).unwrap()].insert(r.matchit.clone(), required).unwrap();
+            routers[method_index(r.method).unwrap()]
+                .insert(r.matchit.clone(), required)
+                .unwrap();
         }
         Peer { routers, scopes }
     }
 
     fn decide(&self, method: &str, path: &str, principal: &Principal) -> bool {
-        let Some(router) = method_index(method).and_then(|i| self.routers.get(i)) else { return false };
-        let Ok(matched) = router.at(path) else { return false };
+        let Some(router) = method_index(method).and_then(|i| self.routers.get(i)) else {
+            return false;
+        };
+        let Ok(matched) = router.at(path) else {
+            return false;
+        };
         let required = matched.value;
-        if required.int_param && matched.params.get("id").is_none_or(|id| id.parse::<i64>().is_err()) {
+        if required.int_param
+            && matched
+                .params
+                .get("id")
+                .is_none_or(|id| id.parse::<i64>().is_err())
+        {
             return false;
         }
-        let granted = principal.scopes.iter().filter_map(|s| self.scopes.get(s.as_str())).fold(0u64, |m, i| m | 1 << i);
+        let granted = principal
+            .scopes
+            .iter()
+            .filter_map(|s| self.scopes.get(s.as_str()))
+            .fold(0u64, |m, i| m | 1 << i);
         granted & required.all == required.all && required.any.iter().all(|g| granted & g != 0)
     }
 }
@@ -192,11 +245,19 @@ fn bench(c: &mut Criterion) {
         let set = PolicySet::from_source("generated.gate", &text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.model().apis[0].endpoints.len(), n);
         let target = target(n);
-        let request = Request::new("GET", &target, peer()).headers(HEADERS).principal(&principal);
+        let request = Request::new("GET", &target, peer())
+            .headers(HEADERS)
+            .principal(&principal);
         let decision = set.decide(&request);
         assert!(decision.allowed, "{decision:?}");
         let (_, endpoint) = set.endpoint(&decision).unwrap();
-        assert_eq!(endpoint.path_text, format!("/repos/{{owner}}/{{repo}}/res{}/{{id:int}}/comments", n / 20));
+        assert_eq!(
+            endpoint.path_text,
+            format!(
+                "/repos/{{owner}}/{{repo}}/res{}/{{id:int}}/comments",
+                n / 20
+            )
+        );
         group.bench_with_input(BenchmarkId::new("endpoints", n), &request, |b, request| {
             b.iter(|| set.decide(black_box(request)))
         });

@@ -4,7 +4,13 @@
 //! document (the least a DOM-based masker would do).
 //!
 //! `cargo bench -p gatehouse --bench mask`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
 
 use std::hint::black_box;
 
@@ -25,7 +31,13 @@ endpoint GET /users {
 
 /// 500 user records, compact, about 100 KB.
 fn users() -> Vec<u8> {
-    let cities = ["Springfield", "Shelbyville", "Ogdenville", "North Haverbrook", "Capital City"];
+    let cities = [
+        "Springfield",
+        "Shelbyville",
+        "Ogdenville",
+        "North Haverbrook",
+        "Capital City",
+    ];
     let plans = ["free", "pro", "enterprise"];
     let records: Vec<serde_json::Value> = (0..500u32)
         .map(|i| {
@@ -51,7 +63,8 @@ fn users() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let policy = PolicySet::from_source("users.gate", POLICY).unwrap();
     let alice = Principal::new("user", "alice");
-    let decision = policy.decide(&Request::new("GET", "/users", "203.0.113.9".parse().unwrap()).principal(&alice));
+    let decision = policy
+        .decide(&Request::new("GET", "/users", "203.0.113.9".parse().unwrap()).principal(&alice));
     assert!(decision.allowed);
     let config = MaskConfig::default();
     let body = users();
@@ -59,12 +72,20 @@ fn bench(c: &mut Criterion) {
     let check: serde_json::Value = serde_json::from_slice(&masked).unwrap();
     assert_eq!(check[7]["email"], "u***@example.com");
     assert_eq!(check[7]["phone"], "[REDACTED]");
-    println!("document: {} bytes, {} records", body.len(), check.as_array().unwrap().len());
+    println!(
+        "document: {} bytes, {} records",
+        body.len(),
+        check.as_array().unwrap().len()
+    );
 
     let mut group = c.benchmark_group("mask_500_users");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("gatehouse_mask_response", |b| {
-        b.iter(|| policy.mask_response(black_box(&decision), black_box(&body), &config).unwrap())
+        b.iter(|| {
+            policy
+                .mask_response(black_box(&decision), black_box(&body), &config)
+                .unwrap()
+        })
     });
     group.bench_function("serde_json_parse_serialize", |b| {
         b.iter(|| {

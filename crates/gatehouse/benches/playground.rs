@@ -15,7 +15,12 @@
 //! every request is allowed, as in the page.
 //!
 //! `cargo bench -p gatehouse --bench playground`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 
@@ -43,7 +48,10 @@ fn playground(c: &mut Criterion) {
     group.bench_function("evaluate_json", |b| {
         b.iter(|| {
             now += 4000;
-            let options = EvaluateOptions { time_ms: Some(now), ..EvaluateOptions::default() };
+            let options = EvaluateOptions {
+                time_ms: Some(now),
+                ..EvaluateOptions::default()
+            };
             let report = json_api::evaluate_with(&policy, black_box(REQUEST), &options).unwrap();
             assert_eq!(report["status"], 200);
             report

@@ -35,7 +35,12 @@ const RATE: u32 = u32::MAX;
 const NOW_MS: u64 = 1_700_000_000_000;
 
 fn spec() -> QuotaSpec {
-    QuotaSpec::from_parts("bench:1:GET /pets:principal:1s", u64::from(RATE), 1, u64::from(RATE))
+    QuotaSpec::from_parts(
+        "bench:1:GET /pets:principal:1s",
+        u64::from(RATE),
+        1,
+        u64::from(RATE),
+    )
 }
 
 fn quota() -> Quota {
@@ -44,16 +49,22 @@ fn quota() -> Quota {
 }
 
 type Governor = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
-type GovernorFake = RateLimiter<String, DefaultKeyedStateStore<String>, FakeRelativeClock, NoOpMiddleware<Nanos>>;
+type GovernorFake =
+    RateLimiter<String, DefaultKeyedStateStore<String>, FakeRelativeClock, NoOpMiddleware<Nanos>>;
 
 fn ours(store: &MemoryStore, spec: &QuotaSpec, key: &str, now_ms: u64) -> bool {
     let mut states = [QuotaState::default()];
-    let checks = [QuotaCheck { spec, key: KeyValue::Text(key) }];
+    let checks = [QuotaCheck {
+        spec,
+        key: KeyValue::Text(key),
+    }];
     store.check(now_ms, &checks, &mut states).is_ok() && states[0].allowed
 }
 
 fn wall_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Two threads run `f(thread)` `iters` times each; the wall time.
@@ -84,18 +95,27 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("quota_1_thread");
     let store = MemoryStore::new();
-    group.bench_function("gatehouse_memory", |b| b.iter(|| ours(&store, &spec, black_box("alice"), NOW_MS)));
+    group.bench_function("gatehouse_memory", |b| {
+        b.iter(|| ours(&store, &spec, black_box("alice"), NOW_MS))
+    });
     let store = MemoryStore::new();
     group.bench_function("gatehouse_memory_reading_clock", |b| {
         b.iter(|| ours(&store, &spec, black_box("alice"), wall_ms()))
     });
     let limiter: Governor = RateLimiter::keyed(quota());
-    group.bench_function("governor_keyed", |b| b.iter(|| limiter.check_key(black_box(&keys[0])).is_ok()));
+    group.bench_function("governor_keyed", |b| {
+        b.iter(|| limiter.check_key(black_box(&keys[0])).is_ok())
+    });
     let fake: GovernorFake = RateLimiter::dashmap_with_clock(quota(), FakeRelativeClock::default());
-    group.bench_function("governor_keyed_fake_clock", |b| b.iter(|| fake.check_key(black_box(&keys[0])).is_ok()));
+    group.bench_function("governor_keyed_fake_clock", |b| {
+        b.iter(|| fake.check_key(black_box(&keys[0])).is_ok())
+    });
     group.finish();
 
-    for (name, same_key) in [("quota_2_threads_same_key", true), ("quota_2_threads_own_key", false)] {
+    for (name, same_key) in [
+        ("quota_2_threads_same_key", true),
+        ("quota_2_threads_own_key", false),
+    ] {
         let key = |t: usize| if same_key { &keys[0] } else { &keys[t % 2] };
         let mut group = c.benchmark_group(name);
         let store = MemoryStore::new();
@@ -114,7 +134,8 @@ fn bench(c: &mut Criterion) {
                 })
             })
         });
-        let fake: GovernorFake = RateLimiter::dashmap_with_clock(quota(), FakeRelativeClock::default());
+        let fake: GovernorFake =
+            RateLimiter::dashmap_with_clock(quota(), FakeRelativeClock::default());
         group.bench_function(BenchmarkId::new("governor_keyed_fake_clock", 2), |b| {
             b.iter_custom(|iters| {
                 two_threads(iters, |t| {

@@ -128,15 +128,27 @@ impl PathProblem {
     pub fn describe(self) -> &'static str {
         match self {
             PathProblem::NotAbsolute => "the path does not start with `/`",
-            PathProblem::DotSegment => "the path has a `.` or `..` segment (possibly percent-encoded, or followed by `;`)",
+            PathProblem::DotSegment => {
+                "the path has a `.` or `..` segment (possibly percent-encoded, or followed by `;`)"
+            }
             PathProblem::EncodedSlash => "the path has an encoded `/` or `\\` (`%2F`, `%5C`)",
             PathProblem::Backslash => "the path has a `\\`",
-            PathProblem::EmptySegment => "the path has an empty segment (`//`, or a segment starting with `;`)",
+            PathProblem::EmptySegment => {
+                "the path has an empty segment (`//`, or a segment starting with `;`)"
+            }
             PathProblem::TrailingSlash => "the path ends with `/`",
-            PathProblem::ControlCharacter => "the path has a control character or NUL (possibly percent-encoded)",
-            PathProblem::InvalidCharacter => "the path has a character that must be percent-encoded (a space or non-ASCII byte)",
-            PathProblem::InvalidPercentEncoding => "the path has a `%` not followed by two hex digits",
-            PathProblem::DoubleEncoding => "the path is percent-encoded twice (`%25` followed by hex digits)",
+            PathProblem::ControlCharacter => {
+                "the path has a control character or NUL (possibly percent-encoded)"
+            }
+            PathProblem::InvalidCharacter => {
+                "the path has a character that must be percent-encoded (a space or non-ASCII byte)"
+            }
+            PathProblem::InvalidPercentEncoding => {
+                "the path has a `%` not followed by two hex digits"
+            }
+            PathProblem::DoubleEncoding => {
+                "the path is percent-encoded twice (`%25` followed by hex digits)"
+            }
             PathProblem::InvalidUtf8 => "the decoded path is not valid UTF-8",
             PathProblem::TooManySegments => "the path has too many segments",
         }
@@ -150,24 +162,39 @@ impl PathProblem {
 pub enum Detail {
     #[default]
     None,
-    Path { problem: PathProblem },
+    Path {
+        problem: PathProblem,
+    },
     /// Which hostile header (by its canonical lowercase name).
-    Header { name: &'static str },
+    Header {
+        name: &'static str,
+    },
     /// The request method is not one of the nine standard methods.
     UnknownMethod,
     /// The first scope the principal lacks (of the first unmet group).
-    MissingScope { scope: ScopeId },
+    MissingScope {
+        scope: ScopeId,
+    },
     /// The operand of a condition that was missing, ambiguous or mistyped.
-    Operand { span: Span },
+    Operand {
+        span: Span,
+    },
     /// The body's size limit, and whether `Content-Length` declared more
     /// (rather than more bytes arriving).
-    BodySize { limit: u64, declared: bool },
+    BodySize {
+        limit: u64,
+        declared: bool,
+    },
     /// A broken payload rule: the [`Violation`] at this index of
     /// [`Decision::violations`].
-    Violation { index: u16 },
+    Violation {
+        index: u16,
+    },
     /// A quota of the endpoint, by its position in the endpoint's quotas
     /// (inherited first, as in [`crate::model::Endpoint::quotas`]).
-    Quota { index: u16 },
+    Quota {
+        index: u16,
+    },
 }
 
 /// A would-be denial that was not enforced because its rule (or endpoint)
@@ -258,7 +285,10 @@ impl QuotaReport {
 /// The violations of a decision: one pointer wide, so that a decision stays
 /// small, and unallocated when empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[expect(clippy::box_collection, reason = "one pointer instead of a `Vec`'s three keeps `Decision` small")]
+#[expect(
+    clippy::box_collection,
+    reason = "one pointer instead of a `Vec`'s three keeps `Decision` small"
+)]
 pub struct Violations(Option<Box<Vec<Violation>>>);
 
 impl Violations {
@@ -352,7 +382,11 @@ impl Decision {
 
     /// Puts `findings` (whose violations are in `violations`) before the
     /// decision's own shadow findings.
-    pub(crate) fn prepend_shadow(&mut self, mut findings: Vec<ShadowFinding>, violations: Violations) {
+    pub(crate) fn prepend_shadow(
+        &mut self,
+        mut findings: Vec<ShadowFinding>,
+        violations: Violations,
+    ) {
         let offset = u16::try_from(self.violations.len()).unwrap_or(u16::MAX);
         for v in violations.into_vec() {
             self.violations.push(v);

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::decision::{QuotaReport, Decision, Detail, Reason};
+use crate::decision::{Decision, Detail, QuotaReport, Reason};
+use crate::model::{
+    Access, Api, AuthKind, Endpoint, FieldsSchema, MaskStrategy, Method, TypeSchema,
+};
 use crate::payload::{LimitKind, Part, Problem, Violation};
-use crate::model::{Access, Api, AuthKind, Endpoint, FieldsSchema, MaskStrategy, Method, TypeSchema};
 use crate::request::Request;
 use crate::span::{Location, Span};
 use crate::PolicySet;
@@ -165,7 +167,11 @@ pub struct AuditPayload {
 
 impl AuditPayload {
     fn of(violation: &Violation) -> AuditPayload {
-        AuditPayload { part: violation.part, pointer: violation.pointer.clone(), problem: violation.problem.as_str() }
+        AuditPayload {
+            part: violation.part,
+            pointer: violation.pointer.clone(),
+            problem: violation.problem.as_str(),
+        }
     }
 }
 
@@ -192,7 +198,10 @@ impl PolicySet {
         let text = self.sources.get(span.file).map_or("", |f| f.slice(span));
         // Multi-line rules are shown by their first line.
         let first = text.lines().next().unwrap_or("").trim_end();
-        RuleRef { location: self.sources.locate(span), text: first.to_string() }
+        RuleRef {
+            location: self.sources.locate(span),
+            text: first.to_string(),
+        }
     }
 
     fn violation_ref(&self, v: &Violation) -> ViolationReport {
@@ -201,7 +210,12 @@ impl PolicySet {
             // A field block is shown by its names, not its first line.
             rule.text = format!("{{ {} }}", block_names(block).replace('`', ""));
         }
-        ViolationReport { part: v.part, pointer: v.pointer.clone(), problem: v.problem, rule }
+        ViolationReport {
+            part: v.part,
+            pointer: v.pointer.clone(),
+            problem: v.problem,
+            rule,
+        }
     }
 
     /// The field block (of any endpoint) written at `span`, if one is.
@@ -222,21 +236,28 @@ impl PolicySet {
             })
         }
         let endpoints = self.model.apis.iter().flat_map(|a| a.endpoints.iter());
-        endpoints.flat_map(|e| {
-            let body = e.body.json.as_ref().and_then(|j| j.schema.as_ref());
-            body.into_iter().chain(e.query.as_ref().map(|q| &q.schema)).chain(e.headers.as_ref().map(|h| &h.schema))
-        })
-        .find_map(|fields| find(fields, span))
+        endpoints
+            .flat_map(|e| {
+                let body = e.body.json.as_ref().and_then(|j| j.schema.as_ref());
+                body.into_iter()
+                    .chain(e.query.as_ref().map(|q| &q.schema))
+                    .chain(e.headers.as_ref().map(|h| &h.schema))
+            })
+            .find_map(|fields| find(fields, span))
     }
 
     fn span_text(&self, span: Span) -> String {
-        self.sources.get(span.file).map_or_else(String::new, |f| f.slice(span).to_string())
+        self.sources
+            .get(span.file)
+            .map_or_else(String::new, |f| f.slice(span).to_string())
     }
 
     /// Explains a decision in words, for people and for `--json` output.
     pub fn report(&self, request: &Request<'_>, decision: &Decision) -> DecisionReport {
         let found = self.endpoint(decision);
-        let api = decision.api.and_then(|id| self.model.apis.get(id.0 as usize));
+        let api = decision
+            .api
+            .and_then(|id| self.model.apis.get(id.0 as usize));
         let (message, hint) = self.message(request, decision, api, found.map(|(_, e)| e));
         let mut headers = BTreeMap::new();
         match decision.reason {
@@ -268,7 +289,10 @@ impl PolicySet {
             .shadow
             .iter()
             .map(|f| ShadowReport {
-                endpoint: api.and_then(|a| a.endpoint(f.endpoint)).map(|e| e.label()).unwrap_or_default(),
+                endpoint: api
+                    .and_then(|a| a.endpoint(f.endpoint))
+                    .map(|e| e.label())
+                    .unwrap_or_default(),
                 reason: f.reason,
                 status: f.status,
                 message: self
@@ -294,9 +318,14 @@ impl PolicySet {
             Some((_, e)) if decision.allowed => (
                 e.masks
                     .iter()
-                    .map(|m| MaskReport { paths: m.paths.iter().map(|p| p.text.clone()).collect(), strategy: m.strategy })
+                    .map(|m| MaskReport {
+                        paths: m.paths.iter().map(|p| p.text.clone()).collect(),
+                        strategy: m.strategy,
+                    })
                     .collect(),
-                e.response_only.as_ref().map(|r| r.paths.iter().map(|p| p.text.clone()).collect()),
+                e.response_only
+                    .as_ref()
+                    .map(|r| r.paths.iter().map(|p| p.text.clone()).collect()),
             ),
             _ => (Vec::new(), None),
         };
@@ -320,7 +349,9 @@ impl PolicySet {
                 rule: found
                     .and_then(|(_, e)| e.quotas.get(usize::from(q.index)))
                     .map(|quota| self.rule_ref(quota.meta.span)),
-                limit: found.and_then(|(_, e)| e.quotas.get(usize::from(q.index))).map(|quota| quota.burst),
+                limit: found
+                    .and_then(|(_, e)| e.quotas.get(usize::from(q.index)))
+                    .map(|quota| quota.burst),
                 state: q,
             }),
             client_ip: decision.client_ip.map(|ip| ip.to_string()),
@@ -331,9 +362,15 @@ impl PolicySet {
         let mut methods = Vec::new();
         for method in Method::ALL {
             // Routing only: probing must not charge quotas.
-            let probe = Request { method: method.as_str(), ..*request };
+            let probe = Request {
+                method: method.as_str(),
+                ..*request
+            };
             let other = crate::eval::decide(self.tree(), &probe);
-            if other.reason != Reason::MethodNotAllowed && other.reason != Reason::RouteNotFound && other.api == decision.api {
+            if other.reason != Reason::MethodNotAllowed
+                && other.reason != Reason::RouteNotFound
+                && other.api == decision.api
+            {
                 methods.push(method.as_str());
             }
         }
@@ -365,7 +402,14 @@ impl PolicySet {
         api: Option<&Api>,
         endpoint: Option<&Endpoint>,
     ) -> (String, Option<String>) {
-        let Why { reason, detail, rule, client_ip, violation, quota } = why;
+        let Why {
+            reason,
+            detail,
+            rule,
+            client_ip,
+            violation,
+            quota,
+        } = why;
         let scheme_names = |e: &Endpoint| match &e.access {
             Access::Authenticated { schemes, .. } => schemes
                 .iter()
@@ -528,7 +572,12 @@ impl PolicySet {
 
     /// A payload violation in words: where, and what the rule wanted.
     fn violation_text(&self, v: &Violation) -> (String, Option<String>) {
-        let name = v.pointer.strip_prefix('/').unwrap_or(&v.pointer).replace("~1", "/").replace("~0", "~");
+        let name = v
+            .pointer
+            .strip_prefix('/')
+            .unwrap_or(&v.pointer)
+            .replace("~1", "/")
+            .replace("~0", "~");
         let at = match (v.part, v.pointer.is_empty()) {
             (Part::Body, true) => "the body".to_string(),
             (Part::Body, false) => format!("`{}`", v.pointer),
@@ -539,8 +588,14 @@ impl PolicySet {
         let per_rule = Some(format!("send a value that `{rule}` accepts"));
         match v.problem {
             Problem::Malformed { json, offset } => (
-                format!("the body is not valid JSON: {} (at byte {offset})", json.describe_in("body")),
-                Some("send UTF-8 JSON without lone surrogates or numbers beyond 64-bit floats".into()),
+                format!(
+                    "the body is not valid JSON: {} (at byte {offset})",
+                    json.describe_in("body")
+                ),
+                Some(
+                    "send UTF-8 JSON without lone surrogates or numbers beyond 64-bit floats"
+                        .into(),
+                ),
             ),
             Problem::Limit { limit, max } => {
                 let what = match limit {
@@ -557,21 +612,45 @@ impl PolicySet {
                 };
                 (what, Some(hint))
             }
-            Problem::NoBody => ("the body is missing; the endpoint's rules expect a JSON object".into(), per_rule),
-            Problem::Missing => (format!("{at} is required and missing"), Some(format!("add it: `{rule}`"))),
+            Problem::NoBody => (
+                "the body is missing; the endpoint's rules expect a JSON object".into(),
+                per_rule,
+            ),
+            Problem::Missing => (
+                format!("{at} is required and missing"),
+                Some(format!("add it: `{rule}`")),
+            ),
             Problem::Unknown => {
-                let what = if v.part == Part::Query { "parameter" } else { "field" };
+                let what = if v.part == Part::Query {
+                    "parameter"
+                } else {
+                    "field"
+                };
                 let listed = self.block_at(v.rule).map(block_names).unwrap_or_default();
-                (format!("{at} is not an allowed {what}"), Some(format!("send only the {what}s listed: {listed}")))
+                (
+                    format!("{at} is not an allowed {what}"),
+                    Some(format!("send only the {what}s listed: {listed}")),
+                )
             }
-            Problem::Type { expected } => (format!("{at} must be {}", expected.describe()), per_rule),
-            Problem::Integer => (format!("{at} must be a whole number within 64 bits"), per_rule),
+            Problem::Type { expected } => {
+                (format!("{at} must be {}", expected.describe()), per_rule)
+            }
+            Problem::Integer => (
+                format!("{at} must be a whole number within 64 bits"),
+                per_rule,
+            ),
             Problem::Length => (format!("{at} has a length outside its range"), per_rule),
             Problem::Range => (format!("{at} is out of range"), per_rule),
             Problem::Format => (format!("{at} is not in the required format"), per_rule),
-            Problem::Pattern => (format!("{at} does not match the required pattern"), per_rule),
+            Problem::Pattern => (
+                format!("{at} does not match the required pattern"),
+                per_rule,
+            ),
             Problem::Enum => (format!("{at} is not one of the allowed values"), per_rule),
-            Problem::Repeated => (format!("{at} appears more than once"), Some("send it once".into())),
+            Problem::Repeated => (
+                format!("{at} appears more than once"),
+                Some("send it once".into()),
+            ),
             Problem::Encoding => (format!("{at} is not valid percent-encoded UTF-8"), None),
         }
     }
@@ -579,13 +658,24 @@ impl PolicySet {
     fn condition_text(&self, rule: Span) -> String {
         let text = self.span_text(rule);
         let text = text.trim();
-        text.strip_prefix("when").map_or(text, str::trim).split_whitespace().collect::<Vec<_>>().join(" ")
+        text.strip_prefix("when")
+            .map_or(text, str::trim)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The audit record for a decision. `time_ms` is supplied by the host:
     /// the library reads no clock.
-    pub fn audit(&self, request: &Request<'_>, decision: &Decision, time_ms: Option<u64>) -> AuditRecord {
-        let api = decision.api.and_then(|id| self.model.apis.get(id.0 as usize));
+    pub fn audit(
+        &self,
+        request: &Request<'_>,
+        decision: &Decision,
+        time_ms: Option<u64>,
+    ) -> AuditRecord {
+        let api = decision
+            .api
+            .and_then(|id| self.model.apis.get(id.0 as usize));
         AuditRecord {
             schema: "gatehouse.audit/v1",
             time_ms,
@@ -601,7 +691,10 @@ impl PolicySet {
                 .shadow
                 .iter()
                 .map(|f| AuditShadow {
-                    endpoint: api.and_then(|a| a.endpoint(f.endpoint)).map(|e| e.label()).unwrap_or_default(),
+                    endpoint: api
+                        .and_then(|a| a.endpoint(f.endpoint))
+                        .map(|e| e.label())
+                        .unwrap_or_default(),
                     reason: f.reason,
                     status: f.status,
                     rule: self.sources.locate(f.rule),
@@ -610,22 +703,32 @@ impl PolicySet {
                 .collect(),
             request: AuditRequest {
                 method: request.method.to_string(),
-                path: request.target.split(['?', '#']).next().unwrap_or("").to_string(),
+                path: request
+                    .target
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
                 host: request.host.map(str::to_string),
                 peer: request.peer.to_string(),
                 client_ip: decision.client_ip.map(|ip| ip.to_string()),
             },
-            principal: request
-                .principal
-                .map(|p| AuditPrincipal { scheme: p.scheme.clone(), subject: p.subject.clone() }),
+            principal: request.principal.map(|p| AuditPrincipal {
+                scheme: p.scheme.clone(),
+                subject: p.subject.clone(),
+            }),
         }
     }
 }
 
 /// A quota as written: `100/min by principal`.
 fn quota_text(endpoint: Option<&Endpoint>, detail: Detail) -> String {
-    let Detail::Quota { index } = detail else { return "?".into() };
-    let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(index))) else { return "?".into() };
+    let Detail::Quota { index } = detail else {
+        return "?".into();
+    };
+    let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(index))) else {
+        return "?".into();
+    };
     let window = match q.window_secs {
         1 => "s".to_string(),
         60 => "min".to_string(),
@@ -633,18 +736,37 @@ fn quota_text(endpoint: Option<&Endpoint>, detail: Detail) -> String {
         86_400 => "day".to_string(),
         secs => format!("{secs}s"),
     };
-    let burst = if q.burst == q.rate { String::new() } else { format!(" burst {}", q.burst) };
-    let cost = if q.cost == 1 { String::new() } else { format!(" cost {}", q.cost) };
+    let burst = if q.burst == q.rate {
+        String::new()
+    } else {
+        format!(" burst {}", q.burst)
+    };
+    let cost = if q.cost == 1 {
+        String::new()
+    } else {
+        format!(" cost {}", q.cost)
+    };
     format!("{}/{window}{burst} by {}{cost}", q.rate, q.key.text())
 }
 
 /// The `RateLimit-*` (and, when denied, `Retry-After`) headers for a quota
 /// state; `RateLimit-Policy` names the quota (`100;w=60`).
-fn quota_headers(headers: &mut BTreeMap<String, String>, endpoint: Option<&Endpoint>, report: QuotaReport) {
+fn quota_headers(
+    headers: &mut BTreeMap<String, String>,
+    endpoint: Option<&Endpoint>,
+    report: QuotaReport,
+) {
     if let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(report.index))) {
         headers.insert("RateLimit-Limit".into(), q.burst.to_string());
-        let burst = if q.burst == q.rate { String::new() } else { format!(";burst={}", q.burst) };
-        headers.insert("RateLimit-Policy".into(), format!("{};w={}{burst}", q.rate, q.window_secs));
+        let burst = if q.burst == q.rate {
+            String::new()
+        } else {
+            format!(";burst={}", q.burst)
+        };
+        headers.insert(
+            "RateLimit-Policy".into(),
+            format!("{};w={}{burst}", q.rate, q.window_secs),
+        );
     }
     headers.insert("RateLimit-Remaining".into(), report.remaining.to_string());
     headers.insert("RateLimit-Reset".into(), report.reset_secs().to_string());
@@ -666,8 +788,11 @@ struct Why<'d> {
 
 /// A block's field names: `` `name`, `tag?` `` and `...` when it is open.
 fn block_names(block: &FieldsSchema) -> String {
-    let mut names: Vec<String> =
-        block.fields.iter().map(|f| format!("`{}{}`", f.name, if f.optional { "?" } else { "" })).collect();
+    let mut names: Vec<String> = block
+        .fields
+        .iter()
+        .map(|f| format!("`{}{}`", f.name, if f.optional { "?" } else { "" }))
+        .collect();
     if block.allow_unknown {
         names.push("`...`".into());
     }
@@ -681,7 +806,11 @@ fn block_names(block: &FieldsSchema) -> String {
 /// The media types an endpoint accepts, in words.
 fn accepted_types(endpoint: &Endpoint) -> String {
     match (&endpoint.body.types, &endpoint.body.json) {
-        (Some((types, _)), _) => types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or "),
+        (Some((types, _)), _) => types
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" or "),
         (None, Some(_)) => "`application/json` (or another `+json` type)".into(),
         (None, None) => "an accepted type".into(),
     }
@@ -689,13 +818,19 @@ fn accepted_types(endpoint: &Endpoint) -> String {
 
 /// The `WWW-Authenticate` challenge for an endpoint's schemes.
 fn challenge(api: &Api, endpoint: &Endpoint) -> String {
-    let Access::Authenticated { schemes, .. } = &endpoint.access else { return String::new() };
+    let Access::Authenticated { schemes, .. } = &endpoint.access else {
+        return String::new();
+    };
     let mut parts: Vec<String> = Vec::new();
     for scheme in schemes.iter().filter_map(|s| api.scheme(*s)) {
         let part = match &scheme.kind {
             AuthKind::Jwt { .. } => format!("Bearer realm=\"{}\"", api.name),
-            AuthKind::ApiKey { header: Some(h), .. } => format!("ApiKey realm=\"{}\", header=\"{h}\"", api.name),
-            AuthKind::ApiKey { query: Some(q), .. } => format!("ApiKey realm=\"{}\", query=\"{q}\"", api.name),
+            AuthKind::ApiKey {
+                header: Some(h), ..
+            } => format!("ApiKey realm=\"{}\", header=\"{h}\"", api.name),
+            AuthKind::ApiKey { query: Some(q), .. } => {
+                format!("ApiKey realm=\"{}\", query=\"{q}\"", api.name)
+            }
             _ => continue,
         };
         if !parts.contains(&part) {

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::decision::{Decision, Detail, PathProblem, Reason, ShadowFinding};
 use crate::model::{
-    Access, Api, AuthKind, CmpOp, CondExpr, Endpoint, ForwardedPolicy, Lit, Method, MethodRank, Model, Operand,
-    ParamType, RuleMeta, ScopeId, Segment, TrailingSlash, ValueRef,
+    Access, Api, AuthKind, CmpOp, CondExpr, Endpoint, ForwardedPolicy, Lit, Method, MethodRank,
+    Model, Operand, ParamType, RuleMeta, ScopeId, Segment, TrailingSlash, ValueRef,
 };
 use crate::request::{Principal, Request};
 use crate::span::Span;
@@ -31,11 +31,18 @@ pub fn decide(model: &Model, request: &Request<'_>) -> Decision {
 
 /// [`decide`], reporting each step to `obs` (see [`observe`]). Every check
 /// reports an event, pass or fail; a new check should too.
-pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>, obs: &mut O) -> Decision {
+pub(crate) fn decide_observed<O: Observer>(
+    model: &Model,
+    request: &Request<'_>,
+    obs: &mut O,
+) -> Decision {
     let parsed = match parse_target(request.target) {
         Ok(p) => p,
         Err((reason, problem)) => {
-            return Decision::deny(reason, problem.map_or(Detail::None, |problem| Detail::Path { problem }))
+            return Decision::deny(
+                reason,
+                problem.map_or(Detail::None, |problem| Detail::Path { problem }),
+            )
         }
     };
     if O::ENABLED {
@@ -58,14 +65,20 @@ pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>,
             (Some(_), None) => false,
         };
         let base_matches = api.base.len() <= parsed.segments.len()
-            && api.base.iter().zip(parsed.segments.iter()).all(|(a, b)| a == b);
+            && api
+                .base
+                .iter()
+                .zip(parsed.segments.iter())
+                .all(|(a, b)| a == b);
         if host_matches && base_matches {
             selected = Some((index, api));
             break;
         }
     }
     if O::ENABLED {
-        obs.event(Event::Api { api: selected.map(|(_, api)| api) });
+        obs.event(Event::Api {
+            api: selected.map(|(_, api)| api),
+        });
     }
     let Some((api_index, api)) = selected else {
         return Decision::deny(Reason::RouteNotFound, Detail::None);
@@ -79,27 +92,50 @@ pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>,
     };
 
     if parsed.trailing_slash && api.options.trailing_slash == TrailingSlash::Deny {
-        return finish(Decision::deny(Reason::PathMalformed, Detail::Path { problem: PathProblem::TrailingSlash }), None, None);
+        return finish(
+            Decision::deny(
+                Reason::PathMalformed,
+                Detail::Path {
+                    problem: PathProblem::TrailingSlash,
+                },
+            ),
+            None,
+            None,
+        );
     }
 
     // Method override headers.
     let mut method_text = request.method.to_string();
-    for name in ["x-http-method-override", "x-http-method", "x-method-override"] {
+    for name in [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ] {
         let values: Vec<&str> = header_values(request, name);
         if values.is_empty() {
             continue;
         }
-        let denial = Decision::deny(Reason::MethodOverride, Detail::Header { name: static_name(name) });
+        let denial = Decision::deny(
+            Reason::MethodOverride,
+            Detail::Header {
+                name: static_name(name),
+            },
+        );
         if !api.options.method_override || request.method != "POST" || values.len() > 1 {
             return finish(denial, None, None);
         }
-        let Some(value) = values.first() else { return finish(denial, None, None) };
+        let Some(value) = values.first() else {
+            return finish(denial, None, None);
+        };
         if Method::parse(value.trim()).is_none() {
             return finish(denial, None, None);
         }
         method_text = value.trim().to_string();
         if O::ENABLED {
-            obs.event(Event::MethodOverride { header: static_name(name), method: &method_text });
+            obs.event(Event::MethodOverride {
+                header: static_name(name),
+                method: &method_text,
+            });
         }
         break;
     }
@@ -114,33 +150,74 @@ pub(crate) fn decide_observed<O: Observer>(model: &Model, request: &Request<'_>,
     }
 
     let Some(method) = Method::parse(&method_text) else {
-        return finish(Decision::deny(Reason::MethodNotAllowed, Detail::UnknownMethod), Some(client), None);
+        return finish(
+            Decision::deny(Reason::MethodNotAllowed, Detail::UnknownMethod),
+            Some(client),
+            None,
+        );
     };
-    let rest: Vec<&str> = parsed.segments.iter().skip(api.base.len()).map(String::as_str).collect();
+    let rest: Vec<&str> = parsed
+        .segments
+        .iter()
+        .skip(api.base.len())
+        .map(String::as_str)
+        .collect();
 
     // First, with shadow endpoints: if one would take the request, record
     // what it would decide. Then decide without them.
     let mut would_decision = None;
     if let Some(shadow) = best_endpoint(api, method, &rest, true).filter(|e| e.shadow.is_some()) {
         if O::ENABLED {
-            obs.event(Event::Route { method, segments: &rest, shadow: true, chosen: Some(shadow) });
+            obs.event(Event::Route {
+                method,
+                segments: &rest,
+                shadow: true,
+                chosen: Some(shadow),
+            });
         }
-        let would = endpoint_decision(api, shadow, request, &rest, parsed.query.as_deref(), client, obs);
+        let would = endpoint_decision(
+            api,
+            shadow,
+            request,
+            &rest,
+            parsed.query.as_deref(),
+            client,
+            obs,
+        );
         would_decision = Some((would, shadow.id));
     }
 
     let chosen = best_endpoint(api, method, &rest, false);
     if O::ENABLED {
-        obs.event(Event::Route { method, segments: &rest, shadow: false, chosen });
+        obs.event(Event::Route {
+            method,
+            segments: &rest,
+            shadow: false,
+            chosen,
+        });
     }
     let Some(endpoint) = chosen else {
-        let other = Method::ALL.iter().any(|m| *m != method && best_endpoint(api, *m, &rest, false).is_some());
-        let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
+        let other = Method::ALL
+            .iter()
+            .any(|m| *m != method && best_endpoint(api, *m, &rest, false).is_some());
+        let reason = if other {
+            Reason::MethodNotAllowed
+        } else {
+            Reason::RouteNotFound
+        };
         let d = payload::merge_shadow(Decision::deny(reason, Detail::None), would_decision);
         return finish(d, Some(client), None);
     };
 
-    let decision = endpoint_decision(api, endpoint, request, &rest, parsed.query.as_deref(), client, obs);
+    let decision = endpoint_decision(
+        api,
+        endpoint,
+        request,
+        &rest,
+        parsed.query.as_deref(),
+        client,
+        obs,
+    );
     let decision = payload::merge_shadow(decision, would_decision);
     finish(decision, Some(client), Some(endpoint))
 }
@@ -199,7 +276,12 @@ fn resolve_client(api: &Api, request: &Request<'_>) -> Result<IpAddr, Decision> 
                     }
                 }
                 Err(_) => {
-                    return Err(Decision::deny(Reason::ForwardedMalformed, Detail::Header { name: "x-forwarded-for" }))
+                    return Err(Decision::deny(
+                        Reason::ForwardedMalformed,
+                        Detail::Header {
+                            name: "x-forwarded-for",
+                        },
+                    ))
                 }
             }
         }
@@ -210,7 +292,12 @@ fn resolve_client(api: &Api, request: &Request<'_>) -> Result<IpAddr, Decision> 
             if api.options.forwarded == ForwardedPolicy::Ignore {
                 return Ok(peer);
             }
-            return Err(Decision::deny(Reason::ForwardedUntrusted, Detail::Header { name: static_name(name) }));
+            return Err(Decision::deny(
+                Reason::ForwardedUntrusted,
+                Detail::Header {
+                    name: static_name(name),
+                },
+            ));
         }
     }
     Ok(peer)
@@ -230,7 +317,10 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
         return Err((Reason::FragmentPresent, None));
     }
     let (path, query) = match target.find('?') {
-        Some(i) => (target.get(..i).unwrap_or(""), target.get(i + 1..).map(str::to_string)),
+        Some(i) => (
+            target.get(..i).unwrap_or(""),
+            target.get(i + 1..).map(str::to_string),
+        ),
         None => (target, None),
     };
     let bad = |p: PathProblem| Err((Reason::PathMalformed, Some(p)));
@@ -268,9 +358,18 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
         let mut i = 0;
         while let Some(&byte) = bytes.get(i) {
             if byte == b'%' {
-                let hex = segment.get(i + 1..i + 3).filter(|h| h.len() == 2 && h.chars().all(|c| c.is_ascii_hexdigit()));
-                let Some(hex) = hex else { return bad(PathProblem::InvalidPercentEncoding) };
-                let hex_byte = u8::from_str_radix(hex, 16).map_err(|_| (Reason::PathMalformed, Some(PathProblem::InvalidPercentEncoding)))?;
+                let hex = segment
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.len() == 2 && h.chars().all(|c| c.is_ascii_hexdigit()));
+                let Some(hex) = hex else {
+                    return bad(PathProblem::InvalidPercentEncoding);
+                };
+                let hex_byte = u8::from_str_radix(hex, 16).map_err(|_| {
+                    (
+                        Reason::PathMalformed,
+                        Some(PathProblem::InvalidPercentEncoding),
+                    )
+                })?;
                 if hex_byte == b'/' || hex_byte == b'\\' {
                     return bad(PathProblem::EncodedSlash);
                 }
@@ -279,7 +378,9 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
                 }
                 if hex_byte == b'%' {
                     let next = segment.get(i + 3..i + 5);
-                    if next.is_some_and(|n| n.len() == 2 && n.chars().all(|c| c.is_ascii_hexdigit())) {
+                    if next
+                        .is_some_and(|n| n.len() == 2 && n.chars().all(|c| c.is_ascii_hexdigit()))
+                    {
                         return bad(PathProblem::DoubleEncoding);
                     }
                 }
@@ -318,7 +419,11 @@ fn parse_target(target: &str) -> Result<ParsedTarget, TargetError> {
             return Err((Reason::PathTooLong, Some(PathProblem::TooManySegments)));
         }
     }
-    Ok(ParsedTarget { segments, trailing_slash, query })
+    Ok(ParsedTarget {
+        segments,
+        trailing_slash,
+        query,
+    })
 }
 
 /// Lower is more specific. A pattern without `**` ends with 0, which beats
@@ -343,18 +448,28 @@ pub(crate) fn matches_path(pattern: &[Segment], segments: &[&str]) -> bool {
                 Segment::Star => true,
                 Segment::Rest => true,
             };
-            ok && matches_path(pattern.get(1..).unwrap_or(&[]), segments.get(1..).unwrap_or(&[]))
+            ok && matches_path(
+                pattern.get(1..).unwrap_or(&[]),
+                segments.get(1..).unwrap_or(&[]),
+            )
         }
     }
 }
 
-pub(crate) fn best_endpoint<'a>(api: &'a Api, method: Method, segments: &[&str], with_shadow: bool) -> Option<&'a Endpoint> {
+pub(crate) fn best_endpoint<'a>(
+    api: &'a Api,
+    method: Method,
+    segments: &[&str],
+    with_shadow: bool,
+) -> Option<&'a Endpoint> {
     let mut best: Option<(&Endpoint, Vec<u8>, MethodRank)> = None;
     for endpoint in &api.endpoints {
         if endpoint.shadow.is_some() && !with_shadow {
             continue;
         }
-        let Some(rank) = endpoint.method.rank_for(method) else { continue };
+        let Some(rank) = endpoint.method.rank_for(method) else {
+            continue;
+        };
         if !matches_path(&endpoint.path, segments) {
             continue;
         }
@@ -386,7 +501,13 @@ fn endpoint_decision<O: Observer>(
 ) -> Decision {
     let mut findings: Vec<ShadowFinding> = Vec::new();
     let mut failed = |reason: Reason, detail: Detail, meta: &RuleMeta| -> Step {
-        findings.push(ShadowFinding { endpoint: endpoint.id, reason, status: reason.status(), rule: meta.span, detail });
+        findings.push(ShadowFinding {
+            endpoint: endpoint.id,
+            reason,
+            status: reason.status(),
+            rule: meta.span,
+            detail,
+        });
         if meta.shadow {
             Step::Go
         } else {
@@ -424,15 +545,24 @@ fn endpoint_decision<O: Observer>(
     let allow_rule = match &endpoint.access {
         Access::Public(span) => {
             if O::ENABLED {
-                obs.event(Event::Access { access: &endpoint.access, failure: None });
+                obs.event(Event::Access {
+                    access: &endpoint.access,
+                    failure: None,
+                });
             }
             *span
         }
         Access::Closed => {
             if O::ENABLED {
-                obs.event(Event::Access { access: &endpoint.access, failure: Some(Reason::NoAccessRule) });
+                obs.event(Event::Access {
+                    access: &endpoint.access,
+                    failure: Some(Reason::NoAccessRule),
+                });
             }
-            let meta = RuleMeta { span: endpoint.span, ..RuleMeta::default() };
+            let meta = RuleMeta {
+                span: endpoint.span,
+                ..RuleMeta::default()
+            };
             if let Step::Stop(d) = failed(Reason::NoAccessRule, Detail::None, &meta) {
                 return d;
             }
@@ -449,7 +579,9 @@ fn endpoint_decision<O: Observer>(
                     match accepted {
                         None => Some(Reason::SchemeNotAccepted),
                         Some(scheme) => match &scheme.kind {
-                            AuthKind::Mtls { subject: Some(glob) } if !glob.is_match(&principal.subject) => {
+                            AuthKind::Mtls {
+                                subject: Some(glob),
+                            } if !glob.is_match(&principal.subject) => {
                                 Some(Reason::SubjectMismatch)
                             }
                             _ => None,
@@ -458,7 +590,10 @@ fn endpoint_decision<O: Observer>(
                 }
             };
             if O::ENABLED {
-                obs.event(Event::Access { access: &endpoint.access, failure: outcome });
+                obs.event(Event::Access {
+                    access: &endpoint.access,
+                    failure: outcome,
+                });
             }
             if let Some(reason) = outcome {
                 if let Step::Stop(d) = failed(reason, Detail::None, meta) {
@@ -480,9 +615,16 @@ fn endpoint_decision<O: Observer>(
         None => Vec::new(),
     };
     for rule in &endpoint.scopes {
-        let unmet = rule.groups.iter().find(|group| !group.iter().any(|s| granted.contains(s)));
+        let unmet = rule
+            .groups
+            .iter()
+            .find(|group| !group.iter().any(|s| granted.contains(s)));
         if O::ENABLED {
-            obs.event(Event::Scopes { rule, granted: &granted, unmet: unmet.map(Vec::as_slice) });
+            obs.event(Event::Scopes {
+                rule,
+                granted: &granted,
+                unmet: unmet.map(Vec::as_slice),
+            });
         }
         if let Some(group) = unmet {
             let missing = group.iter().copied().filter(|s| !granted.contains(s)).min();
@@ -493,16 +635,28 @@ fn endpoint_decision<O: Observer>(
         }
     }
 
-    let ctx = Ctx { request, segments, base: 0, query, granted: &granted };
+    let ctx = Ctx {
+        request,
+        segments,
+        base: 0,
+        query,
+        granted: &granted,
+    };
     for condition in &endpoint.conditions {
         let result = evaluate(&condition.expr, &ctx);
         if O::ENABLED {
-            obs.event(Event::Condition { condition, ctx: &ctx, result: &result });
+            obs.event(Event::Condition {
+                condition,
+                ctx: &ctx,
+                result: &result,
+            });
         }
         let (reason, detail) = match result {
             Ok(true) => continue,
             Ok(false) => (Reason::ConditionFailed, Detail::None),
-            Err(Failure::Missing(span)) | Err(Failure::Type(span)) => (Reason::ConditionError, Detail::Operand { span }),
+            Err(Failure::Missing(span)) | Err(Failure::Type(span)) => {
+                (Reason::ConditionError, Detail::Operand { span })
+            }
             Err(Failure::Ambiguous(span)) => (Reason::AmbiguousParameter, Detail::Operand { span }),
         };
         if let Step::Stop(d) = failed(reason, detail, &condition.meta) {
@@ -575,7 +729,9 @@ pub(crate) fn evaluate(expr: &CondExpr, ctx: &Ctx<'_>) -> Result<bool, Failure> 
                             _ => None,
                         },
                     };
-                    let Some(ordering) = ordering else { return Err(type_error) };
+                    let Some(ordering) = ordering else {
+                        return Err(type_error);
+                    };
                     Ok(match op {
                         CmpOp::Lt => ordering == std::cmp::Ordering::Less,
                         CmpOp::Le => ordering != std::cmp::Ordering::Greater,
@@ -591,7 +747,9 @@ pub(crate) fn evaluate(expr: &CondExpr, ctx: &Ctx<'_>) -> Result<bool, Failure> 
                 return Err(Failure::Type(left.span));
             }
             match resolve(right, ctx)? {
-                V::L(items) => Ok(items.iter().any(|item| same(&l, &from_lit(item)) == Some(true))),
+                V::L(items) => Ok(items
+                    .iter()
+                    .any(|item| same(&l, &from_lit(item)) == Some(true))),
                 V::J(Value::Array(items)) => Ok(items
                     .iter()
                     .filter_map(from_json_scalar)
@@ -659,24 +817,35 @@ pub(crate) fn resolve(operand: &Operand, ctx: &Ctx<'_>) -> Result<V, Failure> {
         ValueRef::Literal(l) => Ok(from_lit(l)),
         ValueRef::List(items) => Ok(V::L(items.clone())),
         ValueRef::PathParam { index, ty } => {
-            let Some(segment) = ctx.segments.get(ctx.base + index) else { return Err(Failure::Missing(span)) };
+            let Some(segment) = ctx.segments.get(ctx.base + index) else {
+                return Err(Failure::Missing(span));
+            };
             if *ty == ParamType::Int {
-                segment.parse::<i64>().map(V::I).map_err(|_| Failure::Type(span))
+                segment
+                    .parse::<i64>()
+                    .map(V::I)
+                    .map_err(|_| Failure::Type(span))
             } else {
                 Ok(V::S(segment.to_string()))
             }
         }
         ValueRef::Query(name) => {
-            let Some(query) = ctx.query else { return Err(Failure::Missing(span)) };
+            let Some(query) = ctx.query else {
+                return Err(Failure::Missing(span));
+            };
             let mut found: Vec<String> = Vec::new();
             for pair in query.split('&') {
                 let (k, v) = match pair.find('=') {
                     Some(i) => (pair.get(..i).unwrap_or(""), pair.get(i + 1..).unwrap_or("")),
                     None => (pair, ""),
                 };
-                let Some(key) = form_decode(k) else { return Err(Failure::Ambiguous(span)) };
+                let Some(key) = form_decode(k) else {
+                    return Err(Failure::Ambiguous(span));
+                };
                 if &key == name {
-                    let Some(value) = form_decode(v) else { return Err(Failure::Ambiguous(span)) };
+                    let Some(value) = form_decode(v) else {
+                        return Err(Failure::Ambiguous(span));
+                    };
                     found.push(value);
                 }
             }
@@ -700,7 +869,11 @@ pub(crate) fn resolve(operand: &Operand, ctx: &Ctx<'_>) -> Result<V, Failure> {
             let p = principal(ctx, span)?;
             let mut current: Option<&Value> = None;
             for (i, key) in path.iter().enumerate() {
-                current = if i == 0 { p.claims.get(key) } else { current.and_then(|c| c.get(key)) };
+                current = if i == 0 {
+                    p.claims.get(key)
+                } else {
+                    current.and_then(|c| c.get(key))
+                };
             }
             match current {
                 None | Some(Value::Null) => Err(Failure::Missing(span)),

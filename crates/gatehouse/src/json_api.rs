@@ -98,7 +98,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), details: json!({}) }
+        ApiError {
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> ApiError {
@@ -109,7 +113,10 @@ impl ApiError {
     /// The error record as JSON text (never fails: the record is plain data).
     pub fn to_json_string(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| {
-            format!(r#"{{"code":"{}","message":"","details":{{}}}}"#, self.code.as_str())
+            format!(
+                r#"{{"code":"{}","message":"","details":{{}}}}"#,
+                self.code.as_str()
+            )
         })
     }
 
@@ -169,7 +176,10 @@ pub fn sources_from_json(json: &str) -> Result<Sources, ApiError> {
         SourcesJson::Map(files) => {
             for (name, text) in files {
                 let Value::String(text) = text else {
-                    return Err(ApiError::new(ErrorCode::InvalidInput, format!("the text of `{name}` is not a string")));
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidInput,
+                        format!("the text of `{name}` is not a string"),
+                    ));
                 };
                 sources.add(name, text);
             }
@@ -216,13 +226,15 @@ pub fn lint(sources: &Sources) -> Value {
 pub fn format(text: &str) -> Result<String, ApiError> {
     let sources = source(None, text);
     crate::fmt::format(text).map_err(|error| match error {
-        FormatError::Syntax(diagnostics) => {
-            ApiError::new(ErrorCode::SyntaxError, "the policy does not parse, so it was not formatted")
-                .with_details(diagnostics_json(&diagnostics, &sources))
-        }
-        FormatError::Internal(what) => {
-            ApiError::new(ErrorCode::FormatterFailed, format!("the formatter failed ({what}); this is a bug in Gatehouse"))
-        }
+        FormatError::Syntax(diagnostics) => ApiError::new(
+            ErrorCode::SyntaxError,
+            "the policy does not parse, so it was not formatted",
+        )
+        .with_details(diagnostics_json(&diagnostics, &sources)),
+        FormatError::Internal(what) => ApiError::new(
+            ErrorCode::FormatterFailed,
+            format!("the formatter failed ({what}); this is a bug in Gatehouse"),
+        ),
     })
 }
 
@@ -232,13 +244,20 @@ pub fn format(text: &str) -> Result<String, ApiError> {
 pub fn load(sources: Sources) -> Result<PolicySet, ApiError> {
     PolicySet::load(sources).map_err(|error| {
         let count = error.diagnostics.errors().count();
-        let first = error.diagnostics.errors().next().map(|d| crate::diag::one_line(d, error.sources.get(d.span.file)));
+        let first = error
+            .diagnostics
+            .errors()
+            .next()
+            .map(|d| crate::diag::one_line(d, error.sources.get(d.span.file)));
         let message = match first {
-            Some(first) if count > 1 => format!("the policy has {count} errors; the first: {first}"),
+            Some(first) if count > 1 => {
+                format!("the policy has {count} errors; the first: {first}")
+            }
             Some(first) => format!("the policy has an error: {first}"),
             None => "the policy has errors".to_string(),
         };
-        ApiError::new(ErrorCode::PolicyInvalid, message).with_details(diagnostics_json(&error.diagnostics, &error.sources))
+        ApiError::new(ErrorCode::PolicyInvalid, message)
+            .with_details(diagnostics_json(&error.diagnostics, &error.sources))
     })
 }
 
@@ -253,7 +272,10 @@ pub fn request_from_json(json: &str) -> Result<RequestData, ApiError> {
     let data: RequestData = serde_json::from_str(json)
         .map_err(|e| ApiError::from_serde(ErrorCode::InvalidRequest, "not a valid request", &e))?;
     if data.body_file.is_some() {
-        return Err(ApiError::new(ErrorCode::InvalidRequest, "`body_file` cannot be read here; give the body inline as `body`"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "`body_file` cannot be read here; give the body inline as `body`",
+        ));
     }
     Ok(data)
 }
@@ -285,7 +307,9 @@ impl EvaluateOptions {
         if json.trim().is_empty() || json.trim() == "null" {
             return Ok(EvaluateOptions::default());
         }
-        serde_json::from_str(json).map_err(|e| ApiError::from_serde(ErrorCode::InvalidInput, "not valid evaluate options", &e))
+        serde_json::from_str(json).map_err(|e| {
+            ApiError::from_serde(ErrorCode::InvalidInput, "not valid evaluate options", &e)
+        })
     }
 }
 
@@ -297,7 +321,11 @@ pub fn evaluate(policy: &PolicySet, request_json: &str) -> Result<Value, ApiErro
 }
 
 /// [`evaluate`] with options: the audit record, the time, a response to mask.
-pub fn evaluate_with(policy: &PolicySet, request_json: &str, options: &EvaluateOptions) -> Result<Value, ApiError> {
+pub fn evaluate_with(
+    policy: &PolicySet,
+    request_json: &str,
+    options: &EvaluateOptions,
+) -> Result<Value, ApiError> {
     let mut data = request_from_json(request_json)?;
     data.time_ms = data.time_ms.or(options.time_ms);
     let headers = data.headers.pairs();
@@ -305,9 +333,14 @@ pub fn evaluate_with(policy: &PolicySet, request_json: &str, options: &EvaluateO
     let decision = policy.decide(&request);
     let report: DecisionReport = policy.report(&request, &decision);
     let mut value = to_value(&report)?;
-    let Some(map) = value.as_object_mut() else { return Ok(value) };
+    let Some(map) = value.as_object_mut() else {
+        return Ok(value);
+    };
     if options.audit {
-        map.insert("audit".into(), to_value(&policy.audit(&request, &decision, options.time_ms))?);
+        map.insert(
+            "audit".into(),
+            to_value(&policy.audit(&request, &decision, options.time_ms))?,
+        );
     }
     if let Some(response) = &options.response {
         match mask_decided(policy, &decision, response.as_bytes(), &options.mask) {
@@ -361,7 +394,9 @@ impl MaskOptions {
         if json.trim().is_empty() || json.trim() == "null" {
             return Ok(MaskOptions::default());
         }
-        serde_json::from_str(json).map_err(|e| ApiError::from_serde(ErrorCode::InvalidInput, "not valid mask options", &e))
+        serde_json::from_str(json).map_err(|e| {
+            ApiError::from_serde(ErrorCode::InvalidInput, "not valid mask options", &e)
+        })
     }
 
     fn config(&self) -> MaskConfig {
@@ -394,7 +429,12 @@ pub struct Masked {
 /// a response that cannot be masked is [`ErrorCode::ResponseWithheld`].
 /// (Deciding counts the request against its quotas; to decide and mask
 /// with one decision, use [`evaluate_with`] and its `response` option.)
-pub fn mask(policy: &PolicySet, request_json: &str, response: &[u8], options: &MaskOptions) -> Result<Masked, ApiError> {
+pub fn mask(
+    policy: &PolicySet,
+    request_json: &str,
+    response: &[u8],
+    options: &MaskOptions,
+) -> Result<Masked, ApiError> {
     let mut data = request_from_json(request_json)?;
     data.time_ms = data.time_ms.or(options.time_ms);
     let headers = data.headers.pairs();
@@ -402,8 +442,11 @@ pub fn mask(policy: &PolicySet, request_json: &str, response: &[u8], options: &M
     let decision = policy.decide(&request);
     if !decision.allowed {
         let report = to_value(&policy.report(&request, &decision))?;
-        return Err(ApiError::new(ErrorCode::RequestDenied, "the request was denied, so there is no response to mask")
-            .with_details(json!({ "decision": report })));
+        return Err(ApiError::new(
+            ErrorCode::RequestDenied,
+            "the request was denied, so there is no response to mask",
+        )
+        .with_details(json!({ "decision": report })));
     }
     Ok(Masked {
         endpoint: policy.endpoint(&decision).map(|(_, e)| e.label()),
@@ -412,14 +455,25 @@ pub fn mask(policy: &PolicySet, request_json: &str, response: &[u8], options: &M
 }
 
 /// Masks a response for a decision already made.
-fn mask_decided(policy: &PolicySet, decision: &Decision, response: &[u8], options: &MaskOptions) -> Result<String, ApiError> {
+fn mask_decided(
+    policy: &PolicySet,
+    decision: &Decision,
+    response: &[u8],
+    options: &MaskOptions,
+) -> Result<String, ApiError> {
     if !decision.allowed {
-        return Err(ApiError::new(ErrorCode::RequestDenied, "the request was denied, so there is no response to mask"));
+        return Err(ApiError::new(
+            ErrorCode::RequestDenied,
+            "the request was denied, so there is no response to mask",
+        ));
     }
     match policy.mask_response(decision, response, &options.config()) {
         Ok(masked) => Ok(String::from_utf8_lossy(&masked).into_owned()),
-        Err(error) => Err(ApiError::new(ErrorCode::ResponseWithheld, format!("the response must be withheld: {error}"))
-            .with_details(mask_error_details(&error))),
+        Err(error) => Err(ApiError::new(
+            ErrorCode::ResponseWithheld,
+            format!("the response must be withheld: {error}"),
+        )
+        .with_details(mask_error_details(&error))),
     }
 }
 
@@ -433,7 +487,9 @@ fn mask_error_details(error: &MaskError) -> Value {
             json!({ "problem": "invalid_json", "offset": offset, "json": problem })
         }
         MaskError::TooLarge { limit } => json!({ "problem": "too_large", "limit": limit }),
-        MaskError::TooDeep { offset, limit } => json!({ "problem": "too_deep", "offset": offset, "limit": limit }),
+        MaskError::TooDeep { offset, limit } => {
+            json!({ "problem": "too_deep", "offset": offset, "limit": limit })
+        }
         MaskError::NotContainer => json!({ "problem": "not_container" }),
         MaskError::PlanTooComplex => json!({ "problem": "plan_too_complex" }),
         MaskError::StreamFailed => json!({ "problem": "stream_failed" }),
@@ -456,8 +512,12 @@ pub fn inventory(policy: &PolicySet) -> Result<Value, ApiError> {
 /// Serialises an output value. The outputs are plain data, so this does
 /// not fail in practice; if it ever did, it is reported, not hidden.
 pub fn to_value<T: Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the output could not be serialised: {e}")))
+    serde_json::to_value(value).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the output could not be serialised: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -495,15 +555,24 @@ endpoint GET /users/{uid} {
         assert_eq!(list.iter().next().unwrap().name, "x.gate");
         let error = sources_from_json("42").unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidInput);
-        assert_eq!(sources_from_json(r#"{"a.gate": 1}"#).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(
+            sources_from_json(r#"{"a.gate": 1}"#).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
     }
 
     #[test]
     fn check_reports_lines_and_columns() {
-        let doc = check(&source(None, "api \"a\"\nendpoint GET /x {\n  require nope\n}\n"));
+        let doc = check(&source(
+            None,
+            "api \"a\"\nendpoint GET /x {\n  require nope\n}\n",
+        ));
         assert!(doc["errors"].as_u64().unwrap() >= 1);
         let list = doc["diagnostics"].as_array().unwrap();
-        let d = list.iter().find(|d| d["message"].as_str().unwrap().contains("nope")).unwrap();
+        let d = list
+            .iter()
+            .find(|d| d["message"].as_str().unwrap().contains("nope"))
+            .unwrap();
         assert_eq!(d["location"]["line"], 3);
         assert_eq!(d["location"]["column"], 11);
         assert!(d["code"].as_str().unwrap().starts_with("GH-E"));
@@ -513,16 +582,26 @@ endpoint GET /users/{uid} {
     fn lint_includes_findings() {
         let doc = lint(&source(None, "api \"a\"\nendpoint GET /x {\n  public\n}\n"));
         assert_eq!(doc["checked"], true);
-        assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "public-without-quota"));
+        assert!(doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "public-without-quota"));
     }
 
     #[test]
     fn load_refuses_a_policy_with_errors_with_its_diagnostics() {
-        let error = load(source(None, "api \"a\"\nendpoint GET /x {\n  require nope\n}\n")).unwrap_err();
+        let error = load(source(
+            None,
+            "api \"a\"\nendpoint GET /x {\n  require nope\n}\n",
+        ))
+        .unwrap_err();
         assert_eq!(error.code, ErrorCode::PolicyInvalid);
         assert!(error.message.contains("policy.gate:"), "{}", error.message);
         let list = error.details["diagnostics"].as_array().unwrap();
-        assert!(list.iter().any(|d| d["location"]["line"] == 3 && d["location"]["column"] == 11));
+        assert!(list
+            .iter()
+            .any(|d| d["location"]["line"] == 3 && d["location"]["column"] == 11));
         let json: Value = serde_json::from_str(&error.to_json_string()).unwrap();
         assert_eq!(json["code"], "policy_invalid");
     }
@@ -540,20 +619,37 @@ endpoint GET /users/{uid} {
         let policy = policy();
         let report = evaluate(&policy, ALICE).unwrap();
         assert_eq!(report["decision"], "allow");
-        let bob = ALICE.replace("\"alice\"}", "\"bob\"}").replace("\"subject\": \"alice\"", "\"subject\": \"bob\"");
+        let bob = ALICE
+            .replace("\"alice\"}", "\"bob\"}")
+            .replace("\"subject\": \"alice\"", "\"subject\": \"bob\"");
         let report = evaluate(&policy, &bob).unwrap();
         assert_eq!(report["reason"], "condition_failed");
         assert_eq!(report["rule"]["line"], 9);
         assert_eq!(report["rule"]["column"], 3);
         assert_eq!(report["rule"]["file"], "users.gate");
-        let options = EvaluateOptions { audit: true, time_ms: Some(5), ..EvaluateOptions::default() };
+        let options = EvaluateOptions {
+            audit: true,
+            time_ms: Some(5),
+            ..EvaluateOptions::default()
+        };
         let report = evaluate_with(&policy, ALICE, &options).unwrap();
         assert_eq!(report["audit"]["time_ms"], 5);
         let response = Some(r#"{"id": "alice", "ssn": "123-45-6789", "x": 1}"#.to_string());
-        let options = EvaluateOptions { time_ms: Some(5), response, ..EvaluateOptions::default() };
+        let options = EvaluateOptions {
+            time_ms: Some(5),
+            response,
+            ..EvaluateOptions::default()
+        };
         let report = evaluate_with(&policy, ALICE, &options).unwrap();
-        assert_eq!(report["response"], r#"{"id": "alice", "ssn": "*******6789"}"#);
-        let options = EvaluateOptions { time_ms: Some(5), response: Some("{".into()), ..EvaluateOptions::default() };
+        assert_eq!(
+            report["response"],
+            r#"{"id": "alice", "ssn": "*******6789"}"#
+        );
+        let options = EvaluateOptions {
+            time_ms: Some(5),
+            response: Some("{".into()),
+            ..EvaluateOptions::default()
+        };
         let report = evaluate_with(&policy, ALICE, &options).unwrap();
         assert_eq!(report["response_error"]["code"], "response_withheld");
     }
@@ -564,18 +660,34 @@ endpoint GET /users/{uid} {
         let error = evaluate(&policy, "{\"method\": \"GET\",\n \"pth\": \"/\"}").unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidRequest);
         assert_eq!(error.details["line"], 2);
-        let error = evaluate(&policy, r#"{"method": "GET", "path": "/", "body_file": "x.json"}"#).unwrap_err();
+        let error = evaluate(
+            &policy,
+            r#"{"method": "GET", "path": "/", "body_file": "x.json"}"#,
+        )
+        .unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidRequest);
-        assert_eq!(EvaluateOptions::from_json("{\"nope\": 1}").unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(
+            EvaluateOptions::from_json("{\"nope\": 1}")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidInput
+        );
         assert!(!EvaluateOptions::from_json("").unwrap().audit);
-        assert_eq!(MaskOptions::from_json("42").unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(
+            MaskOptions::from_json("42").unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
     }
 
     #[test]
     fn explain_traces_the_steps() {
         let trace = explain(&policy(), ALICE).unwrap();
         assert_eq!(trace["schema"], "gatehouse.trace/v1");
-        assert!(trace["steps"].as_array().unwrap().iter().any(|s| s["deciding"] == true));
+        assert!(trace["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["deciding"] == true));
     }
 
     #[test]
@@ -598,11 +710,17 @@ endpoint GET /users/{uid} {
     fn tree_inventory_and_warnings_are_data() {
         let policy = policy();
         assert_eq!(tree(&policy).unwrap()["schema"], "gatehouse.tree/v1");
-        assert_eq!(inventory(&policy).unwrap()["endpoints"][0]["path"], "/users/{uid}");
+        assert_eq!(
+            inventory(&policy).unwrap()["endpoints"][0]["path"],
+            "/users/{uid}"
+        );
         assert_eq!(warnings(&policy)["errors"], 0);
         let request = request_from_json(ALICE).unwrap();
         assert_eq!(decide_status(&policy, &request, None), 200);
-        assert_eq!(decide_status(&policy, &request, Some(1_700_000_000_000)), 200);
+        assert_eq!(
+            decide_status(&policy, &request, Some(1_700_000_000_000)),
+            200
+        );
     }
 
     #[test]

@@ -42,9 +42,20 @@
 #![forbid(unsafe_code)]
 // A `Decision` (about 170 bytes) is the payload of the evaluator's early
 // returns; boxing it would put a heap allocation on the decision path.
-#![allow(clippy::result_large_err, reason = "decisions are returned by value to keep the hot path allocation-free")]
+#![allow(
+    clippy::result_large_err,
+    reason = "decisions are returned by value to keep the hot path allocation-free"
+)]
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod analysis;
 pub mod check;
@@ -68,9 +79,9 @@ pub mod syntax;
 pub mod tree;
 
 pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding, Violation};
-pub use quota::{MemoryStore, QuotaStore};
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use explain::{AuditRecord, DecisionReport};
+pub use quota::{MemoryStore, QuotaStore};
 pub use request::{BodyData, HeadersData, Principal, Request, RequestData};
 pub use span::{FileId, Location, Sources, Span};
 
@@ -118,7 +129,12 @@ impl std::fmt::Display for LoadError {
             .errors()
             .map(|d| diag::one_line(d, self.sources.get(d.span.file)))
             .collect();
-        write!(f, "the policy has {} error(s):\n{}", errors.len(), errors.join("\n"))
+        write!(
+            f,
+            "the policy has {} error(s):\n{}",
+            errors.len(),
+            errors.join("\n")
+        )
     }
 }
 
@@ -138,7 +154,9 @@ pub fn check_sources(sources: &Sources) -> (Option<Model>, Diagnostics) {
 /// Parses and checks every source, keeping the ASTs (for tools such as
 /// [`lint`] that need more than the model). The model is only meaningful
 /// when the diagnostics hold no errors.
-pub(crate) fn parse_and_check(sources: &Sources) -> (Vec<(FileId, syntax::PolicyAst)>, Model, Diagnostics) {
+pub(crate) fn parse_and_check(
+    sources: &Sources,
+) -> (Vec<(FileId, syntax::PolicyAst)>, Model, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let mut asts = Vec::new();
     for file in sources.iter() {
@@ -148,7 +166,10 @@ pub(crate) fn parse_and_check(sources: &Sources) -> (Vec<(FileId, syntax::Policy
             asts.push((file.id, ast));
         }
     }
-    let parsed: Vec<check::ParsedFile<'_>> = asts.iter().map(|(file, ast)| check::ParsedFile { file: *file, ast }).collect();
+    let parsed: Vec<check::ParsedFile<'_>> = asts
+        .iter()
+        .map(|(file, ast)| check::ParsedFile { file: *file, ast })
+        .collect();
     let (model, check_diagnostics) = check::check(&parsed);
     diagnostics.extend(check_diagnostics);
     mask::check_plans(&model, &mut diagnostics);
@@ -164,9 +185,19 @@ impl PolicySet {
                 let tree = compile::compile(&model);
                 let quotas = quota::QuotaTable::new(&model);
                 let store = SharedStore(std::sync::Arc::new(MemoryStore::new()));
-                Ok(PolicySet { sources, model, tree, warnings, quotas, store })
+                Ok(PolicySet {
+                    sources,
+                    model,
+                    tree,
+                    warnings,
+                    quotas,
+                    store,
+                })
             }
-            (None, diagnostics) => Err(LoadError { sources, diagnostics }),
+            (None, diagnostics) => Err(LoadError {
+                sources,
+                diagnostics,
+            }),
         }
     }
 
@@ -179,7 +210,10 @@ impl PolicySet {
 
     /// Counts quotas in `store` from now on (for example a Redis store
     /// shared by a fleet of gateways).
-    pub fn with_quota_store(mut self, store: std::sync::Arc<dyn QuotaStore + Send + Sync>) -> PolicySet {
+    pub fn with_quota_store(
+        mut self,
+        store: std::sync::Arc<dyn QuotaStore + Send + Sync>,
+    ) -> PolicySet {
         self.store = SharedStore(store);
         self
     }
@@ -191,7 +225,11 @@ impl PolicySet {
     }
 
     /// [`PolicySet::decide`], counting quotas in `store` instead.
-    pub fn decide_with<S: QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Decision {
+    pub fn decide_with<S: QuotaStore + ?Sized>(
+        &self,
+        request: &Request<'_>,
+        store: &S,
+    ) -> Decision {
         let mut decision = eval::decide(&self.tree, request);
         self.settle(&mut decision, request, store);
         decision
@@ -199,13 +237,25 @@ impl PolicySet {
 
     /// Counts the quotas of a decision made without them (see
     /// [`quota::settle`](crate::quota) for the order).
-    pub(crate) fn settle<S: QuotaStore + ?Sized>(&self, decision: &mut Decision, request: &Request<'_>, store: &S) {
-        let (Some(api_id), Some(endpoint)) = (decision.api, decision.endpoint) else { return };
+    pub(crate) fn settle<S: QuotaStore + ?Sized>(
+        &self,
+        decision: &mut Decision,
+        request: &Request<'_>,
+        store: &S,
+    ) {
+        let (Some(api_id), Some(endpoint)) = (decision.api, decision.endpoint) else {
+            return;
+        };
         let specs = self.quotas.endpoint(api_id, endpoint);
         if specs.is_empty() {
             return;
         }
-        let on_store_error = self.model.apis.get(api_id.0 as usize).map(|a| a.options.on_store_error).unwrap_or_default();
+        let on_store_error = self
+            .model
+            .apis
+            .get(api_id.0 as usize)
+            .map(|a| a.options.on_store_error)
+            .unwrap_or_default();
         quota::settle::settle(decision, request, specs, store, on_store_error)
     }
 
@@ -254,7 +304,12 @@ impl PolicySet {
                 self.settle(&mut decision, request, &*self.store.0);
                 Begin::Decided(decision)
             }
-            eval::Begin::Body(inner) => Begin::Body(Box::new(BodyCheck { inner: *inner, policy: self, request: *request, done: None })),
+            eval::Begin::Body(inner) => Begin::Body(Box::new(BodyCheck {
+                inner: *inner,
+                policy: self,
+                request: *request,
+                done: None,
+            })),
         }
     }
 
@@ -266,7 +321,11 @@ impl PolicySet {
     }
 
     /// [`PolicySet::interpret`], counting quotas in `store` instead.
-    pub fn interpret_with<S: QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Decision {
+    pub fn interpret_with<S: QuotaStore + ?Sized>(
+        &self,
+        request: &Request<'_>,
+        store: &S,
+    ) -> Decision {
         let mut decision = interp::decide(&self.model, request);
         self.settle(&mut decision, request, store);
         decision
@@ -311,9 +370,15 @@ impl PolicySet {
         if !decision.allowed {
             return Err(mask::MaskError::Denied);
         }
-        let api = decision.api.and_then(|id| self.tree.apis.get(id.0 as usize));
-        let endpoint = decision.endpoint.and_then(|id| api?.endpoints.get(id.0 as usize).filter(|e| e.id == id));
-        endpoint.map(|e| &e.mask).ok_or(mask::MaskError::UnknownEndpoint)
+        let api = decision
+            .api
+            .and_then(|id| self.tree.apis.get(id.0 as usize));
+        let endpoint = decision
+            .endpoint
+            .and_then(|id| api?.endpoints.get(id.0 as usize).filter(|e| e.id == id));
+        endpoint
+            .map(|e| &e.mask)
+            .ok_or(mask::MaskError::UnknownEndpoint)
     }
 
     /// Applies the `mask response` and `response only` rules of the
@@ -386,7 +451,8 @@ impl BodyCheck<'_, '_> {
             return Some(done.clone());
         }
         let mut decision = self.inner.feed(chunk)?;
-        self.policy.settle(&mut decision, &self.request, &*self.policy.store.0);
+        self.policy
+            .settle(&mut decision, &self.request, &*self.policy.store.0);
         self.done = Some(decision.clone());
         Some(decision)
     }
@@ -397,7 +463,8 @@ impl BodyCheck<'_, '_> {
             Some(done) => done,
             None => {
                 let mut decision = self.inner.finish();
-                self.policy.settle(&mut decision, &self.request, &*self.policy.store.0);
+                self.policy
+                    .settle(&mut decision, &self.request, &*self.policy.store.0);
                 decision
             }
         }

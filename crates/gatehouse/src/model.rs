@@ -89,9 +89,15 @@ pub struct AuthScheme {
 pub enum AuthKind {
     /// An API key in a header (or query parameter), verified by the host or by
     /// Gatehouse's key store.
-    ApiKey { header: Option<String>, query: Option<String> },
+    ApiKey {
+        header: Option<String>,
+        query: Option<String>,
+    },
     /// A bearer JWT.
-    Jwt { issuer: String, audience: Option<String> },
+    Jwt {
+        issuer: String,
+        audience: Option<String>,
+    },
     /// A client certificate; `subject` restricts which subjects are accepted.
     Mtls { subject: Option<Glob> },
 }
@@ -133,7 +139,10 @@ impl Glob {
             GlobKind::Host => {
                 let well_formed = !candidate.is_empty()
                     && candidate.split('.').all(|label| {
-                        !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        !label.is_empty()
+                            && label
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                     });
                 // Labels become path segments, so `*` cannot cross a dot.
                 well_formed && self.matcher.is_match(candidate.replace('.', "/"))
@@ -254,7 +263,10 @@ impl Method {
 
     /// Methods that change state; they get stricter lint rules.
     pub fn is_write(self) -> bool {
-        matches!(self, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+        matches!(
+            self,
+            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        )
     }
 }
 
@@ -352,7 +364,9 @@ impl ParamType {
 /// `-?[0-9]+` within the range of an `i64`.
 pub fn is_int(segment: &str) -> bool {
     let digits = segment.strip_prefix('-').unwrap_or(segment);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && segment.parse::<i64>().is_ok()
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && segment.parse::<i64>().is_ok()
 }
 
 /// 8-4-4-4-12 hexadecimal digits.
@@ -368,7 +382,10 @@ pub fn is_uuid(segment: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Segment {
     Literal(String),
-    Param { name: String, ty: ParamType },
+    Param {
+        name: String,
+        ty: ParamType,
+    },
     /// `*`: any one segment.
     Star,
     /// `**`: all remaining segments, including none. Only last.
@@ -381,8 +398,13 @@ impl Segment {
     pub fn rank(&self) -> u8 {
         match self {
             Segment::Literal(_) => 0,
-            Segment::Param { ty: ParamType::Int | ParamType::Uuid, .. } => 1,
-            Segment::Param { ty: ParamType::Any, .. } => 2,
+            Segment::Param {
+                ty: ParamType::Int | ParamType::Uuid,
+                ..
+            } => 1,
+            Segment::Param {
+                ty: ParamType::Any, ..
+            } => 2,
             Segment::Star => 3,
             Segment::Rest => 4,
         }
@@ -432,7 +454,9 @@ impl Endpoint {
 
     /// The segment index of a path parameter.
     pub fn param_index(&self, name: &str) -> Option<usize> {
-        self.path.iter().position(|s| matches!(s, Segment::Param { name: n, .. } if n == name))
+        self.path
+            .iter()
+            .position(|s| matches!(s, Segment::Param { name: n, .. } if n == name))
     }
 }
 
@@ -441,7 +465,10 @@ pub enum Access {
     /// `public`: no authentication.
     Public(Span),
     /// `authenticate a | b`: a principal authenticated by one of these.
-    Authenticated { schemes: Vec<SchemeId>, meta: RuleMeta },
+    Authenticated {
+        schemes: Vec<SchemeId>,
+        meta: RuleMeta,
+    },
     /// Neither: every request is denied.
     Closed,
 }
@@ -473,10 +500,23 @@ pub enum CondExpr {
     Or(Vec<CondExpr>),
     And(Vec<CondExpr>),
     Not(Box<CondExpr>),
-    Compare { op: CmpOp, left: Operand, right: Operand },
-    In { left: Operand, right: Operand },
-    HasScope { scope: ScopeId, span: Span },
-    Like { left: Operand, pattern: Glob },
+    Compare {
+        op: CmpOp,
+        left: Operand,
+        right: Operand,
+    },
+    In {
+        left: Operand,
+        right: Operand,
+    },
+    HasScope {
+        scope: ScopeId,
+        span: Span,
+    },
+    Like {
+        left: Operand,
+        pattern: Glob,
+    },
     /// A boolean value on its own (a claim).
     Truthy(Operand),
 }
@@ -494,7 +534,10 @@ pub enum ValueRef {
     Literal(Lit),
     List(Vec<Lit>),
     /// A path parameter by segment index (relative to the API base).
-    PathParam { index: usize, ty: ParamType },
+    PathParam {
+        index: usize,
+        ty: ParamType,
+    },
     /// A query parameter by (decoded) name.
     Query(String),
     /// A header by lowercase name.
@@ -638,7 +681,16 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["uuid", "email", "uri", "date-time", "datetime", "date", "ipv4", "ipv6"];
+    pub const NAMES: &'static [&'static str] = &[
+        "uuid",
+        "email",
+        "uri",
+        "date-time",
+        "datetime",
+        "date",
+        "ipv4",
+        "ipv6",
+    ];
 
     pub fn parse(text: &str) -> Option<Format> {
         Some(match text {
@@ -656,13 +708,24 @@ impl Format {
 
 #[derive(Clone, Debug)]
 pub enum TypeSchema {
-    String { length: Bounds<u64>, pattern: Option<Pattern>, format: Option<Format> },
-    Int { range: Bounds<i64> },
-    Number { range: Bounds<f64> },
+    String {
+        length: Bounds<u64>,
+        pattern: Option<Pattern>,
+        format: Option<Format>,
+    },
+    Int {
+        range: Bounds<i64>,
+    },
+    Number {
+        range: Bounds<f64>,
+    },
     Bool,
     Null,
     Any,
-    Array { length: Bounds<u64>, items: Box<TypeSchema> },
+    Array {
+        length: Bounds<u64>,
+        items: Box<TypeSchema>,
+    },
     Object(FieldsSchema),
     Enum(Vec<Lit>),
 }

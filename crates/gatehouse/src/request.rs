@@ -26,7 +26,11 @@ pub struct Principal {
 
 impl Principal {
     pub fn new(scheme: impl Into<String>, subject: impl Into<String>) -> Principal {
-        Principal { scheme: scheme.into(), subject: subject.into(), ..Principal::default() }
+        Principal {
+            scheme: scheme.into(),
+            subject: subject.into(),
+            ..Principal::default()
+        }
     }
 
     pub fn with_scopes<I, S>(mut self, scopes: I) -> Principal
@@ -73,7 +77,16 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub fn new(method: &'a str, target: &'a str, peer: IpAddr) -> Request<'a> {
-        Request { method, target, host: None, headers: &[], peer, principal: None, body: None, now_ms: None }
+        Request {
+            method,
+            target,
+            host: None,
+            headers: &[],
+            peer,
+            principal: None,
+            body: None,
+            now_ms: None,
+        }
     }
 
     /// The time the request arrived (see [`Request::now_ms`]).
@@ -107,7 +120,10 @@ impl<'a> Request<'a> {
     where
         'a: 'n,
     {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
     }
 }
 
@@ -248,18 +264,23 @@ impl RequestData {
 
     /// The body's bytes: `body_file`'s once loaded, else `body`'s.
     pub fn body_bytes(&self) -> Option<&[u8]> {
-        self.body_loaded.as_deref().or_else(|| self.body.as_ref().map(BodyData::bytes))
+        self.body_loaded
+            .as_deref()
+            .or_else(|| self.body.as_ref().map(BodyData::bytes))
     }
 
     /// Reads `body_file`, relative to `base` (the request file's
     /// directory), into the request. Nothing to do without `body_file`.
     pub fn load_body_file(&mut self, base: &std::path::Path) -> Result<(), String> {
-        let Some(file) = &self.body_file else { return Ok(()) };
+        let Some(file) = &self.body_file else {
+            return Ok(());
+        };
         if self.body.is_some() {
             return Err("give `body` or `body_file`, not both".into());
         }
         let path = base.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
         self.body_loaded = Some(bytes);
         Ok(())
     }

@@ -25,12 +25,20 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: clamp_u32(start), end: clamp_u32(end) }
+        Span {
+            file,
+            start: clamp_u32(start),
+            end: clamp_u32(end),
+        }
     }
 
     /// The smallest span covering both `self` and `other` (same file assumed).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -87,7 +95,12 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        SourceFile { id, name: name.into(), text, line_starts }
+        SourceFile {
+            id,
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -98,15 +111,26 @@ impl SourceFile {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         (line + 1, column + 1)
     }
 
     /// The text of the 1-based line `line`, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else { return "" };
-        let end = self.line_starts.get(line).map_or(self.text.len(), |e| e.saturating_sub(1));
-        self.text.get(start..end).unwrap_or("").trim_end_matches('\r')
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |e| e.saturating_sub(1));
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\r')
     }
 
     pub fn slice(&self, span: Span) -> &str {
@@ -154,9 +178,21 @@ impl Sources {
             Some(file) => {
                 let (line, column) = file.line_col(span.start as usize);
                 let (end_line, end_column) = file.line_col(span.end as usize);
-                Location { file: file.name.clone(), line, column, end_line, end_column }
+                Location {
+                    file: file.name.clone(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
             }
-            None => Location { file: String::new(), line: 0, column: 0, end_line: 0, end_column: 0 },
+            None => Location {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+            },
         }
     }
 }

@@ -1,7 +1,12 @@
 //! The analyses behind `explain`, `test` and `diff`, held to the evaluator:
 //! the trace of every conformance case and policy test reaches the decision
 //! `decide` reaches, and the diff fixture exercises every change kind.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,7 +33,11 @@ fn files(dir: &str, suffix: &str) -> Vec<PathBuf> {
 fn load(dir: &str) -> PolicySet {
     let mut sources = Sources::new();
     for path in files(dir, ".gate") {
-        let name = path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        let name = path
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         sources.add(name, std::fs::read_to_string(&path).unwrap());
     }
     PolicySet::load(sources).unwrap_or_else(|e| panic!("{dir} does not load: {e}"))
@@ -45,9 +54,13 @@ fn the_trace_decides_as_decide_for_every_case_and_policy_test() {
     let policy = load("policies");
     let mut requests: Vec<(String, RequestData)> = Vec::new();
     for file in files("tests/cases", ".json") {
-        let cases: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for case in cases {
-            let case: Case = serde_json::from_value(serde_json::json!({"name": case["name"], "request": case["request"]})).unwrap();
+            let case: Case = serde_json::from_value(
+                serde_json::json!({"name": case["name"], "request": case["request"]}),
+            )
+            .unwrap();
             requests.push((case.name, case.request));
         }
     }
@@ -69,8 +82,16 @@ fn the_trace_decides_as_decide_for_every_case_and_policy_test() {
             assert_eq!(deciding[0].outcome, Outcome::Fail, "{name}");
         }
         // Every shadow finding has a step that would have failed.
-        let would = trace.steps.iter().filter(|s| s.outcome == Outcome::WouldFail).count();
-        assert!(would >= decision.shadow.len(), "{name}: {would} steps for {} findings", decision.shadow.len());
+        let would = trace
+            .steps
+            .iter()
+            .filter(|s| s.outcome == Outcome::WouldFail)
+            .count();
+        assert!(
+            would >= decision.shadow.len(),
+            "{name}: {would} steps for {} findings",
+            decision.shadow.len()
+        );
     }
 }
 
@@ -80,7 +101,12 @@ fn the_policy_tests_pass_and_cover_every_endpoint() {
     let mut coverage = testing::Coverage::new(&policy);
     for file in files("policies", ".test.json") {
         let tests = TestFile::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        assert_eq!(testing::check_file(&tests), Vec::<String>::new(), "{}", file.display());
+        assert_eq!(
+            testing::check_file(&tests),
+            Vec::<String>::new(),
+            "{}",
+            file.display()
+        );
         for test in &tests.tests {
             let result = testing::run(&policy, &tests, test);
             assert!(result.passed(), "{}: {:?}", test.name, result.mismatches);
@@ -98,10 +124,19 @@ fn the_diff_fixture_exercises_every_change_kind() {
     let new = load("tests/diff/new");
     let result = diff::diff(&old, &new);
     let seen: BTreeSet<Kind> = result.changes.iter().map(|c| c.kind).collect();
-    let missing: Vec<&str> = Kind::ALL.iter().filter(|k| !seen.contains(k)).map(|k| k.as_str()).collect();
-    assert!(missing.is_empty(), "kinds the fixture does not exercise: {missing:?}");
+    let missing: Vec<&str> = Kind::ALL
+        .iter()
+        .filter(|k| !seen.contains(k))
+        .map(|k| k.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "kinds the fixture does not exercise: {missing:?}"
+    );
     assert!(result.widens());
     // A policy set compared with itself has no changes.
     assert!(diff::diff(&new, &new).changes.is_empty());
-    assert!(diff::diff(&load("policies"), &load("policies")).changes.is_empty());
+    assert!(diff::diff(&load("policies"), &load("policies"))
+        .changes
+        .is_empty());
 }

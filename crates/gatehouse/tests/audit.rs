@@ -1,21 +1,32 @@
 //! The audit record names the decision, endpoint and rule, and never
 //! holds a credential: no header values, no query string, no claims.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use gatehouse::{PolicySet, Principal, Request};
 use proptest::prelude::*;
 
 fn petstore() -> PolicySet {
-    PolicySet::from_source("policies/petstore.gate", include_str!("../../../policies/petstore.gate")).unwrap()
+    PolicySet::from_source(
+        "policies/petstore.gate",
+        include_str!("../../../policies/petstore.gate"),
+    )
+    .unwrap()
 }
 
 #[test]
 fn audit_names_the_decision_and_the_rule() {
     let policy = petstore();
     let alice = Principal::new("user", "alice").with_scopes(["pets:read"]);
-    let request = Request::new("POST", "/v1/pets", "203.0.113.5".parse().unwrap()).principal(&alice);
+    let request =
+        Request::new("POST", "/v1/pets", "203.0.113.5".parse().unwrap()).principal(&alice);
     let decision = policy.decide(&request);
-    let audit = serde_json::to_value(policy.audit(&request, &decision, Some(1_700_000_000_000))).unwrap();
+    let audit =
+        serde_json::to_value(policy.audit(&request, &decision, Some(1_700_000_000_000))).unwrap();
     assert_eq!(audit["schema"], "gatehouse.audit/v1");
     assert_eq!(audit["decision"], "deny");
     assert_eq!(audit["status"], 403);
@@ -71,11 +82,25 @@ fn mtls_subject_patterns_read_like_tls_wildcards() {
     .unwrap();
     let decide = |subject: &str| {
         let p = Principal::new("ops", subject);
-        policy.decide(&Request::new("GET", "/x", "10.0.0.1".parse().unwrap()).principal(&p)).reason.as_str()
+        policy
+            .decide(&Request::new("GET", "/x", "10.0.0.1".parse().unwrap()).principal(&p))
+            .reason
+            .as_str()
     };
     assert_eq!(decide("deploy.ops.example.com"), "allowed");
-    assert_eq!(decide("DEPLOY.OPS.Example.com"), "allowed", "host names are case-insensitive");
-    for bad in ["a.b.ops.example.com", ".ops.example.com", "evil.com/x.ops.example.com", "CN=a,O=b.ops.example.com", "ops.example.com", ""] {
+    assert_eq!(
+        decide("DEPLOY.OPS.Example.com"),
+        "allowed",
+        "host names are case-insensitive"
+    );
+    for bad in [
+        "a.b.ops.example.com",
+        ".ops.example.com",
+        "evil.com/x.ops.example.com",
+        "CN=a,O=b.ops.example.com",
+        "ops.example.com",
+        "",
+    ] {
         assert_eq!(decide(bad), "subject_mismatch", "{bad:?}");
     }
 }

@@ -7,7 +7,12 @@
 //! `allocation-counter` replaces the global allocator for this binary, to
 //! measure the memory a 100 MB body costs.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::IpAddr;
 
@@ -90,7 +95,13 @@ fn a_million_nested_brackets_cost_a_few_levels() {
         let request = Request::new("PUT", "/blobs/1", peer()).body(body.as_bytes());
         let d = set.decide(&request);
         assert_eq!(d.reason, Reason::BodyLimitExceeded);
-        assert!(matches!(d.own_violation().unwrap().problem, Problem::Limit { limit: LimitKind::Depth, max: 32 }));
+        assert!(matches!(
+            d.own_violation().unwrap().problem,
+            Problem::Limit {
+                limit: LimitKind::Depth,
+                max: 32
+            }
+        ));
     });
     assert!(info.bytes_max < 64 * 1024, "{info:?}");
     // The reference interpreter too (its recursion stops at the limit).
@@ -106,7 +117,9 @@ fn a_100_mb_body_streams_in_bounded_memory() {
     let request = Request::new("PUT", "/blobs/1", peer()).headers(&headers);
     // A JSON array holding one 100 MB string: over the 64 KiB string limit.
     let info = allocation_counter::measure(|| {
-        let Begin::Body(mut check) = set.begin(&request) else { panic!("the body is needed") };
+        let Begin::Body(mut check) = set.begin(&request) else {
+            panic!("the body is needed")
+        };
         assert!(check.feed(b"[\"").is_none());
         for _ in 0..1600 {
             assert!(check.feed(&chunk).is_none());
@@ -119,7 +132,9 @@ fn a_100_mb_body_streams_in_bounded_memory() {
     assert!(info.bytes_max < 256 * 1024, "{info:?}");
     // Not JSON: nothing to check, and nothing kept.
     let info = allocation_counter::measure(|| {
-        let Begin::Body(mut check) = set.begin(&request) else { panic!("the body is needed") };
+        let Begin::Body(mut check) = set.begin(&request) else {
+            panic!("the body is needed")
+        };
         for _ in 0..1600 {
             assert!(check.feed(&chunk).is_none());
         }
@@ -130,14 +145,22 @@ fn a_100_mb_body_streams_in_bounded_memory() {
 
 #[test]
 fn content_length_over_the_limit_is_refused_before_reading() {
-    let set = PolicySet::from_source("p.gate", "api \"p\"\nendpoint POST /u { public\n body max 1KiB }\n").unwrap();
+    let set = PolicySet::from_source(
+        "p.gate",
+        "api \"p\"\nendpoint POST /u { public\n body max 1KiB }\n",
+    )
+    .unwrap();
     let headers = [("Content-Length", "5000")];
     let request = Request::new("POST", "/u", peer()).headers(&headers);
-    let Begin::Decided(d) = set.begin(&request) else { panic!("decided before the body") };
+    let Begin::Decided(d) = set.begin(&request) else {
+        panic!("decided before the body")
+    };
     assert_eq!((d.reason, d.status), (Reason::BodyTooLarge, 413));
     // Without Content-Length, as soon as the bytes pass the limit.
     let request = Request::new("POST", "/u", peer());
-    let Begin::Body(mut check) = set.begin(&request) else { panic!("the body is needed") };
+    let Begin::Body(mut check) = set.begin(&request) else {
+        panic!("the body is needed")
+    };
     assert!(check.feed(&[b'x'; 1000]).is_none());
     let early = check.feed(&[b'x'; 100]).expect("denied at once");
     assert_eq!(early.reason, Reason::BodyTooLarge);
@@ -147,16 +170,56 @@ fn content_length_over_the_limit_is_refused_before_reading() {
 fn hostile_bodies_are_denied() {
     let set = policy();
     let cases: &[(&[u8], Reason, Option<&str>)] = &[
-        (br#"{"name":"a","name":"b","count":1,"kind":"a"}"#, Reason::BodyLimitExceeded, Some("/name")),
-        (b"{\"name\":\"a\xff\",\"count\":1,\"kind\":\"a\"}", Reason::BodyMalformed, Some("")),
-        (br#"{"name":"a\ud800","count":1,"kind":"a"}"#, Reason::BodyMalformed, Some("")),
-        (br#"{"name":"a\udc00\ud800","count":1,"kind":"a"}"#, Reason::BodyMalformed, Some("")),
-        (br#"{"name":"a","count":9223372036854775808,"kind":"a"}"#, Reason::BodyInvalid, Some("/count")),
-        (br#"{"name":"a","count":-9223372036854775809,"kind":"a"}"#, Reason::BodyInvalid, Some("/count")),
-        (br#"{"name":"a","count":1e2,"kind":"a"}"#, Reason::BodyInvalid, Some("/count")),
-        (br#"{"name":"a","count":1,"kind":"a","ratio":1e999}"#, Reason::BodyMalformed, Some("")),
-        (br#"{"name":"a","count":01,"kind":"a"}"#, Reason::BodyMalformed, Some("")),
-        (br#"{"name":"a","count":1,"kind":"a",}"#, Reason::BodyMalformed, Some("")),
+        (
+            br#"{"name":"a","name":"b","count":1,"kind":"a"}"#,
+            Reason::BodyLimitExceeded,
+            Some("/name"),
+        ),
+        (
+            b"{\"name\":\"a\xff\",\"count\":1,\"kind\":\"a\"}",
+            Reason::BodyMalformed,
+            Some(""),
+        ),
+        (
+            br#"{"name":"a\ud800","count":1,"kind":"a"}"#,
+            Reason::BodyMalformed,
+            Some(""),
+        ),
+        (
+            br#"{"name":"a\udc00\ud800","count":1,"kind":"a"}"#,
+            Reason::BodyMalformed,
+            Some(""),
+        ),
+        (
+            br#"{"name":"a","count":9223372036854775808,"kind":"a"}"#,
+            Reason::BodyInvalid,
+            Some("/count"),
+        ),
+        (
+            br#"{"name":"a","count":-9223372036854775809,"kind":"a"}"#,
+            Reason::BodyInvalid,
+            Some("/count"),
+        ),
+        (
+            br#"{"name":"a","count":1e2,"kind":"a"}"#,
+            Reason::BodyInvalid,
+            Some("/count"),
+        ),
+        (
+            br#"{"name":"a","count":1,"kind":"a","ratio":1e999}"#,
+            Reason::BodyMalformed,
+            Some(""),
+        ),
+        (
+            br#"{"name":"a","count":01,"kind":"a"}"#,
+            Reason::BodyMalformed,
+            Some(""),
+        ),
+        (
+            br#"{"name":"a","count":1,"kind":"a",}"#,
+            Reason::BodyMalformed,
+            Some(""),
+        ),
         (b"\xef\xbb\xbf{}", Reason::BodyMalformed, Some("")),
         (b"", Reason::BodyInvalid, Some("")),
         (b"  ", Reason::BodyMalformed, Some("")),
@@ -164,7 +227,12 @@ fn hostile_bodies_are_denied() {
     for (body, reason, at) in cases {
         for chunk in [1, 2, 5, 1000] {
             let d = decide(&set, "POST", "/things", body, chunk);
-            assert_eq!((d.reason, pointer(&d)), (*reason, *at), "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                (d.reason, pointer(&d)),
+                (*reason, *at),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
     // Huge arrays stop at the limit.
@@ -172,14 +240,21 @@ fn hostile_bodies_are_denied() {
     huge.extend(b"1,".repeat(1_000_000));
     huge.extend(b"1]");
     let d = decide(&set, "POST", "/small", &huge, 4096);
-    assert_eq!((d.reason, pointer(&d)), (Reason::BodyLimitExceeded, Some("")));
+    assert_eq!(
+        (d.reason, pointer(&d)),
+        (Reason::BodyLimitExceeded, Some(""))
+    );
     // JSON limits apply whatever the content type says.
     let headers = [("Content-Type", "text/plain")];
     let deep = "[".repeat(40) + &"]".repeat(40);
-    let request = Request::new("PUT", "/blobs/1", peer()).headers(&headers).body(deep.as_bytes());
+    let request = Request::new("PUT", "/blobs/1", peer())
+        .headers(&headers)
+        .body(deep.as_bytes());
     assert_eq!(set.decide(&request).reason, Reason::BodyLimitExceeded);
     assert_eq!(set.interpret(&request).reason, Reason::BodyLimitExceeded);
-    let text = Request::new("PUT", "/blobs/1", peer()).headers(&headers).body(b"just text, not JSON");
+    let text = Request::new("PUT", "/blobs/1", peer())
+        .headers(&headers)
+        .body(b"just text, not JSON");
     assert!(set.decide(&text).allowed);
 }
 
@@ -210,7 +285,10 @@ fn valid_body() -> impl Strategy<Value = Value> {
             if let Some((note,)) = inner {
                 let mut inner = json!({"id": "123e4567-e89b-12d3-a456-426614174000"});
                 if let Some(note) = note {
-                    inner.as_object_mut().unwrap().insert("note".into(), json!(note));
+                    inner
+                        .as_object_mut()
+                        .unwrap()
+                        .insert("note".into(), json!(note));
                 }
                 map.insert("inner".into(), inner);
             }

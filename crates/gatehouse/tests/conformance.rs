@@ -25,7 +25,12 @@
 //! Every case is decided twice, by the compiled tree (`decide`) and by the
 //! reference interpreter (`interpret`), and both answers are checked. All
 //! failures are collected and reported together.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -77,7 +82,9 @@ impl gatehouse::QuotaStore for DownStore {
         _: &[gatehouse::quota::QuotaCheck<'_>],
         _: &mut [gatehouse::quota::QuotaState],
     ) -> Result<(), gatehouse::quota::StoreError> {
-        Err(gatehouse::quota::StoreError::Unavailable("the test store is down".into()))
+        Err(gatehouse::quota::StoreError::Unavailable(
+            "the test store is down".into(),
+        ))
     }
 }
 
@@ -141,15 +148,32 @@ fn load_policies() -> PolicySet {
     let dir = root().join("policies");
     let mut sources = Sources::new();
     for path in files_with_extension(&dir, "gate") {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let name = path.strip_prefix(root()).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let name = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
         sources.add(name, text);
     }
-    assert!(!sources.is_empty(), "no .gate files under {}", dir.display());
-    let policy = PolicySet::load(sources).unwrap_or_else(|error| panic!("policies/ does not load: {error}"));
-    let warnings: Vec<String> =
-        policy.warnings().iter().map(|d| gatehouse::diag::one_line(d, policy.sources().get(d.span.file))).collect();
-    assert!(warnings.is_empty(), "policies/ loads with warnings:\n{}", warnings.join("\n"));
+    assert!(
+        !sources.is_empty(),
+        "no .gate files under {}",
+        dir.display()
+    );
+    let policy =
+        PolicySet::load(sources).unwrap_or_else(|error| panic!("policies/ does not load: {error}"));
+    let warnings: Vec<String> = policy
+        .warnings()
+        .iter()
+        .map(|d| gatehouse::diag::one_line(d, policy.sources().get(d.span.file)))
+        .collect();
+    assert!(
+        warnings.is_empty(),
+        "policies/ loads with warnings:\n{}",
+        warnings.join("\n")
+    );
     policy
 }
 
@@ -161,30 +185,53 @@ fn reason_by_code(code: &str) -> Option<Reason> {
 fn mismatches(policy: &PolicySet, decision: &Decision, expect: &Expect) -> Vec<String> {
     let mut out = Vec::new();
     if decision.effect() != expect.decision.as_str() {
-        out.push(format!("decision: expected {}, got {}", expect.decision.as_str(), decision.effect()));
+        out.push(format!(
+            "decision: expected {}, got {}",
+            expect.decision.as_str(),
+            decision.effect()
+        ));
     }
     if decision.status != expect.status {
-        out.push(format!("status: expected {}, got {}", expect.status, decision.status));
+        out.push(format!(
+            "status: expected {}, got {}",
+            expect.status, decision.status
+        ));
     }
     if decision.reason.as_str() != expect.reason {
-        out.push(format!("reason: expected {}, got {}", expect.reason, decision.reason.as_str()));
+        out.push(format!(
+            "reason: expected {}, got {}",
+            expect.reason,
+            decision.reason.as_str()
+        ));
     }
     let endpoint = policy.endpoint(decision).map(|(_, e)| e.label());
     if endpoint != expect.endpoint {
-        out.push(format!("endpoint: expected {:?}, got {:?}", expect.endpoint, endpoint));
+        out.push(format!(
+            "endpoint: expected {:?}, got {:?}",
+            expect.endpoint, endpoint
+        ));
     }
     let shadow: Vec<&str> = decision.shadow.iter().map(|f| f.reason.as_str()).collect();
     if shadow != expect.shadow {
-        out.push(format!("shadow findings: expected {:?}, got {:?}", expect.shadow, shadow));
+        out.push(format!(
+            "shadow findings: expected {:?}, got {:?}",
+            expect.shadow, shadow
+        ));
     }
     if let Some(ip) = expect.client_ip {
         if decision.client_ip != Some(ip) {
-            out.push(format!("client_ip: expected {ip}, got {:?}", decision.client_ip));
+            out.push(format!(
+                "client_ip: expected {ip}, got {:?}",
+                decision.client_ip
+            ));
         }
     }
     let pointer = decision.own_violation().map(|v| v.pointer.as_str());
     if pointer != expect.pointer.as_deref() {
-        out.push(format!("pointer: expected {:?}, got {:?}", expect.pointer, pointer));
+        out.push(format!(
+            "pointer: expected {:?}, got {:?}",
+            expect.pointer, pointer
+        ));
     }
     out
 }
@@ -193,7 +240,10 @@ fn mismatches(policy: &PolicySet, decision: &Decision, expect: &Expect) -> Vec<S
 fn expectation_problems(expect: &Expect) -> Vec<String> {
     let mut out = Vec::new();
     match reason_by_code(&expect.reason) {
-        None => out.push(format!("expect.reason `{}` is not a reason code", expect.reason)),
+        None => out.push(format!(
+            "expect.reason `{}` is not a reason code",
+            expect.reason
+        )),
         Some(reason) => {
             if reason.status() != expect.status {
                 out.push(format!(
@@ -238,7 +288,8 @@ fn policies_decide_every_case_as_expected() {
     for file in &case_files {
         let file_name = file.file_name().unwrap().to_string_lossy().to_string();
         seen_files.insert(file_name.clone());
-        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        let text = std::fs::read_to_string(file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
         let cases: Vec<Case> = match serde_json::from_str(&text) {
             Ok(cases) => cases,
             Err(error) => {
@@ -248,7 +299,10 @@ fn policies_decide_every_case_as_expected() {
         };
         counts.insert(file_name.clone(), cases.len());
         if cases.len() < MIN_CASES {
-            failures.push(format!("{file_name}: {} cases; at least {MIN_CASES} are required", cases.len()));
+            failures.push(format!(
+                "{file_name}: {} cases; at least {MIN_CASES} are required",
+                cases.len()
+            ));
         }
 
         let mut names: BTreeSet<&str> = BTreeSet::new();
@@ -256,31 +310,44 @@ fn policies_decide_every_case_as_expected() {
             total += 1;
             let label = format!("{file_name}: {}", case.name);
             if !names.insert(case.name.as_str()) {
-                failures.push(format!("{label}\n    the case name is used twice in this file"));
+                failures.push(format!(
+                    "{label}\n    the case name is used twice in this file"
+                ));
             }
             let mut problems = expectation_problems(&case.expect);
 
             let headers = case.request.headers.pairs();
             // Fresh quota counters per case, at the case's time or a fixed one.
-            let mut request = case.request.as_request(&headers).at(case.request.time_ms.unwrap_or(CASE_TIME_MS));
+            let mut request = case
+                .request
+                .as_request(&headers)
+                .at(case.request.time_ms.unwrap_or(CASE_TIME_MS));
             if case.no_time {
                 request.now_ms = None;
             }
-            let decide = |evaluate: &dyn Fn(&dyn gatehouse::QuotaStore) -> Decision| match case.store {
-                Some(StoreState::Down) => evaluate(&DownStore),
-                None => {
-                    let store = gatehouse::MemoryStore::new();
-                    for _ in 0..case.after {
-                        evaluate(&store);
+            let decide =
+                |evaluate: &dyn Fn(&dyn gatehouse::QuotaStore) -> Decision| match case.store {
+                    Some(StoreState::Down) => evaluate(&DownStore),
+                    None => {
+                        let store = gatehouse::MemoryStore::new();
+                        for _ in 0..case.after {
+                            evaluate(&store);
+                        }
+                        evaluate(&store)
                     }
-                    evaluate(&store)
-                }
-            };
+                };
             let decided = decide(&|store| policy.decide_with(&request, store));
             let interpreted = decide(&|store| policy.interpret_with(&request, store));
-            problems.extend(mismatches(&policy, &decided, &case.expect).into_iter().map(|m| format!("decide: {m}")));
-            problems
-                .extend(mismatches(&policy, &interpreted, &case.expect).into_iter().map(|m| format!("interpret: {m}")));
+            problems.extend(
+                mismatches(&policy, &decided, &case.expect)
+                    .into_iter()
+                    .map(|m| format!("decide: {m}")),
+            );
+            problems.extend(
+                mismatches(&policy, &interpreted, &case.expect)
+                    .into_iter()
+                    .map(|m| format!("interpret: {m}")),
+            );
             if decided != interpreted {
                 problems.push(format!(
                     "decide and interpret disagree:\n      decide:    {decided:?}\n      interpret: {interpreted:?}"
@@ -304,7 +371,10 @@ fn policies_decide_every_case_as_expected() {
         }
     }
     if counts.get("github.json").is_some_and(|n| *n < 30) {
-        failures.push(format!("github.json: {} cases; at least 30 are required", counts["github.json"]));
+        failures.push(format!(
+            "github.json: {} cases; at least 30 are required",
+            counts["github.json"]
+        ));
     }
 
     let uncovered: Vec<&str> = Reason::ALL
@@ -313,7 +383,10 @@ fn policies_decide_every_case_as_expected() {
         .map(|r| r.as_str())
         .collect();
     if !uncovered.is_empty() {
-        failures.push(format!("no passing case produces these reasons: {}", uncovered.join(", ")));
+        failures.push(format!(
+            "no passing case produces these reasons: {}",
+            uncovered.join(", ")
+        ));
     }
 
     assert!(

@@ -3,7 +3,13 @@
 //! hostile paths and hostile bodies included; deciding with the whole body
 //! and streaming it in chunks agree; and encoding a path differently never
 //! changes where it goes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -102,16 +108,44 @@ fn endpoint() -> impl Strategy<Value = GenEndpoint> {
         subsequence(vec!["a", "b", "c"], 0..=2),
         any::<bool>(),
         prop::collection::vec((0u8..12, 0u8..3), 0..3),
-        (any::<bool>(), prop::bool::weighted(0.15), prop::bool::weighted(0.2), 0..PAYLOAD_RULES.len()),
+        (
+            any::<bool>(),
+            prop::bool::weighted(0.15),
+            prop::bool::weighted(0.2),
+            0..PAYLOAD_RULES.len(),
+        ),
         0..QUOTA_RULES.len(),
     )
-        .prop_map(|(method, mut path, access, require, any_of, conditions, (allow_from, shadow, shadow_require, payload), quota)| {
-            // `**` only last.
-            if let Some(i) = path.iter().position(|s| matches!(s, Seg::Rest)) {
-                path.truncate(i + 1);
-            }
-            GenEndpoint { method, path, access, require, any_of, conditions, allow_from, shadow, shadow_require, payload, quota }
-        })
+        .prop_map(
+            |(
+                method,
+                mut path,
+                access,
+                require,
+                any_of,
+                conditions,
+                (allow_from, shadow, shadow_require, payload),
+                quota,
+            )| {
+                // `**` only last.
+                if let Some(i) = path.iter().position(|s| matches!(s, Seg::Rest)) {
+                    path.truncate(i + 1);
+                }
+                GenEndpoint {
+                    method,
+                    path,
+                    access,
+                    require,
+                    any_of,
+                    conditions,
+                    allow_from,
+                    shadow,
+                    shadow_require,
+                    payload,
+                    quota,
+                }
+            },
+        )
 }
 
 fn policy() -> impl Strategy<Value = GenPolicy> {
@@ -251,7 +285,11 @@ fn render(p: &GenPolicy) -> String {
         if !seen.insert(shape(e)) {
             continue;
         }
-        text.push_str(&format!("endpoint {} {} {{\n", e.method, path_text(&e.path)));
+        text.push_str(&format!(
+            "endpoint {} {} {{\n",
+            e.method,
+            path_text(&e.path)
+        ));
         let public = e.access == 1;
         match e.access {
             1 => text.push_str("  public\n"),
@@ -278,7 +316,11 @@ fn render(p: &GenPolicy) -> String {
             text.push_str("  shadow { require c }\n");
         }
         text.push_str(PAYLOAD_RULES[e.payload]);
-        if !public || !QUOTA_RULES[e.quota].contains("principal") && !QUOTA_RULES[e.quota].contains("claim") && !QUOTA_RULES[e.quota].contains("by key") {
+        if !public
+            || !QUOTA_RULES[e.quota].contains("principal")
+                && !QUOTA_RULES[e.quota].contains("claim")
+                && !QUOTA_RULES[e.quota].contains("by key")
+        {
             text.push_str(QUOTA_RULES[e.quota]);
         }
         text.push_str("}\n");
@@ -341,8 +383,18 @@ fn principal() -> impl Strategy<Value = Option<Principal>> {
         select(vec!["x", "a.ok.example", "7", "y"]),
         subsequence(vec!["a", "b", "c", "zz"], 0..=4),
         prop::option::of(select(vec!["t1", "t2"])),
-        prop::option::of(select(vec![serde_json::json!(2), serde_json::json!(4), serde_json::json!(5), serde_json::json!("5"), serde_json::json!(1.5)])),
-        prop::option::of(prop_oneof![Just(serde_json::json!(["a"])), Just(serde_json::json!(["b", 1])), Just(serde_json::json!("a"))]),
+        prop::option::of(select(vec![
+            serde_json::json!(2),
+            serde_json::json!(4),
+            serde_json::json!(5),
+            serde_json::json!("5"),
+            serde_json::json!(1.5),
+        ])),
+        prop::option::of(prop_oneof![
+            Just(serde_json::json!(["a"])),
+            Just(serde_json::json!(["b", 1])),
+            Just(serde_json::json!("a"))
+        ]),
     )
         .prop_map(|(scheme, subject, scopes, t, n, roles)| {
             let mut p = Principal::new(scheme, subject).with_scopes(scopes);
@@ -363,8 +415,21 @@ fn principal() -> impl Strategy<Value = Option<Principal>> {
 fn request() -> impl Strategy<Value = GenRequest> {
     // Mostly well-formed segments, so that requests get past normalisation
     // and exercise routing and rules; hostile ones one time in eight.
-    let good = select(vec!["x", "y", "7", "42", "-3", "abc", "123e4567-e89b-12d3-a456-426614174000", "%78", "%37", "%7A"]);
-    let hostile = select(vec!["..", ".", "%2e", "%2F", "", "a%20b", "%ff", "%252e", "a\\b", "%00", "%C2%85", "..;", ";x"]);
+    let good = select(vec![
+        "x",
+        "y",
+        "7",
+        "42",
+        "-3",
+        "abc",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "%78",
+        "%37",
+        "%7A",
+    ]);
+    let hostile = select(vec![
+        "..", ".", "%2e", "%2F", "", "a%20b", "%ff", "%252e", "a\\b", "%00", "%C2%85", "..;", ";x",
+    ]);
     let segment = prop_oneof![8 => good, 1 => hostile];
     let segments = prop_oneof![
         30 => prop::collection::vec(segment, 0..5),
@@ -377,7 +442,13 @@ fn request() -> impl Strategy<Value = GenRequest> {
         header(("h", "v"), 0.4),
         header(("H", "w"), 0.15),
         header(("h", "v2"), 0.1),
-        prop::option::weighted(0.1, select(vec![("X-Forwarded-For", "198.51.100.7, 10.0.0.2"), ("X-Forwarded-For", "junk")])),
+        prop::option::weighted(
+            0.1,
+            select(vec![
+                ("X-Forwarded-For", "198.51.100.7, 10.0.0.2"),
+                ("X-Forwarded-For", "junk"),
+            ]),
+        ),
         header(("X-HTTP-Method-Override", "DELETE"), 0.05),
     )
         .prop_map(|(a, b, c, d, e)| [a, b, c, d, e].into_iter().flatten().collect::<Vec<_>>());
@@ -386,34 +457,81 @@ fn request() -> impl Strategy<Value = GenRequest> {
         prop::bool::weighted(0.6),
         segments,
         prop::bool::weighted(0.05),
-        select(vec!["", "", "", "?q=1", "?q=2", "?q=1&q=2", "?q=%zz", "?r=1", "?q=3", "?r=1&r=2", "?r=1&r=2&r=3", "?r=x", "?s=1"]),
+        select(vec![
+            "",
+            "",
+            "",
+            "?q=1",
+            "?q=2",
+            "?q=1&q=2",
+            "?q=%zz",
+            "?r=1",
+            "?q=3",
+            "?r=1&r=2",
+            "?r=1&r=2&r=3",
+            "?r=x",
+            "?s=1",
+        ]),
         prop::bool::weighted(0.03),
         headers,
-        select(vec!["203.0.113.5", "10.1.2.3", "10.1.2.3", "192.0.2.9", "::ffff:10.0.0.1", "2001:db8::1"]),
+        select(vec![
+            "203.0.113.5",
+            "10.1.2.3",
+            "10.1.2.3",
+            "192.0.2.9",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ]),
         principal(),
-        (prop::option::weighted(0.6, select(BODIES.to_vec())), body_headers(), prop::bool::weighted(0.04)),
+        (
+            prop::option::weighted(0.6, select(BODIES.to_vec())),
+            body_headers(),
+            prop::bool::weighted(0.04),
+        ),
     )
-        .prop_map(|(method, base, segments, trailing_slash, query, fragment, mut headers, peer, principal, (body, extra, timeless))| {
-            headers.extend(extra);
-            GenRequest {
-            timeless,
-            method,
-            base,
-            segments,
-            trailing_slash,
-            query,
-            fragment,
-            headers,
-            peer,
-            principal,
-            body,
-        }})
+        .prop_map(
+            |(
+                method,
+                base,
+                segments,
+                trailing_slash,
+                query,
+                fragment,
+                mut headers,
+                peer,
+                principal,
+                (body, extra, timeless),
+            )| {
+                headers.extend(extra);
+                GenRequest {
+                    timeless,
+                    method,
+                    base,
+                    segments,
+                    trailing_slash,
+                    query,
+                    fragment,
+                    headers,
+                    peer,
+                    principal,
+                    body,
+                }
+            },
+        )
 }
 
 /// `Content-Type` and `Content-Length` headers, good and bad.
 fn body_headers() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
     (
-        prop::option::weighted(0.7, select(vec!["application/json", "application/json; charset=utf-8", "text/plain", "application/merge-patch+json"])),
+        prop::option::weighted(
+            0.7,
+            select(vec![
+                "application/json",
+                "application/json; charset=utf-8",
+                "text/plain",
+                "application/merge-patch+json",
+            ]),
+        ),
         prop::option::weighted(0.1, select(vec!["10", "1000", "x1", "5, 6"])),
     )
         .prop_map(|(ty, len)| {
@@ -431,10 +549,19 @@ fn body_headers() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
 /// Requests aimed at the policy: half of them take their path from one of
 /// its endpoints' patterns, so routing and rules are reached often.
 fn aimed_requests(policy: &GenPolicy) -> impl Strategy<Value = Vec<GenRequest>> {
-    let patterns: Vec<(&'static str, Vec<Seg>)> = policy.endpoints.iter().map(|e| (e.method, e.path.clone())).collect();
+    let patterns: Vec<(&'static str, Vec<Seg>)> = policy
+        .endpoints
+        .iter()
+        .map(|e| (e.method, e.path.clone()))
+        .collect();
     let base = policy.base;
-    let aimed = (request(), select(patterns), select(vec!["x", "abc", "42", "7"]), 0usize..3).prop_map(
-        move |(mut r, (method, pattern), word, rest)| {
+    let aimed = (
+        request(),
+        select(patterns),
+        select(vec!["x", "abc", "42", "7"]),
+        0usize..3,
+    )
+        .prop_map(move |(mut r, (method, pattern), word, rest)| {
             r.base = base;
             if method != "*" {
                 r.method = method;
@@ -450,8 +577,7 @@ fn aimed_requests(policy: &GenPolicy) -> impl Strategy<Value = Vec<GenRequest>> 
                 })
                 .collect();
             r
-        },
-    );
+        });
     prop::collection::vec(prop_oneof![request(), aimed], 1..12)
 }
 
@@ -481,8 +607,23 @@ fn essence(d: &Decision) -> impl PartialEq + std::fmt::Debug {
         Detail::Path { .. } => Detail::None,
         other => other,
     };
-    let shadow: Vec<_> = d.shadow.iter().map(|f| (f.reason, f.rule, d.violation(&f.detail).cloned())).collect();
-    (d.allowed, d.status, d.reason, detail, d.api, d.endpoint, d.rule, shadow, d.client_ip, d.own_violation().cloned())
+    let shadow: Vec<_> = d
+        .shadow
+        .iter()
+        .map(|f| (f.reason, f.rule, d.violation(&f.detail).cloned()))
+        .collect();
+    (
+        d.allowed,
+        d.status,
+        d.reason,
+        detail,
+        d.api,
+        d.endpoint,
+        d.rule,
+        shadow,
+        d.client_ip,
+        d.own_violation().cloned(),
+    )
 }
 
 /// The time generated requests arrive at.
@@ -617,12 +758,22 @@ fn generators_reach_every_reason() {
     let mut allowed_with_endpoint = 0;
     for _ in 0..400 {
         let policy = policy().new_tree(&mut runner).unwrap().current();
-        let set = PolicySet::from_source("gen.gate", &render(&policy)).unwrap().with_quota_store(stores(&policy));
-        for r in aimed_requests(&policy).new_tree(&mut runner).unwrap().current() {
+        let set = PolicySet::from_source("gen.gate", &render(&policy))
+            .unwrap()
+            .with_quota_store(stores(&policy));
+        for r in aimed_requests(&policy)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current()
+        {
             let target = target(&r);
             let request = build(&r, &target);
             let d = set.decide(&request);
-            shadowed_violations += d.shadow.iter().filter(|f| d.violation(&f.detail).is_some()).count();
+            shadowed_violations += d
+                .shadow
+                .iter()
+                .filter(|f| d.violation(&f.detail).is_some())
+                .count();
             *reasons.entry(d.reason.as_str()).or_insert(0usize) += 1;
             shadowed += usize::from(!d.shadow.is_empty());
             allowed_with_endpoint += usize::from(d.allowed && d.endpoint.is_some());
@@ -630,7 +781,14 @@ fn generators_reach_every_reason() {
     }
     println!("{reasons:#?}\nshadow findings: {shadowed}, allowed: {allowed_with_endpoint}");
     for reason in gatehouse::Reason::ALL {
-        assert!(reasons.contains_key(reason.as_str()), "no generated request was decided `{}`: {reasons:#?}", reason.as_str());
+        assert!(
+            reasons.contains_key(reason.as_str()),
+            "no generated request was decided `{}`: {reasons:#?}",
+            reason.as_str()
+        );
     }
-    assert!(shadowed > 0 && allowed_with_endpoint > 20 && shadowed_violations > 0, "{shadowed_violations}");
+    assert!(
+        shadowed > 0 && allowed_with_endpoint > 20 && shadowed_violations > 0,
+        "{shadowed_violations}"
+    );
 }

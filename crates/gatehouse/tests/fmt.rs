@@ -7,7 +7,12 @@
 //! To accept changed snapshots after reviewing them:
 //! `INSTA_UPDATE=always cargo test -p gatehouse --test fmt`, then read every
 //! changed `.snap` file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +22,10 @@ use gatehouse::{check, syntax, FileId};
 use proptest::prelude::*;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn gate_files(dir: &str) -> Vec<PathBuf> {
@@ -36,8 +44,14 @@ fn meaning(text: &str) -> (String, Vec<String>) {
     let (ast, parse_diagnostics) = syntax::parse(FileId(0), text);
     let ast = ast.expect("the text parses");
     assert!(parse_diagnostics.is_empty(), "{parse_diagnostics:?}");
-    let (model, diagnostics) = check::check(&[check::ParsedFile { file: FileId(0), ast: &ast }]);
-    let diagnostics = diagnostics.iter().map(|d| format!("{}: {}", d.code.as_str(), d.message)).collect();
+    let (model, diagnostics) = check::check(&[check::ParsedFile {
+        file: FileId(0),
+        ast: &ast,
+    }]);
+    let diagnostics = diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect();
     (without_spans(&format!("{model:?}")), diagnostics)
 }
 
@@ -48,8 +62,16 @@ fn comment_texts(text: &str) -> Vec<String> {
 /// Formatting `text` keeps its comments and meaning and is idempotent.
 fn assert_sound(name: &str, text: &str) -> String {
     let formatted = format(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert_eq!(format(&formatted).unwrap(), formatted, "{name}: formatting is not idempotent");
-    assert_eq!(comment_texts(&formatted), comment_texts(text), "{name}: comments changed");
+    assert_eq!(
+        format(&formatted).unwrap(),
+        formatted,
+        "{name}: formatting is not idempotent"
+    );
+    assert_eq!(
+        comment_texts(&formatted),
+        comment_texts(text),
+        "{name}: comments changed"
+    );
     let before = meaning(text);
     let after = meaning(&formatted);
     assert_eq!(before.1, after.1, "{name}: diagnostics changed");
@@ -66,7 +88,9 @@ fn snapshot(dir: &str) {
         settings.set_input_file(&path);
         settings.set_omit_expression(true);
         settings.set_prepend_module_to_snapshot(false);
-        settings.bind(|| insta::assert_snapshot!(format!("fmt__{dir}__{name}").replace('/', "_"), formatted));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("fmt__{dir}__{name}").replace('/', "_"), formatted)
+        });
     }
 }
 
@@ -80,7 +104,11 @@ fn policies() {
 fn policies_are_formatted() {
     for path in gate_files("policies") {
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(format(&text).unwrap() == text, "{} is not formatted: run `gatehouse fmt --write policies/`", path.display());
+        assert!(
+            format(&text).unwrap() == text,
+            "{} is not formatted: run `gatehouse fmt --write policies/`",
+            path.display()
+        );
     }
 }
 
@@ -101,7 +129,10 @@ fn crlf_and_tabs() {
 #[test]
 fn empty_and_comment_only_files() {
     assert_eq!(format("").unwrap(), "");
-    assert_eq!(format("\n\n  # only\n\n\n# comments\n").unwrap(), "# only\n\n# comments\n");
+    assert_eq!(
+        format("\n\n  # only\n\n\n# comments\n").unwrap(),
+        "# only\n\n# comments\n"
+    );
 }
 
 // ---------------------------------------------------------------- generated policies
@@ -201,7 +232,10 @@ fn type_expr(t: &mut Tape<'_>, tokens: &mut Tokens, depth: usize, flat: bool) {
         0 => {
             push(tokens, &["string"]);
             if t.chance(50) {
-                push(tokens, &["(", t.one(&["1", "0"]), "..", t.one(&["64", "4KiB"]), ")"]);
+                push(
+                    tokens,
+                    &["(", t.one(&["1", "0"]), "..", t.one(&["64", "4KiB"]), ")"],
+                );
             }
             if t.chance(30) {
                 push(tokens, &["matches", "\"^[a-z]+$\""]);
@@ -209,7 +243,10 @@ fn type_expr(t: &mut Tape<'_>, tokens: &mut Tokens, depth: usize, flat: bool) {
         }
         1 => push(tokens, &["int", "(", "0", "..", ")"]),
         2 => push(tokens, &["enum", "(", "\"a\"", ",", "\"b\"", ")"]),
-        3 => push(tokens, &[t.one(&["uuid", "bool", "any", "email", "number"])]),
+        3 => push(
+            tokens,
+            &[t.one(&["uuid", "bool", "any", "email", "number"])],
+        ),
         4 => push(tokens, &["string", "format", "date"]),
         _ => {
             if t.chance(30) {
@@ -254,13 +291,30 @@ fn statement(t: &mut Tape<'_>, tokens: &mut Tokens, in_shadow: bool) {
             push(tokens, &["when"]);
             condition(t, tokens, 3);
         }
-        2 => push(tokens, &["deny", "from", "192.0.2.0/24", ",", "2001:db8:bad::/48"]),
+        2 => push(
+            tokens,
+            &["deny", "from", "192.0.2.0/24", ",", "2001:db8:bad::/48"],
+        ),
         3 => {
-            push(tokens, &["quota", t.one(&["5", "100"]), "/", t.one(&["min", "s", "hour", "day"])]);
+            push(
+                tokens,
+                &[
+                    "quota",
+                    t.one(&["5", "100"]),
+                    "/",
+                    t.one(&["min", "s", "hour", "day"]),
+                ],
+            );
             if t.chance(30) {
                 push(tokens, &["burst", "10"]);
             }
-            push(tokens, &["by", t.one(&["ip", "principal", "claim.tenant", "header.x-key", "key"])]);
+            push(
+                tokens,
+                &[
+                    "by",
+                    t.one(&["ip", "principal", "claim.tenant", "header.x-key", "key"]),
+                ],
+            );
             if t.chance(30) {
                 push(tokens, &["cost", "2"]);
             }
@@ -269,17 +323,33 @@ fn statement(t: &mut Tape<'_>, tokens: &mut Tokens, in_shadow: bool) {
             }
         }
         4 => {
-            push(tokens, &["mask", "response", t.one(&["$.ssn", "$..token", "$.items[*].card", "$[\"odd key\"]"])]);
+            push(
+                tokens,
+                &[
+                    "mask",
+                    "response",
+                    t.one(&["$.ssn", "$..token", "$.items[*].card", "$[\"odd key\"]"]),
+                ],
+            );
             if t.chance(30) {
                 push(tokens, &[",", "$.a.b"]);
             }
             if t.chance(50) {
-                push(tokens, &["with", t.one(&["redact", "remove", "email", "hash", "null"])]);
+                push(
+                    tokens,
+                    &[
+                        "with",
+                        t.one(&["redact", "remove", "email", "hash", "null"]),
+                    ],
+                );
             } else {
                 push(tokens, &["keep", t.one(&["first", "last"]), "4"]);
             }
         }
-        5 => push(tokens, &["allow", "from", "10.0.0.0/8", ",", "203.0.113.0/24"]),
+        5 => push(
+            tokens,
+            &["allow", "from", "10.0.0.0/8", ",", "203.0.113.0/24"],
+        ),
         6 => push(tokens, &["public"]),
         7 => {
             push(tokens, &["authenticate", t.one(&["u", "k", "s"])]);
@@ -288,11 +358,17 @@ fn statement(t: &mut Tape<'_>, tokens: &mut Tokens, in_shadow: bool) {
             }
         }
         8 => push(tokens, &["body", "max", t.one(&["64KiB", "1MB", "100B"])]),
-        9 => push(tokens, &["body", "types", "\"application/json\"", ",", "\"text/*\""]),
+        9 => push(
+            tokens,
+            &["body", "types", "\"application/json\"", ",", "\"text/*\""],
+        ),
         10 => {
             push(tokens, &["body", "json"]);
             if t.chance(50) {
-                push(tokens, &["limits", "(", "depth", ":", "4", ",", "string", ":", "1KiB"]);
+                push(
+                    tokens,
+                    &["limits", "(", "depth", ":", "4", ",", "string", ":", "1KiB"],
+                );
                 if t.chance(30) {
                     push(tokens, &[","]);
                 }
@@ -309,7 +385,18 @@ fn statement(t: &mut Tape<'_>, tokens: &mut Tokens, in_shadow: bool) {
             }
             fields(t, tokens, 0, true);
         }
-        12 => push(tokens, &["response", "only", "$.id", ",", "$.items[*].x", ",", "$..ssn"]),
+        12 => push(
+            tokens,
+            &[
+                "response",
+                "only",
+                "$.id",
+                ",",
+                "$.items[*].x",
+                ",",
+                "$..ssn",
+            ],
+        ),
         13 => push(tokens, &["shadow"]),
         _ => {
             push(tokens, &["shadow", "{"]);
@@ -336,13 +423,43 @@ fn policy_tokens(t: &mut Tape<'_>) -> Tokens {
     if t.chance(20) {
         push(&mut tokens, &["host", "\"api.example.com\""]);
     }
-    push(&mut tokens, &["auth", "u", "=", "jwt", "(", "issuer", ":", "\"https://id.example\""]);
+    push(
+        &mut tokens,
+        &[
+            "auth",
+            "u",
+            "=",
+            "jwt",
+            "(",
+            "issuer",
+            ":",
+            "\"https://id.example\"",
+        ],
+    );
     if t.chance(50) {
         push(&mut tokens, &[",", "audience", ":", "\"gen\""]);
     }
     push(&mut tokens, &[")"]);
-    push(&mut tokens, &["auth", "k", "=", "api_key", "(", "header", ":", "\"K\"", ")"]);
-    push(&mut tokens, &["auth", "service", "=", "mtls", "(", "subject", ":", "\"*.ok.example\"", ")"]);
+    push(
+        &mut tokens,
+        &[
+            "auth", "k", "=", "api_key", "(", "header", ":", "\"K\"", ")",
+        ],
+    );
+    push(
+        &mut tokens,
+        &[
+            "auth",
+            "service",
+            "=",
+            "mtls",
+            "(",
+            "subject",
+            ":",
+            "\"*.ok.example\"",
+            ")",
+        ],
+    );
     push(&mut tokens, &["scopes", "{"]);
     for scope in ["a", "b", "c"] {
         push(&mut tokens, &[scope]);
@@ -354,13 +471,19 @@ fn policy_tokens(t: &mut Tape<'_>) -> Tokens {
     if t.chance(50) {
         push(&mut tokens, &["options", "{"]);
         if t.chance(50) {
-            push(&mut tokens, &["trusted_proxies", "=", "10.0.0.0/8", ",", "192.168.0.0/16"]);
+            push(
+                &mut tokens,
+                &["trusted_proxies", "=", "10.0.0.0/8", ",", "192.168.0.0/16"],
+            );
         }
         if t.chance(50) {
             push(&mut tokens, &["trailing_slash", "=", "strip"]);
         }
         if t.chance(50) {
-            push(&mut tokens, &["on_store_error", "=", t.one(&["deny", "allow"])]);
+            push(
+                &mut tokens,
+                &["on_store_error", "=", t.one(&["deny", "allow"])],
+            );
         }
         push(&mut tokens, &["}"]);
     }
@@ -371,9 +494,25 @@ fn policy_tokens(t: &mut Tape<'_>) -> Tokens {
         }
         push(&mut tokens, &["}"]);
     }
-    let paths = ["/", "/x", "/x/{id:int}", "/x/*/y", "/y/**", "/x/{name}/z", "/z/{u:uuid}"];
+    let paths = [
+        "/",
+        "/x",
+        "/x/{id:int}",
+        "/x/*/y",
+        "/y/**",
+        "/x/{name}/z",
+        "/z/{u:uuid}",
+    ];
     for path in paths.iter().take(1 + t.pick(paths.len())) {
-        push(&mut tokens, &["endpoint", t.one(&["GET", "POST", "*", "DELETE"]), path, "{"]);
+        push(
+            &mut tokens,
+            &[
+                "endpoint",
+                t.one(&["GET", "POST", "*", "DELETE"]),
+                path,
+                "{",
+            ],
+        );
         for _ in 0..t.pick(6) {
             statement(t, &mut tokens, false);
         }
@@ -446,9 +585,21 @@ proptest! {
 #[test]
 fn the_reference_example_formats_as_documented() {
     let reference = std::fs::read_to_string(root().join("grammar/REFERENCE.md")).unwrap();
-    let section = reference.split("## 18. Formatting").nth(1).expect("the Formatting section");
-    let blocks: Vec<&str> = section.split("```gate\n").skip(1).take(2).map(|b| b.split("```").next().unwrap()).collect();
-    assert_eq!(blocks.len(), 2, "the Formatting section shows an input and its formatted form");
+    let section = reference
+        .split("## 18. Formatting")
+        .nth(1)
+        .expect("the Formatting section");
+    let blocks: Vec<&str> = section
+        .split("```gate\n")
+        .skip(1)
+        .take(2)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(
+        blocks.len(),
+        2,
+        "the Formatting section shows an input and its formatted form"
+    );
     assert_eq!(format(blocks[0]).unwrap(), blocks[1]);
     assert_eq!(format(blocks[1]).unwrap(), blocks[1]);
 }

@@ -10,7 +10,12 @@
 //!   streaming masker gives the same document, key order included; it never
 //!   changes a field outside the masked paths and keeps the structure; and
 //!   feeding the response in any chunks gives the same bytes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fmt;
 
@@ -32,7 +37,8 @@ fn policy(rules: &str) -> PolicySet {
 
 fn allowed(policy: &PolicySet) -> Decision {
     let alice = Principal::new("user", "alice");
-    let decision = policy.decide(&Request::new("GET", "/r", "203.0.113.9".parse().unwrap()).principal(&alice));
+    let decision =
+        policy.decide(&Request::new("GET", "/r", "203.0.113.9".parse().unwrap()).principal(&alice));
     assert!(decision.allowed, "{decision:?}");
     decision
 }
@@ -50,7 +56,8 @@ fn try_mask(rules: &str, body: &str) -> Result<String, MaskError> {
 
 fn mask(rules: &str, body: &str) -> String {
     let out = try_mask(rules, body).unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str::<serde_json::Value>(&out).unwrap_or_else(|e| panic!("invalid output {out}: {e}"));
+    serde_json::from_str::<serde_json::Value>(&out)
+        .unwrap_or_else(|e| panic!("invalid output {out}: {e}"));
     out
 }
 
@@ -70,7 +77,10 @@ const USER: &str = r#"{"id": 7, "name": "Jane Doe", "email": "jane.doe@example.c
 #[test]
 fn redact() {
     assert_eq!(
-        mask("mask response $.ssn, $.age, $.admin, $.card, $.tags, $.note with redact", USER),
+        mask(
+            "mask response $.ssn, $.age, $.admin, $.card, $.tags, $.note with redact",
+            USER
+        ),
         r#"{"id": 7, "name": "Jane Doe", "email": "jane.doe@example.com", "ssn": "[REDACTED]", "age": "[REDACTED]", "admin": "[REDACTED]", "card": "[REDACTED]", "tags": "[REDACTED]", "note": null}"#
     );
 }
@@ -78,13 +88,28 @@ fn redact() {
 #[test]
 fn remove() {
     assert_eq!(
-        mask("mask response $.id, $.ssn, $.card.exp, $.note with remove", USER),
+        mask(
+            "mask response $.id, $.ssn, $.card.exp, $.note with remove",
+            USER
+        ),
         r#"{ "name": "Jane Doe", "email": "jane.doe@example.com", "age": 41, "admin": true, "card": {"number": "4111111111111111"}, "tags": ["a", "b"]}"#
     );
     // In an array, the element goes.
-    assert_eq!(mask("mask response $.a[1], $.a[3] with remove", r#"{"a": [0, 1, 2, 3]}"#), r#"{"a": [0, 2]}"#);
-    assert_eq!(mask("mask response $.a[0] with remove", r#"{"a": [0]}"#), r#"{"a": []}"#);
-    assert_eq!(mask("mask response $.a with remove", r#"{"a": 1}"#), r#"{}"#);
+    assert_eq!(
+        mask(
+            "mask response $.a[1], $.a[3] with remove",
+            r#"{"a": [0, 1, 2, 3]}"#
+        ),
+        r#"{"a": [0, 2]}"#
+    );
+    assert_eq!(
+        mask("mask response $.a[0] with remove", r#"{"a": [0]}"#),
+        r#"{"a": []}"#
+    );
+    assert_eq!(
+        mask("mask response $.a with remove", r#"{"a": 1}"#),
+        r#"{}"#
+    );
 }
 
 #[test]
@@ -97,31 +122,60 @@ fn null() {
 
 #[test]
 fn keep_first_and_last() {
-    assert_eq!(mask("mask response $.ssn keep last 4", r#"{"ssn": "123-45-6789"}"#), r#"{"ssn": "*******6789"}"#);
-    assert_eq!(mask("mask response $.ssn keep first 3", r#"{"ssn": "123-45-6789"}"#), r#"{"ssn": "123********"}"#);
-    assert_eq!(mask("mask response $.ssn keep last 0", r#"{"ssn": "1234"}"#), r#"{"ssn": "****"}"#);
+    assert_eq!(
+        mask(
+            "mask response $.ssn keep last 4",
+            r#"{"ssn": "123-45-6789"}"#
+        ),
+        r#"{"ssn": "*******6789"}"#
+    );
+    assert_eq!(
+        mask(
+            "mask response $.ssn keep first 3",
+            r#"{"ssn": "123-45-6789"}"#
+        ),
+        r#"{"ssn": "123********"}"#
+    );
+    assert_eq!(
+        mask("mask response $.ssn keep last 0", r#"{"ssn": "1234"}"#),
+        r#"{"ssn": "****"}"#
+    );
     // Short values are masked entirely.
-    assert_eq!(mask("mask response $.ssn keep last 4", r#"{"ssn": "1234"}"#), r#"{"ssn": "****"}"#);
-    assert_eq!(mask("mask response $.ssn keep last 4", r#"{"ssn": ""}"#), r#"{"ssn": ""}"#);
+    assert_eq!(
+        mask("mask response $.ssn keep last 4", r#"{"ssn": "1234"}"#),
+        r#"{"ssn": "****"}"#
+    );
+    assert_eq!(
+        mask("mask response $.ssn keep last 4", r#"{"ssn": ""}"#),
+        r#"{"ssn": ""}"#
+    );
 }
 
 #[test]
 fn email() {
     assert_eq!(
-        mask("mask response $.a[*] with email", r#"{"a": ["jane.doe@example.com", "x@y.org", "@y.org", "nobody", "a@b@c.d", ""]}"#),
+        mask(
+            "mask response $.a[*] with email",
+            r#"{"a": ["jane.doe@example.com", "x@y.org", "@y.org", "nobody", "a@b@c.d", ""]}"#
+        ),
         r#"{"a": ["j***@example.com", "x***@y.org", "***@y.org", "***", "a***@c.d", "***"]}"#
     );
 }
 
 #[test]
 fn hash() {
-    let out = mask("mask response $.a, $.b, $.c, $.d with hash", r#"{"a": "alice", "b": "alice", "c": "bob", "d": 42}"#);
+    let out = mask(
+        "mask response $.a, $.b, $.c, $.d with hash",
+        r#"{"a": "alice", "b": "alice", "c": "bob", "d": 42}"#,
+    );
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["a"], doc["b"], "equal values hash alike");
     assert_ne!(doc["a"], doc["c"]);
     let a = doc["a"].as_str().unwrap();
     assert_eq!(a.len(), 16);
-    assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(a
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     assert_eq!(a, hmac_hex(b"alice", 8));
     assert_eq!(doc["d"].as_str().unwrap(), hmac_hex(b"42", 8));
 }
@@ -130,14 +184,21 @@ fn hash() {
 fn hash_without_a_key_fails_closed() {
     let policy = policy("mask response $.a with hash");
     let decision = allowed(&policy);
-    for config in [MaskConfig::default(), MaskConfig::default().with_hash_key("short")] {
-        let error = policy.mask_response(&decision, br#"{"b": 1}"#, &config).unwrap_err();
+    for config in [
+        MaskConfig::default(),
+        MaskConfig::default().with_hash_key("short"),
+    ] {
+        let error = policy
+            .mask_response(&decision, br#"{"b": 1}"#, &config)
+            .unwrap_err();
         assert!(matches!(error, MaskError::MissingHashKey), "{error}");
     }
     // A plan without `hash` needs no key.
     let policy = self::policy("mask response $.a with redact");
     let decision = allowed(&policy);
-    assert!(policy.mask_response(&decision, br#"{"a": 1}"#, &MaskConfig::default()).is_ok());
+    assert!(policy
+        .mask_response(&decision, br#"{"a": 1}"#, &MaskConfig::default())
+        .is_ok());
 }
 
 #[test]
@@ -157,7 +218,10 @@ fn non_strings_under_string_strategies() {
 fn least_revealing_mask_wins() {
     let rules = "mask response $.user.email keep first 3\n  mask response $..email with email\n  mask response $.user.* with redact";
     assert_eq!(
-        mask(rules, r#"{"user": {"email": "jane@example.com", "id": 1}, "email": "x@y.z"}"#),
+        mask(
+            rules,
+            r#"{"user": {"email": "jane@example.com", "id": 1}, "email": "x@y.z"}"#
+        ),
         r#"{"user": {"email": "[REDACTED]", "id": "[REDACTED]"}, "email": "x***@y.z"}"#
     );
 }
@@ -176,20 +240,41 @@ fn wildcard_paths() {
         r#"{"items": [{}, {}, {}, 5]}"#
     );
     // `.*` on an object.
-    assert_eq!(mask("mask response $.a.* with null", r#"{"a": {"x": 1, "y": [2]}, "b": 3}"#), r#"{"a": {"x": null, "y": null}, "b": 3}"#);
+    assert_eq!(
+        mask(
+            "mask response $.a.* with null",
+            r#"{"a": {"x": 1, "y": [2]}, "b": 3}"#
+        ),
+        r#"{"a": {"x": null, "y": null}, "b": 3}"#
+    );
 }
 
 #[test]
 fn index_paths() {
     assert_eq!(
-        mask("mask response $.a[0], $.a[2].x with redact", r#"{"a": [1, 2, {"x": 3, "y": 4}, 5], "b": {"0": 6}}"#),
+        mask(
+            "mask response $.a[0], $.a[2].x with redact",
+            r#"{"a": [1, 2, {"x": 3, "y": 4}, 5], "b": {"0": 6}}"#
+        ),
         r#"{"a": ["[REDACTED]", 2, {"x": "[REDACTED]", "y": 4}, 5], "b": {"0": 6}}"#
     );
     // `[N]` counts elements as received, even when earlier ones are removed.
     // Whitespace goes with the token after it.
-    assert_eq!(mask("mask response $[0], $[2] with remove", r#"[10, 11, 12, 13]"#), r#"[ 11, 13]"#);
+    assert_eq!(
+        mask(
+            "mask response $[0], $[2] with remove",
+            r#"[10, 11, 12, 13]"#
+        ),
+        r#"[ 11, 13]"#
+    );
     // `["0"]` is a key, not an index.
-    assert_eq!(mask(r#"mask response $.b["0"] with null"#, r#"{"a": [1], "b": {"0": 6}}"#), r#"{"a": [1], "b": {"0": null}}"#);
+    assert_eq!(
+        mask(
+            r#"mask response $.b["0"] with null"#,
+            r#"{"a": [1], "b": {"0": 6}}"#
+        ),
+        r#"{"a": [1], "b": {"0": null}}"#
+    );
 }
 
 #[test]
@@ -212,13 +297,25 @@ fn recursive_paths() {
 #[test]
 fn quoted_and_escaped_keys() {
     assert_eq!(
-        mask(r#"mask response $["odd key"], $["é"] with redact"#, r#"{"odd key": 1, "\u00e9": 2, "\u006fdd key": 3}"#),
+        mask(
+            r#"mask response $["odd key"], $["é"] with redact"#,
+            r#"{"odd key": 1, "\u00e9": 2, "\u006fdd key": 3}"#
+        ),
         r#"{"odd key": "[REDACTED]", "\u00e9": "[REDACTED]", "\u006fdd key": "[REDACTED]"}"#
     );
     // Escaped keys are decoded before they are compared.
-    assert_eq!(mask("mask response $.ssn with null", r#"{"\u0073sn": "x", "s\"sn": "y"}"#), r#"{"\u0073sn": null, "s\"sn": "y"}"#);
+    assert_eq!(
+        mask(
+            "mask response $.ssn with null",
+            r#"{"\u0073sn": "x", "s\"sn": "y"}"#
+        ),
+        r#"{"\u0073sn": null, "s\"sn": "y"}"#
+    );
     // A duplicated key is masked at each occurrence.
-    assert_eq!(mask("mask response $.a with null", r#"{"a": 1, "a": 2}"#), r#"{"a": null, "a": null}"#);
+    assert_eq!(
+        mask("mask response $.a with null", r#"{"a": 1, "a": 2}"#),
+        r#"{"a": null, "a": null}"#
+    );
 }
 
 #[test]
@@ -240,14 +337,29 @@ fn response_only_keeps_fields_and_ancestors() {
         r#"{"id": 1, "profile": {"city": "X"}, "items": [{"id": 1}, {"id": 2}]}"#
     );
     // An ancestor that is not a container is dropped; an empty one stays.
-    assert_eq!(mask("response only $.a.b, $.c.d", r#"{"a": 1, "c": {}, "e": 2}"#), r#"{ "c": {}}"#);
+    assert_eq!(
+        mask("response only $.a.b, $.c.d", r#"{"a": 1, "c": {}, "e": 2}"#),
+        r#"{ "c": {}}"#
+    );
     // A listed field is kept whole.
-    assert_eq!(mask("response only $.p", r#"{"p": {"x": [1, {"y": 2}]}, "q": 3}"#), r#"{"p": {"x": [1, {"y": 2}]}}"#);
+    assert_eq!(
+        mask(
+            "response only $.p",
+            r#"{"p": {"x": [1, {"y": 2}]}, "q": 3}"#
+        ),
+        r#"{"p": {"x": [1, {"y": 2}]}}"#
+    );
     // `[N]` keeps only that element.
-    assert_eq!(mask("response only $.a[1]", r#"{"a": [1, 2, 3]}"#), r#"{"a": [ 2]}"#);
+    assert_eq!(
+        mask("response only $.a[1]", r#"{"a": [1, 2, 3]}"#),
+        r#"{"a": [ 2]}"#
+    );
     // `..` keeps a field wherever it is.
     assert_eq!(
-        mask("response only $..id", r#"{"id": 1, "x": {"id": 2, "y": 3}, "z": [{"id": 4}, 5]}"#),
+        mask(
+            "response only $..id",
+            r#"{"id": 1, "x": {"id": 2, "y": 3}, "z": [{"id": 4}, 5]}"#
+        ),
         r#"{"id": 1, "x": {"id": 2}, "z": [{"id": 4}]}"#
     );
 }
@@ -264,7 +376,10 @@ fn response_only_with_masks() {
     );
     // A mask on an ancestor replaces it whole.
     assert_eq!(
-        mask("response only $.a.b\n  mask response $.a with redact", r#"{"a": {"b": 1, "c": 2}}"#),
+        mask(
+            "response only $.a.b\n  mask response $.a with redact",
+            r#"{"a": {"b": 1, "c": 2}}"#
+        ),
         r#"{"a": "[REDACTED]"}"#
     );
 }
@@ -280,14 +395,27 @@ fn response_only_needs_a_container() {
 
 #[test]
 fn petstore_user() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/petstore.gate")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/petstore.gate"
+    ))
+    .unwrap();
     let policy = PolicySet::from_source("petstore.gate", &text).unwrap();
     let alice = Principal::new("user", "alice").with_scopes(["users:read"]);
-    let decision =
-        policy.decide(&Request::new("GET", "/v1/users/alice", "203.0.113.5".parse().unwrap()).principal(&alice).at(0));
+    let decision = policy.decide(
+        &Request::new("GET", "/v1/users/alice", "203.0.113.5".parse().unwrap())
+            .principal(&alice)
+            .at(0),
+    );
     assert!(decision.allowed);
-    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/responses/get-own-user.json")).unwrap();
-    let masked = policy.mask_response(&decision, &body, &MaskConfig::default()).unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/responses/get-own-user.json"
+    ))
+    .unwrap();
+    let masked = policy
+        .mask_response(&decision, &body, &MaskConfig::default())
+        .unwrap();
     insta::assert_snapshot!("petstore_get_own_user", String::from_utf8(masked).unwrap());
 }
 
@@ -295,23 +423,77 @@ fn petstore_user() {
 
 #[test]
 fn unicode_is_counted_in_characters() {
-    assert_eq!(mask("mask response $.s keep first 2", r#"{"s": "héllo wörld"}"#), r#"{"s": "hé*********"}"#);
-    assert_eq!(mask("mask response $.s keep last 3", r#"{"s": "日本語のテキスト"}"#), r#"{"s": "*****キスト"}"#);
+    assert_eq!(
+        mask("mask response $.s keep first 2", r#"{"s": "héllo wörld"}"#),
+        r#"{"s": "hé*********"}"#
+    );
+    assert_eq!(
+        mask(
+            "mask response $.s keep last 3",
+            r#"{"s": "日本語のテキスト"}"#
+        ),
+        r#"{"s": "*****キスト"}"#
+    );
     // Escapes are decoded: `\u00e9` is one character.
-    assert_eq!(mask("mask response $.s keep first 2", r#"{"s": "h\u00e9llo"}"#), r#"{"s": "hé***"}"#);
+    assert_eq!(
+        mask("mask response $.s keep first 2", r#"{"s": "h\u00e9llo"}"#),
+        r#"{"s": "hé***"}"#
+    );
     // A surrogate pair is one character.
-    assert_eq!(mask("mask response $.s keep last 1", r#"{"s": "ab\ud83d\ude00"}"#), r#"{"s": "**😀"}"#);
-    assert_eq!(mask("mask response $.s keep last 1", r#"{"s": "ab😀"}"#), r#"{"s": "**😀"}"#);
+    assert_eq!(
+        mask(
+            "mask response $.s keep last 1",
+            r#"{"s": "ab\ud83d\ude00"}"#
+        ),
+        r#"{"s": "**😀"}"#
+    );
+    assert_eq!(
+        mask("mask response $.s keep last 1", r#"{"s": "ab😀"}"#),
+        r#"{"s": "**😀"}"#
+    );
     // A lone surrogate passes through as an escape (valid JSON text, though
     // serde_json refuses it).
     let lone = |rules: &str, body: &str| try_mask(rules, body).unwrap();
-    assert_eq!(lone("mask response $.s keep first 1", r#"{"s": "\ud800xy"}"#), r#"{"s": "\ud800**"}"#);
-    assert_eq!(lone("mask response $.t keep first 1", r#"{"s": "\ud800xy", "t": "z"}"#), r#"{"s": "\ud800xy", "t": "*"}"#);
-    assert_eq!(lone("mask response $.t keep first 1", r#"{"\udc00": 1, "t": "z"}"#), r#"{"\udc00": 1, "t": "*"}"#);
+    assert_eq!(
+        lone("mask response $.s keep first 1", r#"{"s": "\ud800xy"}"#),
+        r#"{"s": "\ud800**"}"#
+    );
+    assert_eq!(
+        lone(
+            "mask response $.t keep first 1",
+            r#"{"s": "\ud800xy", "t": "z"}"#
+        ),
+        r#"{"s": "\ud800xy", "t": "*"}"#
+    );
+    assert_eq!(
+        lone(
+            "mask response $.t keep first 1",
+            r#"{"\udc00": 1, "t": "z"}"#
+        ),
+        r#"{"\udc00": 1, "t": "*"}"#
+    );
     // Kept characters are re-escaped.
-    assert_eq!(mask("mask response $.s keep first 4", r#"{"s": "a\"b\\c\n\u0001zz"}"#), r#"{"s": "a\"b\\*****"}"#);
-    assert_eq!(mask("mask response $.s keep last 3", r#"{"s": "zzzz\"\t\u0001"}"#), r#"{"s": "****\"\t\u0001"}"#);
-    assert_eq!(mask("mask response $.s with email", r#"{"s": "émile@exämple.org"}"#), r#"{"s": "é***@exämple.org"}"#);
+    assert_eq!(
+        mask(
+            "mask response $.s keep first 4",
+            r#"{"s": "a\"b\\c\n\u0001zz"}"#
+        ),
+        r#"{"s": "a\"b\\*****"}"#
+    );
+    assert_eq!(
+        mask(
+            "mask response $.s keep last 3",
+            r#"{"s": "zzzz\"\t\u0001"}"#
+        ),
+        r#"{"s": "****\"\t\u0001"}"#
+    );
+    assert_eq!(
+        mask(
+            "mask response $.s with email",
+            r#"{"s": "émile@exämple.org"}"#
+        ),
+        r#"{"s": "é***@exämple.org"}"#
+    );
     // Hashes cover the decoded text.
     let a = mask("mask response $.s with hash", r#"{"s": "é"}"#);
     assert_eq!(a, mask("mask response $.s with hash", r#"{"s": "\u00e9"}"#));
@@ -352,14 +534,30 @@ fn invalid_json_is_an_error() {
         (b"[1}", "the response is not valid JSON: expected `,` or a closing bracket at byte 2"),
     ];
     for (body, expected) in cases {
-        assert_eq!(error(rules, body), *expected, "{}", String::from_utf8_lossy(body));
+        assert_eq!(
+            error(rules, body),
+            *expected,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
 }
 
 #[test]
 fn invalid_json_is_refused_in_skipped_and_copied_values() {
-    for rules in ["mask response $.a with redact", "mask response $.a with remove", "response only $.b", "mask response $.x with null"] {
-        for body in [r#"{"a": {"b": 01}}"#, r#"{"a": [1 2]}"#, r#"{"a": {"b": "\q"}}"#, r#"{"a": [tru]}"#, r#"{"a": {"b": 1}"#] {
+    for rules in [
+        "mask response $.a with redact",
+        "mask response $.a with remove",
+        "response only $.b",
+        "mask response $.x with null",
+    ] {
+        for body in [
+            r#"{"a": {"b": 01}}"#,
+            r#"{"a": [1 2]}"#,
+            r#"{"a": {"b": "\q"}}"#,
+            r#"{"a": [tru]}"#,
+            r#"{"a": {"b": 1}"#,
+        ] {
             assert!(try_mask(rules, body).is_err(), "{rules}: {body}");
         }
     }
@@ -368,10 +566,16 @@ fn invalid_json_is_refused_in_skipped_and_copied_values() {
 #[test]
 fn every_truncation_is_an_error() {
     let body = r#"{"id": 1, "e": "a@b.c", "s": "x\u00e9\ud83d\ude00", "n": [1.5e3, true, false, null, {"k": -0.25}]}"#;
-    for rules in ["mask response $.e with email", "response only $.n", "mask response $.zz with null"] {
+    for rules in [
+        "mask response $.e with email",
+        "response only $.n",
+        "mask response $.zz with null",
+    ] {
         let policy = policy(rules);
         let decision = allowed(&policy);
-        assert!(policy.mask_response(&decision, body.as_bytes(), &config()).is_ok());
+        assert!(policy
+            .mask_response(&decision, body.as_bytes(), &config())
+            .is_ok());
         for cut in 0..body.len() {
             let result = policy.mask_response(&decision, &body.as_bytes()[..cut], &config());
             assert!(result.is_err(), "{rules}: accepted {:?}", &body[..cut]);
@@ -384,22 +588,48 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let policy = policy("mask response $..x with redact");
     let decision = allowed(&policy);
     let deep = vec![b'['; 1_000_000];
-    let error = policy.mask_response(&decision, &deep, &MaskConfig::default()).unwrap_err();
-    assert!(matches!(error, MaskError::TooDeep { limit: 256, offset: 256 }), "{error}");
-    assert_eq!(error.to_string(), "the response nests deeper than the limit of 256 levels at byte 256");
+    let error = policy
+        .mask_response(&decision, &deep, &MaskConfig::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            MaskError::TooDeep {
+                limit: 256,
+                offset: 256
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the response nests deeper than the limit of 256 levels at byte 256"
+    );
     // Also while copying and while skipping.
     let deep_copy = format!("{{\"a\": {}", "[".repeat(1_000_000));
-    let error = policy.mask_response(&decision, deep_copy.as_bytes(), &MaskConfig::default()).unwrap_err();
+    let error = policy
+        .mask_response(&decision, deep_copy.as_bytes(), &MaskConfig::default())
+        .unwrap_err();
     assert!(matches!(error, MaskError::TooDeep { .. }), "{error}");
     let deep_skip = format!("{{\"x\": {}", "{\"y\": ".repeat(1_000_000));
-    let error = policy.mask_response(&decision, deep_skip.as_bytes(), &MaskConfig::default()).unwrap_err();
+    let error = policy
+        .mask_response(&decision, deep_skip.as_bytes(), &MaskConfig::default())
+        .unwrap_err();
     assert!(matches!(error, MaskError::TooDeep { .. }), "{error}");
     // Within the limit, fine.
     let ok = format!("{}{}", "[".repeat(256), "]".repeat(256));
-    assert_eq!(policy.mask_response(&decision, ok.as_bytes(), &MaskConfig::default()).unwrap(), ok.as_bytes());
+    assert_eq!(
+        policy
+            .mask_response(&decision, ok.as_bytes(), &MaskConfig::default())
+            .unwrap(),
+        ok.as_bytes()
+    );
     let config = MaskConfig::default().with_max_depth(3);
     assert!(policy.mask_response(&decision, b"[[[]]]", &config).is_ok());
-    assert!(matches!(policy.mask_response(&decision, b"[[[[]]]]", &config), Err(MaskError::TooDeep { limit: 3, .. })));
+    assert!(matches!(
+        policy.mask_response(&decision, b"[[[[]]]]", &config),
+        Err(MaskError::TooDeep { limit: 3, .. })
+    ));
 }
 
 #[test]
@@ -407,11 +637,20 @@ fn size_limit() {
     let policy = policy("mask response $.a with redact");
     let decision = allowed(&policy);
     let config = MaskConfig::default().with_max_bytes(10);
-    assert!(policy.mask_response(&decision, br#"{"a": 123}"#, &config).is_ok());
-    let error = policy.mask_response(&decision, br#"{"a": 1234}"#, &config).unwrap_err();
-    assert_eq!(error.to_string(), "the response is larger than the limit of 10 bytes");
+    assert!(policy
+        .mask_response(&decision, br#"{"a": 123}"#, &config)
+        .is_ok());
+    let error = policy
+        .mask_response(&decision, br#"{"a": 1234}"#, &config)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the response is larger than the limit of 10 bytes"
+    );
     let mut out = Vec::new();
-    let error = policy.mask_response_io(&decision, &br#"{"a": 1234}"#[..], &mut out, &config).unwrap_err();
+    let error = policy
+        .mask_response_io(&decision, &br#"{"a": 1234}"#[..], &mut out, &config)
+        .unwrap_err();
     assert!(matches!(error, MaskError::TooLarge { limit: 10 }));
 }
 
@@ -420,9 +659,14 @@ fn denied_decisions_have_nothing_to_mask() {
     let policy = policy("mask response $.a with redact");
     let decision = policy.decide(&Request::new("GET", "/r", "203.0.113.9".parse().unwrap()));
     assert!(!decision.allowed);
-    let error = policy.mask_response(&decision, b"{}", &MaskConfig::default()).unwrap_err();
+    let error = policy
+        .mask_response(&decision, b"{}", &MaskConfig::default())
+        .unwrap_err();
     assert!(matches!(error, MaskError::Denied));
-    assert_eq!(error.to_string(), "the request was denied, so there is no response to mask");
+    assert_eq!(
+        error.to_string(),
+        "the request was denied, so there is no response to mask"
+    );
 }
 
 #[test]
@@ -431,8 +675,15 @@ fn no_masks_returns_the_body_unchanged() {
     let decision = allowed(&policy);
     assert!(policy.mask_plan(&decision).unwrap().is_identity());
     let body = b"\n{ \"a\" : [1 , 2.50e+3, \"\\u00e9\"] ,\"b\":{}}\n\t";
-    assert_eq!(policy.mask_response(&decision, body, &MaskConfig::default()).unwrap(), body);
-    assert!(policy.mask_response(&decision, b"{\"a\": 1", &MaskConfig::default()).is_err());
+    assert_eq!(
+        policy
+            .mask_response(&decision, body, &MaskConfig::default())
+            .unwrap(),
+        body
+    );
+    assert!(policy
+        .mask_response(&decision, b"{\"a\": 1", &MaskConfig::default())
+        .is_err());
 }
 
 #[test]
@@ -440,7 +691,10 @@ fn whitespace_is_kept_with_its_token() {
     let body = "{\n  \"id\": 1,\n  \"ssn\": \"123-45-6789\",\n  \"secret\": \"x\",\n  \"tags\": [\n    \"a\",\n    \"b\"\n  ]\n}\n";
     insta::assert_snapshot!(
         "pretty_input",
-        mask("mask response $.ssn keep last 4\n  mask response $.secret, $.tags[0] with remove", body)
+        mask(
+            "mask response $.ssn keep last 4\n  mask response $.secret, $.tags[0] with remove",
+            body
+        )
     );
 }
 
@@ -459,7 +713,8 @@ fn snapshots() {
     ];
     for (name, rules) in cases {
         let out = mask(rules, catalog);
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Ordered>(&out).unwrap()).unwrap();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Ordered>(&out).unwrap()).unwrap();
         insta::assert_snapshot!(name, format!("{rules}\n\n{pretty}"));
     }
 }
@@ -471,7 +726,9 @@ fn streaming_in_any_chunks_gives_the_same_bytes() {
     let body = r#"{"id": 1, "e": "jane@example.com", "s": "x\u00e9\ud83d\ude00 long string", "n": [1.5e3, true, false, null, {"k": -0.25, "e": "b@c.d"}], "big": 123456789012345678901234567890}"#;
     let policy = policy("mask response $..e with email\n  mask response $.s keep last 3\n  mask response $.big with hash");
     let decision = allowed(&policy);
-    let expected = policy.mask_response(&decision, body.as_bytes(), &config()).unwrap();
+    let expected = policy
+        .mask_response(&decision, body.as_bytes(), &config())
+        .unwrap();
     let plan = policy.mask_plan(&decision).unwrap();
     for size in 1..body.len() {
         let mut stream = plan.stream(&config()).unwrap();
@@ -480,10 +737,16 @@ fn streaming_in_any_chunks_gives_the_same_bytes() {
             stream.push(chunk, &mut out).unwrap();
         }
         stream.finish(&mut out).unwrap();
-        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&expected), "chunks of {size}");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&expected),
+            "chunks of {size}"
+        );
     }
     let mut out = Vec::new();
-    let written = policy.mask_response_io(&decision, body.as_bytes(), &mut out, &config()).unwrap();
+    let written = policy
+        .mask_response_io(&decision, body.as_bytes(), &mut out, &config())
+        .unwrap();
     assert_eq!(out, expected);
     assert_eq!(written, out.len() as u64);
 }
@@ -499,7 +762,10 @@ fn streaming_errors_poison_the_stream() {
     // Output is produced as tokens complete, before the document ends.
     assert_eq!(out, br#"{"a": "[REDACTED]", "b": [1,"#);
     assert!(stream.push(b", x]", &mut out).is_err());
-    assert!(matches!(stream.push(b"}", &mut out), Err(MaskError::StreamFailed)));
+    assert!(matches!(
+        stream.push(b"}", &mut out),
+        Err(MaskError::StreamFailed)
+    ));
     // Truncated at the end.
     let mut stream = plan.stream(&MaskConfig::default()).unwrap();
     stream.push(br#"{"a": 1"#, &mut out).unwrap();
@@ -511,7 +777,11 @@ fn one_byte_chunks_of_a_long_string_stay_linear() {
     let policy = policy("mask response $.a keep last 2");
     let decision = allowed(&policy);
     let plan = policy.mask_plan(&decision).unwrap();
-    let body = format!("{{\"a\": \"{}\", \"b\": {}}}", "x".repeat(1 << 20), "9".repeat(1 << 18));
+    let body = format!(
+        "{{\"a\": \"{}\", \"b\": {}}}",
+        "x".repeat(1 << 20),
+        "9".repeat(1 << 18)
+    );
     let mut stream = plan.stream(&MaskConfig::default()).unwrap();
     let mut out = Vec::new();
     let start = std::time::Instant::now();
@@ -557,7 +827,9 @@ impl<'de> Deserialize<'de> for Ordered {
                 Ok(Ordered::Number(v.into()))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Ordered, E> {
-                serde_json::Number::from_f64(v).map(Ordered::Number).ok_or_else(|| E::custom("not finite"))
+                serde_json::Number::from_f64(v)
+                    .map(Ordered::Number)
+                    .ok_or_else(|| E::custom("not finite"))
             }
             fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
                 Ok(Ordered::String(v.to_string()))
@@ -663,7 +935,9 @@ fn path_text(steps: &[Step]) -> String {
     let mut text = "$".to_string();
     for step in steps {
         match step {
-            Step::Child(k) if k.chars().all(|c| c.is_ascii_alphanumeric()) => text += &format!(".{k}"),
+            Step::Child(k) if k.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                text += &format!(".{k}")
+            }
             Step::Child(k) => text += &format!("[{}]", serde_json::to_string(k).unwrap()),
             Step::Descend(k) => text += &format!("..{k}"),
             Step::Wild => text += "[*]",
@@ -683,7 +957,8 @@ fn matches(steps: &[Step], loc: &[Elem]) -> bool {
             (Step::Index(i), Elem::Index(e)) => i == e && matches(rest, tail),
             (Step::Wild, _) => matches(rest, tail),
             (Step::Descend(k), _) => {
-                matches(steps, tail) || matches!(elem, Elem::Key(e) if e == k) && matches(rest, tail)
+                matches(steps, tail)
+                    || matches!(elem, Elem::Key(e) if e == k) && matches(rest, tail)
             }
             _ => false,
         },
@@ -699,7 +974,9 @@ fn live(steps: &[Step], loc: &[Elem]) -> bool {
             (Step::Child(k), Elem::Key(e)) => k == e && live(rest, tail),
             (Step::Index(i), Elem::Index(e)) => i == e && live(rest, tail),
             (Step::Wild, _) => live(rest, tail),
-            (Step::Descend(k), _) => live(steps, tail) || matches!(elem, Elem::Key(e) if e == k) && live(rest, tail),
+            (Step::Descend(k), _) => {
+                live(steps, tail) || matches!(elem, Elem::Key(e) if e == k) && live(rest, tail)
+            }
             _ => false,
         },
     }
@@ -737,7 +1014,12 @@ impl Spec {
 fn hmac_hex(bytes: &[u8], len: usize) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
     mac.update(bytes);
-    mac.finalize().into_bytes().iter().take(len).map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .take(len)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn transform(strategy: Kind, value: &Ordered) -> Option<Ordered> {
@@ -745,7 +1027,9 @@ fn transform(strategy: Kind, value: &Ordered) -> Option<Ordered> {
         _ if strategy == Kind::Remove => return None,
         Ordered::Null => return Some(Ordered::Null),
         _ if strategy == Kind::Null => return Some(Ordered::Null),
-        Ordered::Array(_) | Ordered::Object(_) => return Some(Ordered::String("[REDACTED]".into())),
+        Ordered::Array(_) | Ordered::Object(_) => {
+            return Some(Ordered::String("[REDACTED]".into()))
+        }
         _ if strategy == Kind::Redact => return Some(Ordered::String("[REDACTED]".into())),
         Ordered::String(s) => s.clone(),
         Ordered::Number(n) => n.to_string(),
@@ -764,9 +1048,12 @@ fn transform(strategy: Kind, value: &Ordered) -> Option<Ordered> {
             }
         },
         Kind::KeepFirst(n) | Kind::KeepLast(n) if chars.len() <= n as usize => stars(chars.len()),
-        Kind::KeepFirst(n) => chars[..n as usize].iter().collect::<String>() + &stars(chars.len() - n as usize),
+        Kind::KeepFirst(n) => {
+            chars[..n as usize].iter().collect::<String>() + &stars(chars.len() - n as usize)
+        }
         Kind::KeepLast(n) => {
-            stars(chars.len() - n as usize) + &chars[chars.len() - n as usize..].iter().collect::<String>()
+            stars(chars.len() - n as usize)
+                + &chars[chars.len() - n as usize..].iter().collect::<String>()
         }
         _ => unreachable!(),
     };
@@ -780,7 +1067,9 @@ fn reference(spec: &Spec, value: &Ordered, loc: &mut Vec<Elem>, keep_all: bool) 
         let allow = spec.allow.as_ref().unwrap();
         if allow.iter().any(|p| matches(p, loc)) {
             keep_all = true;
-        } else if !allow.iter().any(|p| live(p, loc)) || !matches!(value, Ordered::Array(_) | Ordered::Object(_)) {
+        } else if !allow.iter().any(|p| live(p, loc))
+            || !matches!(value, Ordered::Array(_) | Ordered::Object(_))
+        {
             return None;
         }
     }
@@ -825,7 +1114,9 @@ fn key() -> impl Strategy<Value = String> {
 
 fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(
-        prop::sample::select(vec!['a', 'z', '@', '.', '"', '\\', '\n', '\u{1}', 'é', '日', '😀', ' ', '*', '/']),
+        prop::sample::select(vec![
+            'a', 'z', '@', '.', '"', '\\', '\n', '\u{1}', 'é', '日', '😀', ' ', '*', '/',
+        ]),
         0..8,
     )
     .prop_map(|c| c.into_iter().collect())
@@ -836,7 +1127,9 @@ fn json() -> impl Strategy<Value = Ordered> {
         Just(Ordered::Null),
         any::<bool>().prop_map(Ordered::Bool),
         any::<i32>().prop_map(|n| Ordered::Number(n.into())),
-        (-1000i32..1000).prop_map(|n| Ordered::Number(serde_json::Number::from_f64(f64::from(n) / 8.0).unwrap())),
+        (-1000i32..1000).prop_map(|n| Ordered::Number(
+            serde_json::Number::from_f64(f64::from(n) / 8.0).unwrap()
+        )),
         text().prop_map(Ordered::String),
     ];
     leaf.prop_recursive(5, 64, 5, |inner| {
@@ -957,15 +1250,27 @@ fn masked(spec: &Spec, body: &str) -> (PolicySet, Result<Vec<u8>, MaskError>) {
 fn touched(spec: &Spec, loc: &[Elem]) -> bool {
     spec.allow.is_some()
         || (1..=loc.len()).any(|n| spec.strategy_at(&loc[..n]).is_some())
-        || spec.masks.iter().any(|(paths, _)| paths.iter().any(|p| live(p, loc)))
+        || spec
+            .masks
+            .iter()
+            .any(|(paths, _)| paths.iter().any(|p| live(p, loc)))
 }
 
 /// Masking with masks only (no allow-list): every member and element that
 /// is not itself removed is still there, in order; everything outside the
 /// masked paths is unchanged.
-fn same_structure(spec: &Spec, input: &Ordered, output: &Ordered, loc: &mut Vec<Elem>) -> Result<(), String> {
+fn same_structure(
+    spec: &Spec,
+    input: &Ordered,
+    output: &Ordered,
+    loc: &mut Vec<Elem>,
+) -> Result<(), String> {
     if !touched(spec, loc) {
-        return if input == output { Ok(()) } else { Err(format!("{loc:?} changed: {input:?} -> {output:?}")) };
+        return if input == output {
+            Ok(())
+        } else {
+            Err(format!("{loc:?} changed: {input:?} -> {output:?}"))
+        };
     }
     if spec.strategy_at(loc).is_some() && !loc.is_empty() {
         return Ok(());
@@ -1001,7 +1306,9 @@ fn same_structure(spec: &Spec, input: &Ordered, output: &Ordered, loc: &mut Vec<
             for (i, v) in a.iter().enumerate() {
                 loc.push(Elem::Index(i));
                 if !removed(loc) {
-                    let w = b.get(j).ok_or_else(|| format!("{loc:?}: missing element"))?;
+                    let w = b
+                        .get(j)
+                        .ok_or_else(|| format!("{loc:?}: missing element"))?;
                     same_structure(spec, v, w, loc)?;
                     j += 1;
                 }
@@ -1138,7 +1445,10 @@ fn paths_too_complex_to_compile_are_diagnosed() {
     let error = PolicySet::from_source("t.gate", &text).unwrap_err();
     let diagnostic = error.diagnostics.errors().next().unwrap();
     assert_eq!(diagnostic.code.as_str(), "GH-E0701");
-    assert_eq!(diagnostic.message, "the response paths of `GET /r` are too complex to compile");
+    assert_eq!(
+        diagnostic.message,
+        "the response paths of `GET /r` are too complex to compile"
+    );
 
     let long = ".a".repeat(33);
     let text = format!(

@@ -9,7 +9,12 @@
 //! not be mistaken for a per-request cost; `first_decisions_allocate_nothing_either`
 //! holds the very first decision to the same bar.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -26,7 +31,10 @@ fn peer() -> IpAddr {
     IpAddr::from([203, 0, 113, 9])
 }
 
-const HEADERS: &[(&str, &str)] = &[("Accept", "application/json"), ("User-Agent", "no-alloc-test/1.0")];
+const HEADERS: &[(&str, &str)] = &[
+    ("Accept", "application/json"),
+    ("User-Agent", "no-alloc-test/1.0"),
+];
 
 /// Decides `request` once to warm up, then asserts that deciding it again
 /// allocates nothing and gives `expected`.
@@ -67,12 +75,16 @@ fn the_counter_sees_allocations() {
 fn an_allowed_request_allocates_nothing() {
     let policy = petstore();
     let alice = Principal::new("user", "alice").with_scopes(["pets:read"]);
-    let request = Request::new("GET", "/v1/pets/7", peer()).headers(HEADERS).principal(&alice);
+    let request = Request::new("GET", "/v1/pets/7", peer())
+        .headers(HEADERS)
+        .principal(&alice);
     assert_no_alloc(&policy, &request, Reason::Allowed);
     // With a query string and a condition that reads the path and the
     // principal (`path.uid == principal.sub`).
     let alice = Principal::new("user", "alice").with_scopes(["users:read"]);
-    let request = Request::new("GET", "/v1/users/alice?fields=name", peer()).headers(HEADERS).principal(&alice);
+    let request = Request::new("GET", "/v1/users/alice?fields=name", peer())
+        .headers(HEADERS)
+        .principal(&alice);
     assert_no_alloc(&policy, &request, Reason::Allowed);
     // A public endpoint, no principal.
     let request = Request::new("GET", "/v1/health", peer()).headers(HEADERS);
@@ -83,7 +95,9 @@ fn an_allowed_request_allocates_nothing() {
 fn a_request_denied_by_scope_allocates_nothing() {
     let policy = petstore();
     let bob = Principal::new("key", "bob").with_scopes(["users:read"]);
-    let request = Request::new("GET", "/v1/pets/7", peer()).headers(HEADERS).principal(&bob);
+    let request = Request::new("GET", "/v1/pets/7", peer())
+        .headers(HEADERS)
+        .principal(&bob);
     assert_no_alloc(&policy, &request, Reason::InsufficientScope);
 }
 
@@ -91,7 +105,9 @@ fn a_request_denied_by_scope_allocates_nothing() {
 fn a_route_not_found_allocates_nothing() {
     let policy = petstore();
     let alice = Principal::new("user", "alice").with_scopes(["pets:read"]);
-    let request = Request::new("GET", "/v1/kennels/3", peer()).headers(HEADERS).principal(&alice);
+    let request = Request::new("GET", "/v1/kennels/3", peer())
+        .headers(HEADERS)
+        .principal(&alice);
     assert_no_alloc(&policy, &request, Reason::RouteNotFound);
     let request = Request::new("GET", "/v2/pets", peer()).headers(HEADERS);
     assert_no_alloc(&policy, &request, Reason::RouteNotFound);
@@ -105,9 +121,19 @@ fn other_denials_of_plain_paths_allocate_nothing() {
     let cases: &[(&str, &str, Option<&Principal>, Reason)] = &[
         ("PUT", "/v1/pets", Some(&alice), Reason::MethodNotAllowed),
         ("GET", "/v1/pets", None, Reason::Unauthenticated),
-        ("GET", "/v1/users/bob", Some(&alice), Reason::InsufficientScope),
+        (
+            "GET",
+            "/v1/users/bob",
+            Some(&alice),
+            Reason::InsufficientScope,
+        ),
         ("GET", "/v1/admin/stats", Some(&alice), Reason::IpNotAllowed),
-        ("GET", "/v1/pets/../admin", Some(&alice), Reason::PathMalformed),
+        (
+            "GET",
+            "/v1/pets/../admin",
+            Some(&alice),
+            Reason::PathMalformed,
+        ),
         ("GET", "/v1/pets#x", Some(&alice), Reason::FragmentPresent),
     ];
     for (method, target, principal, expected) in cases {
@@ -118,7 +144,9 @@ fn other_denials_of_plain_paths_allocate_nothing() {
         assert_no_alloc(&policy, &request, *expected);
     }
     let carol = Principal::new("user", "carol").with_scopes(["users:read"]);
-    let request = Request::new("GET", "/v1/users/alice", peer()).headers(HEADERS).principal(&carol);
+    let request = Request::new("GET", "/v1/users/alice", peer())
+        .headers(HEADERS)
+        .principal(&carol);
     assert_no_alloc(&policy, &request, Reason::ConditionFailed);
 }
 
@@ -128,7 +156,9 @@ fn first_decisions_allocate_nothing_either() {
     // thread) must not allocate lazily.
     let policy = petstore();
     let alice = Principal::new("user", "alice").with_scopes(["pets:read"]);
-    let request = Request::new("GET", "/v1/pets/7", peer()).headers(HEADERS).principal(&alice);
+    let request = Request::new("GET", "/v1/pets/7", peer())
+        .headers(HEADERS)
+        .principal(&alice);
     let info = allocation_counter::measure(|| {
         black_box(policy.decide(black_box(&request)));
     });
@@ -156,7 +186,11 @@ fn query_header_and_body_rules_allocate_nothing_for_a_bodiless_request() {
         "#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let headers = [("X-Request-Id", "123e4567-e89b-12d3-a456-426614174000"), ("Accept", "application/json")];
-    let request = Request::new("GET", "/items?limit=10&sort=name&ids=1&ids=2", peer()).headers(&headers);
+    let headers = [
+        ("X-Request-Id", "123e4567-e89b-12d3-a456-426614174000"),
+        ("Accept", "application/json"),
+    ];
+    let request =
+        Request::new("GET", "/items?limit=10&sort=name&ids=1&ids=2", peer()).headers(&headers);
     assert_no_alloc(&policy, &request, Reason::Allowed);
 }

@@ -1,7 +1,12 @@
 //! Quotas as the evaluator applies them: the order of checks, what a
 //! denied request costs, the headers, store failures and shadow quotas.
 //! Clock-driven: every request carries its time, nothing sleeps.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
@@ -48,19 +53,35 @@ fn denied_requests_consume_no_principal_quota() {
     let writer = Principal::new("user", "alice").with_scopes(["write"]);
     // Five attempts without the scope: denied, and charged nothing.
     for _ in 0..5 {
-        let d = set.decide(&Request::new("POST", "/things", peer()).principal(&reader).at(T0));
+        let d = set.decide(
+            &Request::new("POST", "/things", peer())
+                .principal(&reader)
+                .at(T0),
+        );
         assert_eq!(d.reason, Reason::InsufficientScope);
     }
     // So the full quota of three remains for the same principal.
     for i in 0..3 {
-        let d = set.decide(&Request::new("POST", "/things", peer()).principal(&writer).at(T0));
+        let d = set.decide(
+            &Request::new("POST", "/things", peer())
+                .principal(&writer)
+                .at(T0),
+        );
         assert!(d.allowed, "request {i}: {d:?}");
         assert_eq!(d.quota.unwrap().remaining, 2 - i);
     }
-    let d = set.decide(&Request::new("POST", "/things", peer()).principal(&writer).at(T0));
+    let d = set.decide(
+        &Request::new("POST", "/things", peer())
+            .principal(&writer)
+            .at(T0),
+    );
     assert_eq!((d.status, d.reason), (429, Reason::QuotaExceeded));
     // 3/min: one request back every 20 s.
-    let d = set.decide(&Request::new("POST", "/things", peer()).principal(&writer).at(T0 + 20_000));
+    let d = set.decide(
+        &Request::new("POST", "/things", peer())
+            .principal(&writer)
+            .at(T0 + 20_000),
+    );
     assert!(d.allowed, "{d:?}");
 }
 
@@ -75,10 +96,18 @@ fn ip_quotas_count_failed_logins_and_come_before_authentication() {
     // ...so the third is refused by the IP quota before authentication,
     // even with a valid principal: credential stuffing stops here.
     let anyone = Principal::new("user", "mallory");
-    let d = set.decide(&Request::new("POST", "/login", peer()).principal(&anyone).at(T0));
+    let d = set.decide(
+        &Request::new("POST", "/login", peer())
+            .principal(&anyone)
+            .at(T0),
+    );
     assert_eq!((d.status, d.reason), (429, Reason::QuotaExceeded));
     // Another address is unaffected.
-    let d = set.decide(&Request::new("POST", "/login", "198.51.100.1".parse().unwrap()).principal(&anyone).at(T0));
+    let d = set.decide(
+        &Request::new("POST", "/login", "198.51.100.1".parse().unwrap())
+            .principal(&anyone)
+            .at(T0),
+    );
     assert!(d.allowed);
 }
 
@@ -86,20 +115,43 @@ fn ip_quotas_count_failed_logins_and_come_before_authentication() {
 fn a_429_carries_the_rate_limit_headers() {
     let set = policy("");
     let writer = Principal::new("user", "bob").with_scopes(["write"]);
-    let request = Request::new("POST", "/things", peer()).principal(&writer).at(T0);
+    let request = Request::new("POST", "/things", peer())
+        .principal(&writer)
+        .at(T0);
     let allowed = set.decide(&request);
     let report = set.report(&request, &allowed);
-    assert_eq!(report.headers.get("RateLimit-Limit").map(String::as_str), Some("3"));
-    assert_eq!(report.headers.get("RateLimit-Remaining").map(String::as_str), Some("2"));
-    assert_eq!(report.headers.get("RateLimit-Policy").map(String::as_str), Some("3;w=60"));
+    assert_eq!(
+        report.headers.get("RateLimit-Limit").map(String::as_str),
+        Some("3")
+    );
+    assert_eq!(
+        report
+            .headers
+            .get("RateLimit-Remaining")
+            .map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(
+        report.headers.get("RateLimit-Policy").map(String::as_str),
+        Some("3;w=60")
+    );
     assert!(!report.headers.contains_key("Retry-After"));
     set.decide(&request);
     set.decide(&request);
     let denied = set.decide(&request);
     let report = set.report(&request, &denied);
     assert_eq!(report.status, 429);
-    assert_eq!(report.headers.get("RateLimit-Remaining").map(String::as_str), Some("0"));
-    assert_eq!(report.headers.get("Retry-After").map(String::as_str), Some("20"));
+    assert_eq!(
+        report
+            .headers
+            .get("RateLimit-Remaining")
+            .map(String::as_str),
+        Some("0")
+    );
+    assert_eq!(
+        report.headers.get("Retry-After").map(String::as_str),
+        Some("20")
+    );
     assert_eq!(report.message, "the quota `3/min by principal` is used up");
     // The rule is the quota itself (one `quota` line may list several).
     assert_eq!(report.rule.as_ref().unwrap().text, "3/min by principal");
@@ -117,14 +169,22 @@ impl QuotaStore for Down {
 #[test]
 fn a_store_that_cannot_answer_fails_closed_unless_the_policy_fails_open() {
     let writer = Principal::new("user", "bob").with_scopes(["write"]);
-    let request = Request::new("POST", "/things", peer()).principal(&writer).at(T0);
+    let request = Request::new("POST", "/things", peer())
+        .principal(&writer)
+        .at(T0);
     let closed = policy("").decide_with(&request, &Down);
-    assert_eq!((closed.status, closed.reason), (503, Reason::QuotaStoreUnavailable));
+    assert_eq!(
+        (closed.status, closed.reason),
+        (503, Reason::QuotaStoreUnavailable)
+    );
 
     let open = policy("on_store_error = allow").decide_with(&request, &Down);
     assert!(open.allowed);
     // Visible all the same.
-    assert_eq!(open.shadow.iter().map(|f| f.reason).collect::<Vec<_>>(), [Reason::QuotaStoreUnavailable]);
+    assert_eq!(
+        open.shadow.iter().map(|f| f.reason).collect::<Vec<_>>(),
+        [Reason::QuotaStoreUnavailable]
+    );
 }
 
 #[test]
@@ -138,11 +198,16 @@ fn a_request_without_time_cannot_be_counted() {
 fn shadow_quotas_report_and_do_not_enforce() {
     let set = policy("");
     let headers = [("X-Client", "app-1")];
-    let request = Request::new("GET", "/open", peer()).headers(&headers).at(T0);
+    let request = Request::new("GET", "/open", peer())
+        .headers(&headers)
+        .at(T0);
     assert!(set.decide(&request).shadow.is_empty());
     let second = set.decide(&request);
     assert!(second.allowed, "the shadow quota of 1/min is not enforced");
-    assert_eq!(second.shadow.iter().map(|f| f.reason).collect::<Vec<_>>(), [Reason::QuotaExceeded]);
+    assert_eq!(
+        second.shadow.iter().map(|f| f.reason).collect::<Vec<_>>(),
+        [Reason::QuotaExceeded]
+    );
     // The enforced IP quota of 2/min still is.
     assert_eq!(set.decide(&request).reason, Reason::QuotaExceeded);
 }
@@ -153,8 +218,13 @@ fn gateways_sharing_a_store_enforce_one_limit() {
     let a = policy("").with_quota_store(store.clone());
     let b = policy("").with_quota_store(store);
     let writer = Principal::new("user", "carol").with_scopes(["write"]);
-    let request = Request::new("POST", "/things", peer()).principal(&writer).at(T0);
-    let allowed = [&a, &b, &a, &b, &a].iter().filter(|set| set.decide(&request).allowed).count();
+    let request = Request::new("POST", "/things", peer())
+        .principal(&writer)
+        .at(T0);
+    let allowed = [&a, &b, &a, &b, &a]
+        .iter()
+        .filter(|set| set.decide(&request).allowed)
+        .count();
     assert_eq!(allowed, 3);
 }
 
@@ -167,7 +237,9 @@ fn a_streamed_body_is_counted_once() {
     )
     .unwrap();
     let request = Request::new("POST", "/notes", peer()).at(T0);
-    let gatehouse::Begin::Body(mut check) = set.begin(&request) else { panic!("expected a body check") };
+    let gatehouse::Begin::Body(mut check) = set.begin(&request) else {
+        panic!("expected a body check")
+    };
     // Too large: decided early; asking again must not count again.
     let early = check.feed(b"0123456789").unwrap();
     assert_eq!(early.reason, Reason::BodyTooLarge);

@@ -6,7 +6,9 @@ use crate::load;
 use crate::render::{self, Style};
 
 pub fn run(args: &CheckArgs, style: Style) -> Exit {
-    let files = match load::policy_files(&args.paths).and_then(|f| load::read_sources(&f).map(|s| (f, s))) {
+    let files = match load::policy_files(&args.paths)
+        .and_then(|f| load::read_sources(&f).map(|s| (f, s)))
+    {
         Ok(found) => found,
         Err(message) => {
             eprintln!("error: {message}");
@@ -16,9 +18,15 @@ pub fn run(args: &CheckArgs, style: Style) -> Exit {
     let (files, sources) = files;
     let (_, diagnostics) = gatehouse::check_sources(&sources);
     match args.format {
-        Format::Json => println!("{}", render::diagnostics_json(&diagnostics, &sources, files.len())),
+        Format::Json => println!(
+            "{}",
+            render::diagnostics_json(&diagnostics, &sources, files.len())
+        ),
         Format::Human => {
-            print!("{}", render::diagnostics_human(&diagnostics, &sources, style));
+            print!(
+                "{}",
+                render::diagnostics_human(&diagnostics, &sources, style)
+            );
             println!("{}", render::summary(&diagnostics, files.len(), style));
         }
     }

@@ -25,7 +25,10 @@ pub fn run(args: &DiffArgs, style: Style) -> Exit {
     };
     let result = diff::diff(&old, &new);
     let text = match args.format {
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&result).unwrap_or_default()),
+        ReportFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        ),
         ReportFormat::Human => markdown(&result, &args.old, &args.new, style),
     };
     let exit = super::emit(&text);
@@ -64,7 +67,10 @@ fn groups(changes: &[Change], impact: Impact) -> Vec<Group<'_>> {
         });
         match same {
             Some(g) => g.endpoints.extend(c.endpoint.as_deref()),
-            None => out.push(Group { first: c, endpoints: c.endpoint.as_deref().into_iter().collect() }),
+            None => out.push(Group {
+                first: c,
+                endpoints: c.endpoint.as_deref().into_iter().collect(),
+            }),
         }
     }
     out
@@ -108,16 +114,32 @@ pub fn markdown(d: &Diff, old: &Path, new: &Path, style: Style) -> String {
                 [one] => format!(" `{one}`"),
                 many => format!(" {} endpoints", many.len()),
             };
-            out.push_str(&format!("- **{}**{target}: {} _({})_\n", c.api, c.summary, c.kind.as_str()));
+            out.push_str(&format!(
+                "- **{}**{target}: {} _({})_\n",
+                c.api,
+                c.summary,
+                c.kind.as_str()
+            ));
             if g.endpoints.len() > 1 {
-                let shown: Vec<String> = g.endpoints.iter().take(LIST).map(|e| format!("`{e}`")).collect();
+                let shown: Vec<String> = g
+                    .endpoints
+                    .iter()
+                    .take(LIST)
+                    .map(|e| format!("`{e}`"))
+                    .collect();
                 let more = g.endpoints.len().saturating_sub(LIST);
-                let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!("  - on {}{tail}\n", shown.join(", ")));
             }
             let place = |s: &gatehouse::analysis::Source| format!("`{}` `{}`", s.short(), s.text);
             match (&c.old, &c.new) {
-                (Some(o), Some(n)) => out.push_str(&format!("  - old {} · new {}\n", place(o), place(n))),
+                (Some(o), Some(n)) => {
+                    out.push_str(&format!("  - old {} · new {}\n", place(o), place(n)))
+                }
                 (Some(o), None) => out.push_str(&format!("  - old {}\n", place(o))),
                 (None, Some(n)) => out.push_str(&format!("  - new {}\n", place(n))),
                 (None, None) => {}

@@ -22,7 +22,10 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
     let policy = match PolicySet::load(sources) {
         Ok(policy) => policy,
         Err(error) => {
-            eprint!("{}", render::diagnostics_human(&error.diagnostics, &error.sources, style));
+            eprint!(
+                "{}",
+                render::diagnostics_human(&error.diagnostics, &error.sources, style)
+            );
             eprintln!("error: the policy does not load; run `gatehouse check` for details");
             return Exit::Usage;
         }
@@ -44,7 +47,9 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
     let headers = data.headers.pairs();
     // The library reads no clock: quotas count at the request's `time_ms`,
     // or now.
-    let request = data.as_request(&headers).at(data.time_ms.unwrap_or_else(crate::load::now_ms));
+    let request = data
+        .as_request(&headers)
+        .at(data.time_ms.unwrap_or_else(crate::load::now_ms));
     let decision = policy.decide(&request);
     let report = policy.report(&request, &decision);
     let response = match &args.response {
@@ -61,11 +66,17 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         let mut doc = serde_json::to_value(&report).unwrap_or_default();
         if args.audit {
             if let Some(map) = doc.as_object_mut() {
-                map.insert("audit".into(), serde_json::to_value(policy.audit(&request, &decision, None)).unwrap_or_default());
+                map.insert(
+                    "audit".into(),
+                    serde_json::to_value(policy.audit(&request, &decision, None))
+                        .unwrap_or_default(),
+                );
             }
         }
         match &response {
-            Some(Masked::Body(body)) => println!("{}", render::json_with_raw_member(&doc, "response", body)),
+            Some(Masked::Body(body)) => {
+                println!("{}", render::json_with_raw_member(&doc, "response", body))
+            }
             Some(Masked::Failed(_)) | Some(Masked::Denied) | None => {
                 if let (Some(map), Some(response)) = (doc.as_object_mut(), &response) {
                     map.insert("response".into(), serde_json::Value::Null);
@@ -80,11 +91,16 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         print!("{}", render::decision_human(&report, style));
         if args.audit {
             let audit = policy.audit(&request, &decision, None);
-            println!("  audit:    {}", serde_json::to_string(&audit).unwrap_or_default());
+            println!(
+                "  audit:    {}",
+                serde_json::to_string(&audit).unwrap_or_default()
+            );
         }
         match &response {
             Some(Masked::Body(body)) => print!("{}", render::masked_response_human(body, style)),
-            Some(Masked::Denied) => println!("  response: none (the request was denied, so there is nothing to mask)"),
+            Some(Masked::Denied) => {
+                println!("  response: none (the request was denied, so there is nothing to mask)")
+            }
             Some(Masked::Failed(_)) | None => {}
         }
     }
@@ -116,13 +132,20 @@ fn withheld(error: &MaskError) -> String {
 /// Reads and masks the `--response` file. `Err` is a usage problem (an
 /// unreadable file, a missing key variable); a response that does not mask
 /// is `Ok(Masked::Failed)`, reported after the decision.
-fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &EvalArgs) -> Result<Masked, String> {
+fn masked_response(
+    policy: &PolicySet,
+    decision: &Decision,
+    path: &Path,
+    args: &EvalArgs,
+) -> Result<Masked, String> {
     if path.as_os_str() == "-" && args.request.as_ref().is_some_and(|r| r.as_os_str() == "-") {
         return Err("the request and the response cannot both be read from standard input".into());
     }
     let body = if path.as_os_str() == "-" {
         let mut body = Vec::new();
-        std::io::stdin().read_to_end(&mut body).map_err(|e| format!("standard input: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut body)
+            .map_err(|e| format!("standard input: {e}"))?;
         body
     } else {
         std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
@@ -131,7 +154,11 @@ fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &
     if let Some(var) = &args.hash_key_env {
         match std::env::var_os(var) {
             Some(key) if !key.is_empty() => config = config.with_hash_key(key.into_encoded_bytes()),
-            _ => return Err(format!("--hash-key-env: the environment variable `{var}` is not set")),
+            _ => {
+                return Err(format!(
+                    "--hash-key-env: the environment variable `{var}` is not set"
+                ))
+            }
         }
     }
     if !decision.allowed {
@@ -146,20 +173,23 @@ fn masked_response(policy: &PolicySet, decision: &Decision, path: &Path, args: &
 pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("standard input: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("standard input: {e}"))?;
         text
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    let mut data: RequestData =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a valid request: {e}", path.display()))?;
+    let mut data: RequestData = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a valid request: {e}", path.display()))?;
     // `body_file` is relative to the request file (to the working
     // directory for a request read from standard input).
     let base = match path.parent() {
         Some(dir) if path.as_os_str() != "-" => dir.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    data.load_body_file(&base).map_err(|e| format!("{}: {e}", path.display()))?;
+    data.load_body_file(&base)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(data)
 }
 
@@ -193,10 +223,21 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
             reports.push(serde_json::json!({ "at_ms": line.at_ms, "decision": report }));
             continue;
         }
-        let verdict = if decision.allowed { style.paint("32", "ALLOW") } else { style.paint("31", "DENY ") };
+        let verdict = if decision.allowed {
+            style.paint("32", "ALLOW")
+        } else {
+            style.paint("31", "DENY ")
+        };
         let quota = match (&report.quota, decision.allowed) {
-            (Some(q), true) => format!("  {} left of {} ({})", q.state.remaining, q.limit.unwrap_or(0), q.quota),
-            (Some(q), false) => format!("  retry in {} s ({})", q.state.retry_after_secs(), q.quota),
+            (Some(q), true) => format!(
+                "  {} left of {} ({})",
+                q.state.remaining,
+                q.limit.unwrap_or(0),
+                q.quota
+            ),
+            (Some(q), false) => {
+                format!("  retry in {} s ({})", q.state.retry_after_secs(), q.quota)
+            }
             (None, _) => String::new(),
         };
         // Times relative to the first line: only differences matter.

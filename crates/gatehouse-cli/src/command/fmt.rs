@@ -94,7 +94,9 @@ fn stdin(args: &FmtArgs, style: Style) -> Exit {
         return Exit::Usage;
     }
     if args.write {
-        eprintln!("error: standard input cannot be rewritten; drop `--write` to print the formatted text");
+        eprintln!(
+            "error: standard input cannot be rewritten; drop `--write` to print the formatted text"
+        );
         return Exit::Usage;
     }
     let mut text = String::new();
@@ -124,7 +126,10 @@ fn format_file(name: &str, text: &str, style: Style) -> Option<String> {
     match format_source(id, text) {
         Ok(formatted) => Some(formatted),
         Err(FormatError::Syntax(diagnostics)) => {
-            eprint!("{}", render::diagnostics_human(&diagnostics, &sources, style));
+            eprint!(
+                "{}",
+                render::diagnostics_human(&diagnostics, &sources, style)
+            );
             eprintln!("error: {name}: not formatted, because it does not parse");
             None
         }
@@ -157,7 +162,11 @@ fn write(file: &Path, text: &str, formatted: &str) -> Result<Outcome, String> {
 /// A unified diff, `-` for the file as it is and `+` as formatted.
 fn diff(name: &str, text: &str, formatted: &str, style: Style) -> String {
     let diff = similar::TextDiff::from_lines(text, formatted);
-    let unified = diff.unified_diff().context_radius(3).header(name, &format!("{name} (formatted)")).to_string();
+    let unified = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (formatted)"))
+        .to_string();
     let mut out = String::new();
     for line in unified.lines() {
         let painted = match line.as_bytes().first() {
@@ -173,9 +182,19 @@ fn diff(name: &str, text: &str, formatted: &str, style: Style) -> String {
 }
 
 fn summary(files: usize, changed: usize, failed: usize, check: bool, style: Style) -> String {
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     let mut parts = Vec::new();
-    let verb = if check { "would be reformatted" } else { "reformatted" };
+    let verb = if check {
+        "would be reformatted"
+    } else {
+        "reformatted"
+    };
     if changed > 0 {
         parts.push(format!("{} {verb}", plural(changed, "file")));
     }
@@ -184,8 +203,15 @@ fn summary(files: usize, changed: usize, failed: usize, check: bool, style: Styl
         parts.push(format!("{} already formatted", plural(unchanged, "file")));
     }
     if failed > 0 {
-        parts.push(format!("{} not formatted because of errors", plural(failed, "file")));
+        parts.push(format!(
+            "{} not formatted because of errors",
+            plural(failed, "file")
+        ));
     }
-    let status = if failed > 0 || (check && changed > 0) { style.paint("31", "failed") } else { style.paint("32", "ok") };
+    let status = if failed > 0 || (check && changed > 0) {
+        style.paint("31", "failed")
+    } else {
+        style.paint("32", "ok")
+    };
     format!("{status}: {}", parts.join(", "))
 }

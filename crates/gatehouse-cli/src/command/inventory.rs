@@ -19,7 +19,10 @@ pub fn run(args: &InventoryArgs) -> Exit {
         InventoryFormat::Table => table(&inventory),
         InventoryFormat::Csv => csv(&inventory),
         InventoryFormat::Markdown => markdown(&inventory),
-        InventoryFormat::Json => format!("{}\n", serde_json::to_string_pretty(&inventory).unwrap_or_default()),
+        InventoryFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&inventory).unwrap_or_default()
+        ),
     };
     super::emit(&text)
 }
@@ -49,7 +52,15 @@ pub fn table(inventory: &Inventory) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    out.push_str(&format!("\n{} endpoint{}\n", inventory.endpoints.len(), if inventory.endpoints.len() == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "\n{} endpoint{}\n",
+        inventory.endpoints.len(),
+        if inventory.endpoints.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
     out
 }
 
@@ -72,15 +83,32 @@ pub fn csv(inventory: &Inventory) -> String {
 
 pub fn markdown(inventory: &Inventory) -> String {
     // `|` ends a cell and `*` or `_` could start emphasis: escaped.
-    let cell = |c: &String| c.replace('|', "\\|").replace('*', "\\*").replace('_', "\\_");
+    let cell = |c: &String| {
+        c.replace('|', "\\|")
+            .replace('*', "\\*")
+            .replace('_', "\\_")
+    };
     let mut rows = rows(inventory).into_iter();
     let mut out = String::new();
     if let Some(header) = rows.next() {
-        out.push_str(&format!("| {} |\n", header.iter().map(cell).collect::<Vec<_>>().join(" | ")));
+        out.push_str(&format!(
+            "| {} |\n",
+            header.iter().map(cell).collect::<Vec<_>>().join(" | ")
+        ));
         out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     }
     for row in rows {
-        let cells: Vec<String> = row.iter().enumerate().map(|(i, c)| if (1..=2).contains(&i) { format!("`{}`", c) } else { cell(c) }).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if (1..=2).contains(&i) {
+                    format!("`{}`", c)
+                } else {
+                    cell(c)
+                }
+            })
+            .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out

@@ -16,7 +16,9 @@ pub fn run(args: &LintArgs, style: Style) -> Exit {
     if args.list_rules {
         return emit(&list_rules());
     }
-    let (files, sources) = match load::policy_files(&args.paths).and_then(|f| load::read_sources(&f).map(|s| (f, s))) {
+    let (files, sources) = match load::policy_files(&args.paths)
+        .and_then(|f| load::read_sources(&f).map(|s| (f, s)))
+    {
         Ok(found) => found,
         Err(message) => {
             eprintln!("error: {message}");
@@ -28,11 +30,17 @@ pub fn run(args: &LintArgs, style: Style) -> Exit {
     let out = match args.format {
         LintFormat::Json => {
             let doc = lint::report::to_json(&result, &sources, files.len());
-            format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
         LintFormat::Sarif => {
             let log = lint::report::to_sarif(&result, &sources);
-            format!("{}\n", serde_json::to_string_pretty(&log).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&log).unwrap_or_default()
+            )
         }
         LintFormat::Human => human(&result, &sources, files.len(), deny_warnings, style),
     };
@@ -49,10 +57,15 @@ fn explain(rule: &str) -> Exit {
     match Rule::find(rule) {
         Some(rule) => emit(&rule.doc()),
         None => {
-            let names = Rule::ALL.iter().map(|r| r.name()).chain(Rule::ALL.iter().map(|r| r.code()));
+            let names = Rule::ALL
+                .iter()
+                .map(|r| r.name())
+                .chain(Rule::ALL.iter().map(|r| r.code()));
             match gatehouse::diag::did_you_mean(rule, names) {
                 Some(s) => eprintln!("error: `{rule}` is not a lint rule; did you mean `{s}`?"),
-                None => eprintln!("error: `{rule}` is not a lint rule; `gatehouse lint --list-rules` lists them"),
+                None => eprintln!(
+                    "error: `{rule}` is not a lint rule; `gatehouse lint --list-rules` lists them"
+                ),
             }
             Exit::Usage
         }
@@ -75,12 +88,21 @@ fn list_rules() -> String {
 }
 
 /// Diagnostics and findings with source excerpts, then the summary.
-fn human(result: &LintResult, sources: &Sources, files: usize, deny_warnings: bool, style: Style) -> String {
+fn human(
+    result: &LintResult,
+    sources: &Sources,
+    files: usize,
+    deny_warnings: bool,
+    style: Style,
+) -> String {
     let mut out = render::diagnostics_human(&result.diagnostics, sources, style);
     let handler = render::report_handler(style);
     for finding in &result.findings {
         let mut text = String::new();
-        if handler.render_report(&mut text, &finding.report(sources)).is_err() {
+        if handler
+            .render_report(&mut text, &finding.report(sources))
+            .is_err()
+        {
             text = format!("{}: {}\n", finding.rule.code(), finding.message);
         }
         out.push_str(&text);
@@ -120,10 +142,23 @@ fn status(result: &LintResult, files: usize, deny_warnings: bool, style: Style) 
     if errors == 0 && warnings == 0 {
         format!("{} {files}: no findings{allowed}", style.paint("32", "ok"))
     } else if errors == 0 && !deny_warnings {
-        format!("{} {files}: {}{allowed}", style.paint("33", "ok"), plural(warnings, "warning"))
+        format!(
+            "{} {files}: {}{allowed}",
+            style.paint("33", "ok"),
+            plural(warnings, "warning")
+        )
     } else {
-        let denied = if errors == 0 { ", denied by `--deny warnings`" } else { "" };
-        format!("{} {files}: {}, {}{denied}{allowed}", style.paint("31", "failed"), plural(errors, "error"), plural(warnings, "warning"))
+        let denied = if errors == 0 {
+            ", denied by `--deny warnings`"
+        } else {
+            ""
+        };
+        format!(
+            "{} {files}: {}, {}{denied}{allowed}",
+            style.paint("31", "failed"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -183,9 +218,14 @@ fn coverage(apis: &[Coverage]) -> String {
         0 => "* no endpoint accepts writes".to_string(),
         n => format!("* of the {} accepting writes", plural(n, "endpoint")),
     };
-    out.push_str(&format!("{writes}. secured: authenticated, scoped, with a quota and (for writes) a body limit"));
+    out.push_str(&format!(
+        "{writes}. secured: authenticated, scoped, with a quota and (for writes) a body limit"
+    ));
     if total.shadow > 0 {
-        out.push_str(&format!("; {} in shadow mode not counted", plural(total.shadow, "endpoint")));
+        out.push_str(&format!(
+            "; {} in shadow mode not counted",
+            plural(total.shadow, "endpoint")
+        ));
     }
     out.push_str("\n\n");
     out

@@ -1,13 +1,13 @@
 //! One module per subcommand.
 
 pub mod check;
-pub mod eval;
-pub mod fmt;
-pub mod lint;
 pub mod completions;
 pub mod diff;
+pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod inventory;
+pub mod lint;
 pub mod test;
 pub mod tree;
 

@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use gatehouse::analysis::testing::{self, Coverage, CoverageReport, Mismatch, TestFile, TestResult};
+use gatehouse::analysis::testing::{
+    self, Coverage, CoverageReport, Mismatch, TestFile, TestResult,
+};
 use gatehouse::analysis::trace::Outcome;
 use serde::Serialize;
 
@@ -38,10 +40,16 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
     let mut problems = Vec::new();
     for path in &test_paths {
         let shown = load::display_name(path);
-        let parsed = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|text| TestFile::parse(&text));
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| TestFile::parse(&text));
         match parsed {
             Ok(file) => {
-                problems.extend(testing::check_file(&file).into_iter().map(|p| format!("{shown}: {p}")));
+                problems.extend(
+                    testing::check_file(&file)
+                        .into_iter()
+                        .map(|p| format!("{shown}: {p}")),
+                );
                 files.push((suite_name(path), shown, file));
             }
             Err(e) => problems.push(format!("{shown}: {e}")),
@@ -51,7 +59,11 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
         for p in &problems {
             eprintln!("error: {p}");
         }
-        eprintln!("error: {} problem{} in the test files; no test was run", problems.len(), plural(problems.len()));
+        eprintln!(
+            "error: {} problem{} in the test files; no test was run",
+            problems.len(),
+            plural(problems.len())
+        );
         return Exit::Usage;
     }
 
@@ -61,13 +73,21 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
     for (suite, shown, file) in &files {
         for test in &file.tests {
             let name = format!("{suite}::{}", test.name);
-            if args.filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            if args
+                .filter
+                .as_ref()
+                .is_some_and(|f| !name.contains(f.as_str()))
+            {
                 filtered += 1;
                 continue;
             }
             let result = testing::run(&policy, file, test);
             coverage.record(&result);
-            results.push(Ran { name, file: shown.clone(), result });
+            results.push(Ran {
+                name,
+                file: shown.clone(),
+                result,
+            });
         }
     }
     let failed = results.iter().filter(|r| !r.result.passed()).count();
@@ -103,12 +123,16 @@ fn plural(n: usize) -> &'static str {
 
 /// `policies/petstore.test.json` -> `petstore`.
 fn suite_name(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     name.strip_suffix(SUFFIX).unwrap_or(&name).to_string()
 }
 
 fn is_test_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX))
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX))
 }
 
 /// The policy files to load and the test files to run.
@@ -135,7 +159,10 @@ fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
             tests.push(path.clone());
         } else {
             gates.push(path.clone());
-            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             let beside = path.with_file_name(format!("{stem}{SUFFIX}"));
             if beside.exists() {
                 tests.push(beside);
@@ -177,9 +204,18 @@ fn human(
     coverage: Option<&CoverageReport>,
     style: Style,
 ) -> String {
-    let mut out = format!("\nrunning {} test{} from {files} file{}\n", results.len(), plural(results.len()), plural(files));
+    let mut out = format!(
+        "\nrunning {} test{} from {files} file{}\n",
+        results.len(),
+        plural(results.len()),
+        plural(files)
+    );
     for r in results {
-        let verdict = if r.result.passed() { style.paint("32", "ok") } else { style.paint("31", "FAILED") };
+        let verdict = if r.result.passed() {
+            style.paint("32", "ok")
+        } else {
+            style.paint("31", "FAILED")
+        };
         out.push_str(&format!("test {} ... {verdict}\n", r.name));
     }
     let failures: Vec<&Ran> = results.iter().filter(|r| !r.result.passed()).collect();
@@ -195,7 +231,11 @@ fn human(
         }
     }
     let passed = results.len() - failures.len();
-    let verdict = if failures.is_empty() { style.paint("32", "ok") } else { style.paint("31", "FAILED") };
+    let verdict = if failures.is_empty() {
+        style.paint("32", "ok")
+    } else {
+        style.paint("31", "FAILED")
+    };
     out.push_str(&format!(
         "\ntest result: {verdict}. {passed} passed; {} failed; {filtered} filtered out\n",
         failures.len()
@@ -209,21 +249,52 @@ fn human(
 /// What a failed test expected and got, and where the evaluation stopped.
 fn failure(r: &Ran) -> String {
     let mut out = String::new();
-    let width = r.result.mismatches.iter().map(|m| m.field.len()).max().unwrap_or(0) + 1;
-    for Mismatch { field, expected, actual } in &r.result.mismatches {
-        out.push_str(&format!("  {:<width$}  expected {expected}\n  {:<width$}       got {actual}\n", format!("{field}:"), ""));
+    let width = r
+        .result
+        .mismatches
+        .iter()
+        .map(|m| m.field.len())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for Mismatch {
+        field,
+        expected,
+        actual,
+    } in &r.result.mismatches
+    {
+        out.push_str(&format!(
+            "  {:<width$}  expected {expected}\n  {:<width$}       got {actual}\n",
+            format!("{field}:"),
+            ""
+        ));
     }
     let trace = &r.result.trace;
     let decision = &trace.decision;
-    out.push_str(&format!("  decided:  {} {} {}: {}\n", decision.decision, decision.status, decision.reason.as_str(), decision.message));
+    out.push_str(&format!(
+        "  decided:  {} {} {}: {}\n",
+        decision.decision,
+        decision.status,
+        decision.reason.as_str(),
+        decision.message
+    ));
     if let Some(step) = trace.steps.iter().find(|s| s.deciding) {
         if let Some(rule) = &step.rule {
             out.push_str(&format!("  by:       {}  {}\n", rule.short(), rule.text));
         }
     }
-    for finding in trace.steps.iter().filter(|s| s.outcome == Outcome::WouldFail) {
+    for finding in trace
+        .steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::WouldFail)
+    {
         if let Some(rule) = &finding.rule {
-            out.push_str(&format!("  shadow:   {}  {}  ({})\n", rule.short(), rule.text, finding.summary));
+            out.push_str(&format!(
+                "  shadow:   {}  {}  ({})\n",
+                rule.short(),
+                rule.text,
+                finding.summary
+            ));
         }
     }
     for (i, hint) in trace.to_pass.iter().enumerate() {
@@ -250,15 +321,28 @@ fn coverage_human(report: &CoverageReport, style: Style) -> String {
         }
         out.push_str(&format!("\n{title} ({}):\n", items.len()));
         for item in items {
-            let more = if item.more > 0 { format!(" and {} more", item.more) } else { String::new() };
+            let more = if item.more > 0 {
+                format!(" and {} more", item.more)
+            } else {
+                String::new()
+            };
             if item.kind == "endpoint" {
                 out.push_str(&format!("  {}  {}\n", item.location.short(), item.endpoint));
             } else {
-                out.push_str(&format!("  {}  {}  (in {}{more})\n", item.location.short(), item.location.text, item.endpoint));
+                out.push_str(&format!(
+                    "  {}  {}  (in {}{more})\n",
+                    item.location.short(),
+                    item.location.text,
+                    item.endpoint
+                ));
             }
         }
     };
-    section("endpoints no test reached", &report.uncovered_endpoints, &mut out);
+    section(
+        "endpoints no test reached",
+        &report.uncovered_endpoints,
+        &mut out,
+    );
     section("rules no test evaluated", &report.uncovered_rules, &mut out);
     section("rules no test saw deny", &report.never_denied, &mut out);
     out
@@ -307,12 +391,18 @@ fn json(results: &[Ran], filtered: usize, coverage: Option<CoverageReport>) -> S
                     decision: d.decision,
                     status: d.status,
                     reason: d.reason.as_str(),
-                    endpoint: d.endpoint.as_ref().map(|e| format!("{} {}", e.method, e.path)),
+                    endpoint: d
+                        .endpoint
+                        .as_ref()
+                        .map(|e| format!("{} {}", e.method, e.path)),
                     mismatches: &r.result.mismatches,
                 }
             })
             .collect(),
         coverage,
     };
-    format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
 }

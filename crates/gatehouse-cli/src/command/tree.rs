@@ -34,7 +34,10 @@ pub fn run(args: &TreeArgs) -> Exit {
         TreeFormat::Text => dump.to_text(),
         TreeFormat::Dot => dump.to_dot(),
         TreeFormat::Mermaid => dump.to_mermaid(),
-        TreeFormat::Json => format!("{}\n", serde_json::to_string_pretty(&dump).unwrap_or_default()),
+        TreeFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&dump).unwrap_or_default()
+        ),
     };
     super::emit(&text)
 }

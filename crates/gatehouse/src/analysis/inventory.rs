@@ -15,8 +15,10 @@ use crate::PolicySet;
 pub const SCHEMA: &str = "gatehouse.inventory/v1";
 
 /// The table columns, in order, matching [`Row::cells`].
-pub const COLUMNS: [&str; 13] =
-    ["API", "METHOD", "PATH", "AUTH", "SCOPES", "WHEN", "IP", "QUOTAS", "BODY", "RESPONSE", "OWNER", "SHADOW", "LOCATION"];
+pub const COLUMNS: [&str; 13] = [
+    "API", "METHOD", "PATH", "AUTH", "SCOPES", "WHEN", "IP", "QUOTAS", "BODY", "RESPONSE", "OWNER",
+    "SHADOW", "LOCATION",
+];
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Inventory {
@@ -76,7 +78,11 @@ impl Row {
         let mut scopes = Vec::new();
         for rule in &e.scopes {
             if enforced(rule.meta.shadow) {
-                scopes.extend(rule.groups.iter().map(|g| g.iter().map(|s| text::scope_name(api, *s)).collect()));
+                scopes.extend(
+                    rule.groups
+                        .iter()
+                        .map(|g| g.iter().map(|s| text::scope_name(api, *s)).collect()),
+                );
             } else {
                 shadow_rules.push(format!("require {}", text::scope_rule(api, rule)));
             }
@@ -90,7 +96,8 @@ impl Row {
                 shadow_rules.push(format!("when {t}"));
             }
         }
-        let nets = |r: &crate::model::IpRule| r.nets.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let nets =
+            |r: &crate::model::IpRule| r.nets.iter().map(ToString::to_string).collect::<Vec<_>>();
         let mut allow_from = Vec::new();
         if let Some(rule) = &e.ip_allow {
             if enforced(rule.meta.shadow) {
@@ -110,7 +117,10 @@ impl Row {
         let (public, auth) = match &e.access {
             Access::Public(_) => (true, Vec::new()),
             Access::Closed => (false, Vec::new()),
-            Access::Authenticated { schemes, .. } => (false, schemes.iter().map(|s| text::scheme_name(api, *s)).collect()),
+            Access::Authenticated { schemes, .. } => (
+                false,
+                schemes.iter().map(|s| text::scheme_name(api, *s)).collect(),
+            ),
         };
         Row {
             api: api.name.clone(),
@@ -129,7 +139,10 @@ impl Row {
             body_types: e.body.types.as_ref().map(|(t, _)| t.clone()),
             body_json: e.body.json.is_some(),
             masks: e.masks.iter().map(text::mask).collect(),
-            response_only: e.response_only.as_ref().map(|r| r.paths.iter().map(|p| p.text.clone()).collect()),
+            response_only: e
+                .response_only
+                .as_ref()
+                .map(|r| r.paths.iter().map(|p| p.text.clone()).collect()),
             owner: api.owner.clone(),
             shadow: e.shadow.is_some(),
             shadow_rules,
@@ -148,7 +161,12 @@ impl Row {
         } else {
             self.auth.join(" | ")
         };
-        let scopes = self.scopes.iter().map(|g| g.join(" | ")).collect::<Vec<_>>().join(", ");
+        let scopes = self
+            .scopes
+            .iter()
+            .map(|g| g.join(" | "))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut ip = Vec::new();
         if !self.allow_from.is_empty() {
             ip.push(format!("allow {}", self.allow_from.join(", ")));
@@ -165,12 +183,24 @@ impl Row {
         }
         let mut response = self.masks.clone();
         if let Some(only) = &self.response_only {
-            response.push(format!("only {} field{}", only.len(), if only.len() == 1 { "" } else { "s" }));
+            response.push(format!(
+                "only {} field{}",
+                only.len(),
+                if only.len() == 1 { "" } else { "s" }
+            ));
         }
         let shadow = if self.shadow {
             "endpoint".to_string()
         } else if !self.shadow_rules.is_empty() {
-            format!("{} rule{}", self.shadow_rules.len(), if self.shadow_rules.len() == 1 { "" } else { "s" })
+            format!(
+                "{} rule{}",
+                self.shadow_rules.len(),
+                if self.shadow_rules.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )
         } else {
             String::new()
         };
@@ -180,7 +210,11 @@ impl Row {
             self.path.clone(),
             auth,
             dash(scopes),
-            dash(if self.conditions.is_empty() { String::new() } else { self.conditions.len().to_string() }),
+            dash(if self.conditions.is_empty() {
+                String::new()
+            } else {
+                self.conditions.len().to_string()
+            }),
             dash(ip.join("; ")),
             dash(self.quotas.join(", ")),
             dash(body.join(" ")),
@@ -202,6 +236,9 @@ impl PolicySet {
             .flat_map(|api| api.endpoints.iter().map(move |e| (api, e)))
             .map(|(api, e)| Row::new(self, api, e))
             .collect();
-        Inventory { schema: SCHEMA, endpoints }
+        Inventory {
+            schema: SCHEMA,
+            endpoints,
+        }
     }
 }

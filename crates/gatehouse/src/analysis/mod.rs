@@ -23,7 +23,7 @@ pub mod tree;
 
 use serde::Serialize;
 
-use crate::span::{Location, Span, Sources};
+use crate::span::{Location, Sources, Span};
 
 /// A place in a policy file with the first line of the rule written there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -37,10 +37,19 @@ pub struct Source {
 
 impl Source {
     pub fn new(sources: &Sources, span: Span) -> Source {
-        let Location { file, line, column, .. } = sources.locate(span);
+        let Location {
+            file, line, column, ..
+        } = sources.locate(span);
         let text = sources.get(span.file).map_or("", |f| f.slice(span));
-        let text = without_comment(text.lines().next().unwrap_or("")).trim().to_string();
-        Source { file, line, column, text }
+        let text = without_comment(text.lines().next().unwrap_or(""))
+            .trim()
+            .to_string();
+        Source {
+            file,
+            line,
+            column,
+            text,
+        }
     }
 
     /// `policies/petstore.gate:47`

@@ -106,7 +106,11 @@ pub struct Expectation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `Some(None)` (JSON `null`): no endpoint may match.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub endpoint: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shadow: Option<Vec<String>>,
@@ -142,7 +146,9 @@ pub fn check_file(file: &TestFile) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(schema) = &file.schema {
         if schema != SCHEMA {
-            problems.push(format!("`schema` is `{schema}`; this version of gatehouse reads `{SCHEMA}`"));
+            problems.push(format!(
+                "`schema` is `{schema}`; this version of gatehouse reads `{SCHEMA}`"
+            ));
         }
     }
     if file.tests.is_empty() {
@@ -151,7 +157,10 @@ pub fn check_file(file: &TestFile) -> Vec<String> {
     let mut names = BTreeSet::new();
     for test in &file.tests {
         let name = &test.name;
-        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
             problems.push(format!("test `{name}`: a name is letters, digits, `_`, `-` and `.` (write `owner_reads_own_profile`)"));
         }
@@ -182,17 +191,27 @@ pub fn check_file(file: &TestFile) -> Vec<String> {
         }
         for code in expect.shadow.iter().flatten() {
             if reason_by_code(code).is_none() {
-                problems.push(format!("test `{name}`: shadow `{code}` is not a reason code"));
+                problems.push(format!(
+                    "test `{name}`: shadow `{code}` is not a reason code"
+                ));
             }
         }
         if (expect.response.is_some() || expect.withheld.is_some()) && test.response.is_none() {
-            problems.push(format!("test `{name}`: `expect` has a response, but the test gives none to mask"));
+            problems.push(format!(
+                "test `{name}`: `expect` has a response, but the test gives none to mask"
+            ));
         }
         if expect.response.is_some() && expect.withheld == Some(true) {
-            problems.push(format!("test `{name}`: a withheld response cannot also have an expected body"));
+            problems.push(format!(
+                "test `{name}`: a withheld response cannot also have an expected body"
+            ));
         }
-        if expect.decision == Effect::Deny && (expect.response.is_some() || expect.withheld.is_some()) {
-            problems.push(format!("test `{name}`: a denied request has no response to mask"));
+        if expect.decision == Effect::Deny
+            && (expect.response.is_some() || expect.withheld.is_some())
+        {
+            problems.push(format!(
+                "test `{name}`: a denied request has no response to mask"
+            ));
         }
     }
     problems
@@ -245,17 +264,28 @@ pub fn run(policy: &PolicySet, file: &TestFile, test: &PolicyTest) -> TestResult
     let headers = test.request.headers.pairs();
     // Each test starts with fresh quota counters, at its own time or a
     // fixed one, so tests do not depend on their order or on the clock.
-    let request = test.request.as_request(&headers).at(test.request.time_ms.unwrap_or(TEST_TIME_MS));
+    let request = test
+        .request
+        .as_request(&headers)
+        .at(test.request.time_ms.unwrap_or(TEST_TIME_MS));
     let decision = policy.decide_with(&request, &crate::quota::MemoryStore::new());
     let trace = policy.trace(&request);
     let expect = &test.expect;
     let mut mismatches = Vec::new();
     let mut check = |field: &'static str, expected: String, actual: String| {
         if expected != actual {
-            mismatches.push(Mismatch { field, expected, actual });
+            mismatches.push(Mismatch {
+                field,
+                expected,
+                actual,
+            });
         }
     };
-    check("decision", expect.decision.as_str().into(), decision.effect().into());
+    check(
+        "decision",
+        expect.decision.as_str().into(),
+        decision.effect().into(),
+    );
     if let Some(status) = expect.status {
         check("status", status.to_string(), decision.status.to_string());
     }
@@ -269,10 +299,20 @@ pub fn run(policy: &PolicySet, file: &TestFile, test: &PolicyTest) -> TestResult
     }
     if let Some(shadow) = &expect.shadow {
         let actual: Vec<&str> = decision.shadow.iter().map(|f| f.reason.as_str()).collect();
-        check("shadow", format!("[{}]", shadow.join(", ")), format!("[{}]", actual.join(", ")));
+        check(
+            "shadow",
+            format!("[{}]", shadow.join(", ")),
+            format!("[{}]", actual.join(", ")),
+        );
     }
     if let Some(ip) = expect.client_ip {
-        check("client_ip", ip.to_string(), decision.client_ip.map_or_else(|| "none".into(), |ip| ip.to_string()));
+        check(
+            "client_ip",
+            ip.to_string(),
+            decision
+                .client_ip
+                .map_or_else(|| "none".into(), |ip| ip.to_string()),
+        );
     }
     let masked = test.response.as_ref().map(|body| {
         if !decision.allowed {
@@ -303,18 +343,34 @@ pub fn run(policy: &PolicySet, file: &TestFile, test: &PolicyTest) -> TestResult
     if let Some(withheld) = expect.withheld {
         let actual = matches!(masked, Some(Masked::Withheld(_)));
         if withheld != actual {
-            let expected = if withheld { "withheld".to_string() } else { "a masked response".to_string() };
+            let expected = if withheld {
+                "withheld".to_string()
+            } else {
+                "a masked response".to_string()
+            };
             check("response", expected, describe(&masked));
         }
     }
     if trace.verdict != decision {
         check(
             "interpreter",
-            format!("{} {} (compiled evaluator)", decision.effect(), decision.reason),
-            format!("{} {} (reference interpreter): this is a bug in Gatehouse, please report it", trace.verdict.effect(), trace.verdict.reason),
+            format!(
+                "{} {} (compiled evaluator)",
+                decision.effect(),
+                decision.reason
+            ),
+            format!(
+                "{} {} (reference interpreter): this is a bug in Gatehouse, please report it",
+                trace.verdict.effect(),
+                trace.verdict.reason
+            ),
         );
     }
-    TestResult { mismatches, trace, masked }
+    TestResult {
+        mismatches,
+        trace,
+        masked,
+    }
 }
 
 // ---------------------------------------------------------------- coverage
@@ -396,7 +452,12 @@ impl<'p> Coverage<'p> {
             let api_id = ApiId(u32::try_from(index).unwrap_or(u32::MAX));
             for e in &api.endpoints {
                 let mut add = |span: Span, kind: &'static str, can_deny: bool| {
-                    let info = rules.entry(key(span)).or_insert(RuleInfo { span, kind, can_deny, endpoints: Vec::new() });
+                    let info = rules.entry(key(span)).or_insert(RuleInfo {
+                        span,
+                        kind,
+                        can_deny,
+                        endpoints: Vec::new(),
+                    });
                     info.endpoints.push((api_id, e.id));
                 };
                 for rule in &e.ip_deny {
@@ -418,12 +479,19 @@ impl<'p> Coverage<'p> {
                 }
             }
         }
-        Coverage { policy, rules, endpoints: BTreeSet::new(), evaluated: BTreeSet::new(), denied: BTreeSet::new() }
+        Coverage {
+            policy,
+            rules,
+            endpoints: BTreeSet::new(),
+            evaluated: BTreeSet::new(),
+            denied: BTreeSet::new(),
+        }
     }
 
     /// Counts what one test reached.
     pub fn record(&mut self, result: &TestResult) {
-        self.endpoints.extend(result.trace.endpoints.iter().copied());
+        self.endpoints
+            .extend(result.trace.endpoints.iter().copied());
         for hit in &result.trace.hits {
             self.evaluated.insert(key(hit.span));
             if hit.failed {
@@ -459,11 +527,20 @@ impl<'p> Coverage<'p> {
         let uncovered_endpoints: Vec<Uncovered> = all_endpoints
             .iter()
             .filter(|(id, _)| !self.endpoints.contains(id))
-            .map(|(id, span)| Uncovered { kind: "endpoint", endpoint: self.label(*id), more: 0, location: Source::new(sources, *span) })
+            .map(|(id, span)| Uncovered {
+                kind: "endpoint",
+                endpoint: self.label(*id),
+                more: 0,
+                location: Source::new(sources, *span),
+            })
             .collect();
         let item = |info: &RuleInfo| Uncovered {
             kind: info.kind,
-            endpoint: info.endpoints.first().map(|id| self.label(*id)).unwrap_or_default(),
+            endpoint: info
+                .endpoints
+                .first()
+                .map(|id| self.label(*id))
+                .unwrap_or_default(),
             more: info.endpoints.len().saturating_sub(1),
             location: Source::new(sources, info.span),
         };
@@ -476,12 +553,22 @@ impl<'p> Coverage<'p> {
                 never_denied.push(item(info));
             }
         }
-        let by_place = |a: &Uncovered, b: &Uncovered| (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line));
+        let by_place = |a: &Uncovered, b: &Uncovered| {
+            (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line))
+        };
         uncovered_rules.sort_by(by_place);
         never_denied.sort_by(by_place);
         CoverageReport {
-            endpoints: Tally { total: all_endpoints.len(), covered: all_endpoints.len().saturating_sub(uncovered_endpoints.len()) },
-            rules: Tally { total: self.rules.len(), covered: self.rules.len().saturating_sub(uncovered_rules.len()) },
+            endpoints: Tally {
+                total: all_endpoints.len(),
+                covered: all_endpoints
+                    .len()
+                    .saturating_sub(uncovered_endpoints.len()),
+            },
+            rules: Tally {
+                total: self.rules.len(),
+                covered: self.rules.len().saturating_sub(uncovered_rules.len()),
+            },
             uncovered_endpoints,
             uncovered_rules,
             never_denied,

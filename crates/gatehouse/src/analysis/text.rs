@@ -4,7 +4,8 @@
 //! and traces read like the policy.
 
 use crate::model::{
-    Access, Api, CondExpr, Endpoint, KeepEnd, Lit, Mask, MaskStrategy, Quota, ScopeId, ScopeRule, TypeSchema, ValueRef,
+    Access, Api, CondExpr, Endpoint, KeepEnd, Lit, Mask, MaskStrategy, Quota, ScopeId, ScopeRule,
+    TypeSchema, ValueRef,
 };
 
 /// `user | key`, `public`, or `none` for an endpoint that denies everything.
@@ -12,33 +13,51 @@ pub fn access(api: &Api, access: &Access) -> String {
     match access {
         Access::Public(_) => "public".into(),
         Access::Closed => "none".into(),
-        Access::Authenticated { schemes, .. } => {
-            schemes.iter().map(|s| scheme_name(api, *s)).collect::<Vec<_>>().join(" | ")
-        }
+        Access::Authenticated { schemes, .. } => schemes
+            .iter()
+            .map(|s| scheme_name(api, *s))
+            .collect::<Vec<_>>()
+            .join(" | "),
     }
 }
 
 pub fn scheme_name(api: &Api, id: crate::model::SchemeId) -> String {
-    api.scheme(id).map_or_else(|| format!("#{}", id.0), |s| s.name.clone())
+    api.scheme(id)
+        .map_or_else(|| format!("#{}", id.0), |s| s.name.clone())
 }
 
 pub fn scope_name(api: &Api, id: ScopeId) -> String {
-    api.scope(id).map_or_else(|| format!("#{}", id.0), |s| s.name.clone())
+    api.scope(id)
+        .map_or_else(|| format!("#{}", id.0), |s| s.name.clone())
 }
 
 /// One any-of group: `repo | public_repo`.
 pub fn scope_group(api: &Api, group: &[ScopeId]) -> String {
-    group.iter().map(|s| scope_name(api, *s)).collect::<Vec<_>>().join(" | ")
+    group
+        .iter()
+        .map(|s| scope_name(api, *s))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// A `require` rule's groups: `repo | public_repo, workflow`.
 pub fn scope_rule(api: &Api, rule: &ScopeRule) -> String {
-    rule.groups.iter().map(|g| scope_group(api, g)).collect::<Vec<_>>().join(", ")
+    rule.groups
+        .iter()
+        .map(|g| scope_group(api, g))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every enforced `require` of an endpoint, joined: `pets:read`.
 pub fn scopes(api: &Api, endpoint: &Endpoint) -> String {
-    endpoint.scopes.iter().map(|r| scope_rule(api, r)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
+    endpoint
+        .scopes
+        .iter()
+        .map(|r| scope_rule(api, r))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `64KiB`, `1MiB`, `1000B`.
@@ -85,8 +104,14 @@ pub fn mask_strategy(strategy: MaskStrategy) -> String {
         MaskStrategy::Null => "with null".into(),
         MaskStrategy::Hash => "with hash".into(),
         MaskStrategy::Email => "with email".into(),
-        MaskStrategy::Keep { end: KeepEnd::First, count } => format!("keep first {count}"),
-        MaskStrategy::Keep { end: KeepEnd::Last, count } => format!("keep last {count}"),
+        MaskStrategy::Keep {
+            end: KeepEnd::First,
+            count,
+        } => format!("keep first {count}"),
+        MaskStrategy::Keep {
+            end: KeepEnd::Last,
+            count,
+        } => format!("keep last {count}"),
     }
 }
 
@@ -126,7 +151,9 @@ pub fn lit(l: &Lit) -> String {
 pub fn operand(o: &crate::model::Operand) -> String {
     match &o.value {
         ValueRef::Literal(l) => lit(l),
-        ValueRef::List(items) => format!("[{}]", items.iter().map(lit).collect::<Vec<_>>().join(", ")),
+        ValueRef::List(items) => {
+            format!("[{}]", items.iter().map(lit).collect::<Vec<_>>().join(", "))
+        }
         _ => o.text.clone(),
     }
 }
@@ -140,8 +167,22 @@ pub fn condition(api: &Api, expr: &CondExpr) -> String {
 /// `level`: 0 top, 1 inside `or`, 2 inside `and`, 3 under `not`.
 fn cond(api: &Api, expr: &CondExpr, level: u8) -> String {
     let (text, own) = match expr {
-        CondExpr::Or(parts) => (parts.iter().map(|p| cond(api, p, 1)).collect::<Vec<_>>().join(" or "), 1),
-        CondExpr::And(parts) => (parts.iter().map(|p| cond(api, p, 2)).collect::<Vec<_>>().join(" and "), 2),
+        CondExpr::Or(parts) => (
+            parts
+                .iter()
+                .map(|p| cond(api, p, 1))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            1,
+        ),
+        CondExpr::And(parts) => (
+            parts
+                .iter()
+                .map(|p| cond(api, p, 2))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            2,
+        ),
         CondExpr::Not(inner) => (format!("not {}", cond(api, inner, 3)), 3),
         leaf => (leaf_text(api, leaf), 4),
     };
@@ -155,11 +196,17 @@ fn cond(api: &Api, expr: &CondExpr, level: u8) -> String {
 /// A condition that is not `and`, `or` or `not`.
 pub fn leaf_text(api: &Api, expr: &CondExpr) -> String {
     match expr {
-        CondExpr::Compare { op, left, right } => format!("{} {} {}", operand(left), op.as_str(), operand(right)),
+        CondExpr::Compare { op, left, right } => {
+            format!("{} {} {}", operand(left), op.as_str(), operand(right))
+        }
         CondExpr::In { left, right } => format!("{} in {}", operand(left), operand(right)),
         CondExpr::HasScope { scope, .. } => format!("principal has {}", scope_name(api, *scope)),
         CondExpr::Like { left, pattern } => {
-            format!("{} like {}", operand(left), serde_json::to_string(&pattern.text).unwrap_or_default())
+            format!(
+                "{} like {}",
+                operand(left),
+                serde_json::to_string(&pattern.text).unwrap_or_default()
+            )
         }
         CondExpr::Truthy(v) => operand(v),
         CondExpr::Or(_) | CondExpr::And(_) | CondExpr::Not(_) => condition(api, expr),
@@ -180,13 +227,23 @@ pub fn type_schema(ty: &TypeSchema) -> String {
         }
     }
     match ty {
-        TypeSchema::String { length, pattern, format } => {
+        TypeSchema::String {
+            length,
+            pattern,
+            format,
+        } => {
             let mut out = match format {
-                Some(f) => serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                Some(f) => serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
                 None => format!("string{}", bounds(length)),
             };
             if let Some(p) = pattern {
-                out.push_str(&format!(" matches {}", serde_json::to_string(&p.text).unwrap_or_default()));
+                out.push_str(&format!(
+                    " matches {}",
+                    serde_json::to_string(&p.text).unwrap_or_default()
+                ));
             }
             out
         }
@@ -195,25 +252,41 @@ pub fn type_schema(ty: &TypeSchema) -> String {
         TypeSchema::Bool => "bool".into(),
         TypeSchema::Null => "null".into(),
         TypeSchema::Any => "any".into(),
-        TypeSchema::Array { length, items } => format!("array{} of {}", bounds(length), type_schema(items)),
+        TypeSchema::Array { length, items } => {
+            format!("array{} of {}", bounds(length), type_schema(items))
+        }
         TypeSchema::Object(fields) => {
             let mut names: Vec<String> = fields
                 .fields
                 .iter()
-                .map(|f| format!("{}{}: {}", f.name, if f.optional { "?" } else { "" }, type_schema(&f.ty)))
+                .map(|f| {
+                    format!(
+                        "{}{}: {}",
+                        f.name,
+                        if f.optional { "?" } else { "" },
+                        type_schema(&f.ty)
+                    )
+                })
                 .collect();
             if fields.allow_unknown {
                 names.push("...".into());
             }
             format!("{{ {} }}", names.join(", "))
         }
-        TypeSchema::Enum(items) => format!("enum({})", items.iter().map(lit).collect::<Vec<_>>().join(", ")),
+        TypeSchema::Enum(items) => format!(
+            "enum({})",
+            items.iter().map(lit).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
 /// The full path of an endpoint, base included: `/v1/pets/{id:int}`.
 pub fn full_path(api: &Api, endpoint: &Endpoint) -> String {
-    let base = if api.base.is_empty() { String::new() } else { api.base_text() };
+    let base = if api.base.is_empty() {
+        String::new()
+    } else {
+        api.base_text()
+    };
     if endpoint.path_text == "/" && !base.is_empty() {
         base
     } else {

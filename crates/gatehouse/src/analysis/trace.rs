@@ -25,7 +25,8 @@ use crate::explain::DecisionReport;
 use crate::interp::observe::{Event, Observer};
 use crate::interp::{self, Ctx, Failure};
 use crate::model::{
-    Access, Api, ApiId, AuthKind, CmpOp, CondExpr, Endpoint, EndpointId, Method, Operand, RuleMeta, Segment, ValueRef,
+    Access, Api, ApiId, AuthKind, CmpOp, CondExpr, Endpoint, EndpointId, Method, Operand, RuleMeta,
+    Segment, ValueRef,
 };
 use crate::request::Request;
 use crate::span::Span;
@@ -203,7 +204,11 @@ impl PolicySet {
     }
 
     /// [`PolicySet::trace`], counting quotas in `store`.
-    pub fn trace_with<S: crate::quota::QuotaStore + ?Sized>(&self, request: &Request<'_>, store: &S) -> Trace {
+    pub fn trace_with<S: crate::quota::QuotaStore + ?Sized>(
+        &self,
+        request: &Request<'_>,
+        store: &S,
+    ) -> Trace {
         let mut tracer = Tracer {
             policy: self,
             request,
@@ -218,9 +223,16 @@ impl PolicySet {
         };
         let mut verdict = interp::decide_observed(&self.model, request, &mut tracer);
         self.settle(&mut verdict, request, store);
-        let Tracer { mut steps, hits, endpoints, .. } = tracer;
+        let Tracer {
+            mut steps,
+            hits,
+            endpoints,
+            ..
+        } = tracer;
         if let (true, Some(report)) = (verdict.allowed, verdict.quota) {
-            let quota = self.endpoint(&verdict).and_then(|(_, e)| e.quotas.get(usize::from(report.index)));
+            let quota = self
+                .endpoint(&verdict)
+                .and_then(|(_, e)| e.quotas.get(usize::from(report.index)));
             steps.push(Step {
                 phase: Phase::Quota,
                 outcome: Outcome::Pass,
@@ -244,7 +256,11 @@ impl PolicySet {
         let to_pass = if verdict.allowed {
             Vec::new()
         } else {
-            steps.iter().filter(|s| s.deciding).flat_map(|s| s.hints.iter().cloned()).collect()
+            steps
+                .iter()
+                .filter(|s| s.deciding)
+                .flat_map(|s| s.hints.iter().cloned())
+                .collect()
         };
         Trace {
             schema: SCHEMA,
@@ -273,16 +289,27 @@ impl PolicySet {
 /// Marks the step that decided; a denial by a check that reported no step
 /// (a hostile target or header, or a check without hooks) gets one made
 /// from the decision itself.
-fn mark_deciding(policy: &PolicySet, request: &Request<'_>, verdict: &Decision, steps: &mut Vec<Step>) {
+fn mark_deciding(
+    policy: &PolicySet,
+    request: &Request<'_>,
+    verdict: &Decision,
+    steps: &mut Vec<Step>,
+) {
     let main = |s: &Step| !s.shadow_endpoint;
     let found = if verdict.allowed {
-        steps.iter().rposition(|s| main(s) && s.phase == Phase::Auth && s.outcome == Outcome::Pass)
+        steps
+            .iter()
+            .rposition(|s| main(s) && s.phase == Phase::Auth && s.outcome == Outcome::Pass)
     } else {
         match verdict.reason {
-            Reason::RouteNotFound | Reason::MethodNotAllowed => {
-                steps.iter().rposition(|s| main(s) && matches!(s.phase, Phase::Route | Phase::Api) && s.outcome == Outcome::Fail)
-            }
-            _ => steps.iter().rposition(|s| main(s) && s.outcome == Outcome::Fail && s.span == verdict.rule),
+            Reason::RouteNotFound | Reason::MethodNotAllowed => steps.iter().rposition(|s| {
+                main(s)
+                    && matches!(s.phase, Phase::Route | Phase::Api)
+                    && s.outcome == Outcome::Fail
+            }),
+            _ => steps
+                .iter()
+                .rposition(|s| main(s) && s.outcome == Outcome::Fail && s.span == verdict.rule),
         }
     };
     match found.and_then(|i| steps.get_mut(i)) {
@@ -290,7 +317,9 @@ fn mark_deciding(policy: &PolicySet, request: &Request<'_>, verdict: &Decision, 
         None if !verdict.allowed => {
             let report = policy.report(request, verdict);
             let phase = match verdict.reason {
-                Reason::FragmentPresent | Reason::PathMalformed | Reason::PathTooLong => Phase::Target,
+                Reason::FragmentPresent | Reason::PathMalformed | Reason::PathTooLong => {
+                    Phase::Target
+                }
                 Reason::MethodOverride => Phase::Headers,
                 Reason::ForwardedUntrusted | Reason::ForwardedMalformed => Phase::Client,
                 Reason::RouteNotFound | Reason::MethodNotAllowed => Phase::Route,
@@ -336,7 +365,10 @@ struct Tracer<'p, 'r> {
 
 impl<'p> Tracer<'p, '_> {
     fn step(&self, phase: Phase, outcome: Outcome, summary: String) -> Step {
-        let endpoint = if matches!(phase, Phase::Ip | Phase::Auth | Phase::Scopes | Phase::Condition) {
+        let endpoint = if matches!(
+            phase,
+            Phase::Ip | Phase::Auth | Phase::Scopes | Phase::Condition
+        ) {
             self.endpoint.map(Endpoint::label)
         } else {
             None
@@ -363,14 +395,18 @@ impl<'p> Tracer<'p, '_> {
             (true, false) => Outcome::Fail,
             (true, true) => Outcome::WouldFail,
         };
-        self.hits.push(RuleHit { span: meta.span, failed });
+        self.hits.push(RuleHit {
+            span: meta.span,
+            failed,
+        });
         let rule = Source::new(&self.policy.sources, meta.span);
         let mut step = self.step(phase, outcome, summary);
         step.rule = Some(rule);
         step.inherited = meta.inherited;
         step.span = Some(meta.span);
         if meta.shadow {
-            step.details.push("in a `shadow { }` block: reported, not enforced".into());
+            step.details
+                .push("in a `shadow { }` block: reported, not enforced".into());
         }
         step
     }
@@ -383,16 +419,33 @@ impl<'p> Tracer<'p, '_> {
 impl Observer for Tracer<'_, '_> {
     fn event(&mut self, event: Event<'_>) {
         match event {
-            Event::Target { segments, query, trailing_slash } => {
-                let path = if segments.is_empty() { "/".to_string() } else { format!("/{}", segments.join("/")) };
-                let mut summary = format!("`{path}` is canonical ({} segment{})", segments.len(), plural(segments.len()));
+            Event::Target {
+                segments,
+                query,
+                trailing_slash,
+            } => {
+                let path = if segments.is_empty() {
+                    "/".to_string()
+                } else {
+                    format!("/{}", segments.join("/"))
+                };
+                let mut summary = format!(
+                    "`{path}` is canonical ({} segment{})",
+                    segments.len(),
+                    plural(segments.len())
+                );
                 if query.is_some() {
                     summary.push_str(", with a query");
                 }
                 let mut step = self.step(Phase::Target, Outcome::Pass, summary);
-                step.details.push("no fragment, dot segment, encoded slash, empty segment or control byte".into());
+                step.details.push(
+                    "no fragment, dot segment, encoded slash, empty segment or control byte".into(),
+                );
                 if trailing_slash {
-                    step.details.push("ends with `/` (accepted only with `options { trailing_slash = strip }`)".into());
+                    step.details.push(
+                        "ends with `/` (accepted only with `options { trailing_slash = strip }`)"
+                            .into(),
+                    );
                 }
                 self.steps.push(step);
             }
@@ -404,23 +457,34 @@ impl Observer for Tracer<'_, '_> {
                     Outcome::Pass,
                     format!("`{header}: {method}` honoured on POST (`options {{ method_override = allow }}`)"),
                 );
-                step.details.push(format!("the request is routed and checked as {method}"));
+                step.details
+                    .push(format!("the request is routed and checked as {method}"));
                 self.steps.push(step);
             }
             Event::Client { ip } => self.client_step(ip),
-            Event::Route { method, segments, shadow, chosen } => self.route_step(method, segments, shadow, chosen),
+            Event::Route {
+                method,
+                segments,
+                shadow,
+                chosen,
+            } => self.route_step(method, segments, shadow, chosen),
             Event::IpDeny { rule, matched } => {
                 let nets: Vec<String> = rule.nets.iter().map(ToString::to_string).collect();
                 let client = self.client_ip();
                 let summary = if matched {
-                    let hit = rule.nets.iter().find(|n| n.contains(&self.client_ip())).map_or_else(String::new, ToString::to_string);
+                    let hit = rule
+                        .nets
+                        .iter()
+                        .find(|n| n.contains(&self.client_ip()))
+                        .map_or_else(String::new, ToString::to_string);
                     format!("client {client} is in the denied network {hit}")
                 } else {
                     format!("client {client} is not in {}", nets.join(", "))
                 };
                 let mut step = self.rule_step(Phase::Ip, matched, &rule.meta, summary);
                 if matched {
-                    step.hints.push("call from an address outside the denied networks".into());
+                    step.hints
+                        .push("call from an address outside the denied networks".into());
                 }
                 self.steps.push(step);
             }
@@ -428,26 +492,41 @@ impl Observer for Tracer<'_, '_> {
                 let nets: Vec<String> = rule.nets.iter().map(ToString::to_string).collect();
                 let client = self.client_ip();
                 let summary = if allowed {
-                    let hit = rule.nets.iter().find(|n| n.contains(&self.client_ip())).map_or_else(String::new, ToString::to_string);
+                    let hit = rule
+                        .nets
+                        .iter()
+                        .find(|n| n.contains(&self.client_ip()))
+                        .map_or_else(String::new, ToString::to_string);
                     format!("client {client} is in the allowed network {hit}")
                 } else {
-                    format!("client {client} is in none of the allowed networks {}", nets.join(", "))
+                    format!(
+                        "client {client} is in none of the allowed networks {}",
+                        nets.join(", ")
+                    )
                 };
                 let mut step = self.rule_step(Phase::Ip, !allowed, &rule.meta, summary);
                 if !allowed {
-                    step.hints.push(format!("call from an address in {}", nets.join(" or ")));
+                    step.hints
+                        .push(format!("call from an address in {}", nets.join(" or ")));
                 }
                 self.steps.push(step);
             }
             Event::Access { access, failure } => self.access_step(access, failure),
-            Event::Scopes { rule, granted, unmet } => {
+            Event::Scopes {
+                rule,
+                granted,
+                unmet,
+            } => {
                 let Some(api) = self.api else { return };
                 let has = |id: &crate::model::ScopeId| granted.contains(id);
                 let mut details = Vec::new();
                 for group in &rule.groups {
                     let group_text = text::scope_group(api, group);
                     match group.iter().find(|s| has(s)) {
-                        Some(s) => details.push(format!("`{group_text}`: granted `{}`", text::scope_name(api, *s))),
+                        Some(s) => details.push(format!(
+                            "`{group_text}`: granted `{}`",
+                            text::scope_name(api, *s)
+                        )),
                         None => details.push(format!("`{group_text}`: none granted")),
                     }
                     if unmet.is_some_and(|u| u == group.as_slice()) {
@@ -459,16 +538,29 @@ impl Observer for Tracer<'_, '_> {
                     .principal
                     .map(|p| p.scopes.iter().map(|s| format!("`{s}`")).collect())
                     .unwrap_or_default();
-                let held = if held.is_empty() { "none".to_string() } else { held.join(", ") };
+                let held = if held.is_empty() {
+                    "none".to_string()
+                } else {
+                    held.join(", ")
+                };
                 let summary = match unmet {
-                    None => format!("require {}: every group is satisfied", text::scope_rule(api, rule)),
-                    Some(group) => format!("the principal holds no scope of `{}` (it holds {held})", text::scope_group(api, group)),
+                    None => format!(
+                        "require {}: every group is satisfied",
+                        text::scope_rule(api, rule)
+                    ),
+                    Some(group) => format!(
+                        "the principal holds no scope of `{}` (it holds {held})",
+                        text::scope_group(api, group)
+                    ),
                 };
                 let hint = unmet.map(|group| match group {
                     [one] => format!("grant the scope `{}`", text::scope_name(api, *one)),
                     many => format!(
                         "grant one of the scopes {}",
-                        many.iter().map(|s| format!("`{}`", text::scope_name(api, *s))).collect::<Vec<_>>().join(", ")
+                        many.iter()
+                            .map(|s| format!("`{}`", text::scope_name(api, *s)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
                 let mut step = self.rule_step(Phase::Scopes, unmet.is_some(), &rule.meta, summary);
@@ -476,21 +568,43 @@ impl Observer for Tracer<'_, '_> {
                 step.hints.extend(hint);
                 self.steps.push(step);
             }
-            Event::Condition { condition, ctx, result } => {
+            Event::Condition {
+                condition,
+                ctx,
+                result,
+            } => {
                 let Some(api) = self.api else { return };
                 let mut details = Vec::new();
-                let (_, hints) = explain_condition(api, &condition.expr, ctx, true, &mut details, &self.policy.sources);
+                let (_, hints) = explain_condition(
+                    api,
+                    &condition.expr,
+                    ctx,
+                    true,
+                    &mut details,
+                    &self.policy.sources,
+                );
                 let failed = !matches!(result, Ok(true));
                 let summary = match result {
                     Ok(true) => "the condition holds".to_string(),
                     Ok(false) => "the condition is false".to_string(),
                     Err(failure) => {
                         let span = failure_span(failure);
-                        let what = self.policy.sources.get(span.file).map_or("", |f| f.slice(span)).to_string();
+                        let what = self
+                            .policy
+                            .sources
+                            .get(span.file)
+                            .map_or("", |f| f.slice(span))
+                            .to_string();
                         match failure {
-                            Failure::Missing(_) => format!("`{what}` is missing, so the condition cannot be evaluated"),
-                            Failure::Type(_) => format!("`{what}` has the wrong type, so the condition cannot be evaluated"),
-                            Failure::Ambiguous(_) => format!("`{what}` appears more than once (or is badly encoded)"),
+                            Failure::Missing(_) => {
+                                format!("`{what}` is missing, so the condition cannot be evaluated")
+                            }
+                            Failure::Type(_) => format!(
+                                "`{what}` has the wrong type, so the condition cannot be evaluated"
+                            ),
+                            Failure::Ambiguous(_) => {
+                                format!("`{what}` appears more than once (or is badly encoded)")
+                            }
                         }
                     }
                 };
@@ -521,7 +635,8 @@ impl<'p> Tracer<'p, '_> {
                 let mut step = self.step(Phase::Api, Outcome::Pass, summary);
                 step.rule = Some(rule);
                 if others > 0 {
-                    step.details.push(format!("{others} other API{} in the set", plural(others)));
+                    step.details
+                        .push(format!("{others} other API{} in the set", plural(others)));
                 }
                 self.steps.push(step);
             }
@@ -535,9 +650,16 @@ impl<'p> Tracer<'p, '_> {
                         None => format!("{} ({})", a.base_text(), a.name),
                     })
                     .collect();
-                let mut step = self.step(Phase::Api, Outcome::Fail, "no API's host and base match the request".into());
+                let mut step = self.step(
+                    Phase::Api,
+                    Outcome::Fail,
+                    "no API's host and base match the request".into(),
+                );
                 step.details.push(format!("bases: {}", bases.join(", ")));
-                step.hints.push(format!("send the request under one of the bases: {}", bases.join(", ")));
+                step.hints.push(format!(
+                    "send the request under one of the bases: {}",
+                    bases.join(", ")
+                ));
                 self.steps.push(step);
             }
         }
@@ -545,15 +667,28 @@ impl<'p> Tracer<'p, '_> {
 
     fn client_step(&mut self, ip: IpAddr) {
         if !self.override_seen {
-            let step = self.step(Phase::Headers, Outcome::Pass, "no method-override header".into());
+            let step = self.step(
+                Phase::Headers,
+                Outcome::Pass,
+                "no method-override header".into(),
+            );
             self.steps.push(step);
         }
         let peer = crate::tree::ipset::canonical(self.request.peer);
-        let forwarded = self.request.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"));
+        let forwarded = self
+            .request
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"));
         let (summary, detail) = if ip != peer {
-            (format!("client {ip}, from `X-Forwarded-For`"), Some(format!("the peer {peer} is a trusted proxy")))
+            (
+                format!("client {ip}, from `X-Forwarded-For`"),
+                Some(format!("the peer {peer} is a trusted proxy")),
+            )
         } else if forwarded || self.request.headers.iter().any(|(n, _)| is_forwarding(n)) {
-            let trusted = self.api.is_some_and(|a| interp::in_nets(&a.options.trusted_proxies, peer));
+            let trusted = self
+                .api
+                .is_some_and(|a| interp::in_nets(&a.options.trusted_proxies, peer));
             let why = if trusted {
                 "the peer is a trusted proxy and every forwarded hop is trusted too"
             } else {
@@ -561,7 +696,10 @@ impl<'p> Tracer<'p, '_> {
             };
             (format!("client {ip}, the peer"), Some(why.to_string()))
         } else {
-            (format!("client {ip}, the peer (no forwarding headers)"), None)
+            (
+                format!("client {ip}, the peer (no forwarding headers)"),
+                None,
+            )
         };
         self.client = Some(ip);
         let mut step = self.step(Phase::Client, Outcome::Info, summary);
@@ -569,7 +707,13 @@ impl<'p> Tracer<'p, '_> {
         self.steps.push(step);
     }
 
-    fn route_step(&mut self, method: Method, segments: &[&str], shadow: bool, chosen: Option<&Endpoint>) {
+    fn route_step(
+        &mut self,
+        method: Method,
+        segments: &[&str],
+        shadow: bool,
+        chosen: Option<&Endpoint>,
+    ) {
         let Some(api) = self.api else { return };
         let policy = self.policy;
         let chosen = chosen.and_then(|c| api.endpoints.iter().find(|e| std::ptr::eq(*e, c)));
@@ -606,7 +750,11 @@ impl<'p> Tracer<'p, '_> {
             details.push(format!("{mark}: {}", describe(e)));
         }
         if let (Some(winner), Some(runner_up)) = (candidates.first(), candidates.get(1)) {
-            details.push(format!("{} wins: {}", winner.0.label(), why_more_specific(winner, runner_up)));
+            details.push(format!(
+                "{} wins: {}",
+                winner.0.label(),
+                why_more_specific(winner, runner_up)
+            ));
         }
         match chosen {
             Some(e) if shadow => {
@@ -614,7 +762,11 @@ impl<'p> Tracer<'p, '_> {
                 let mut step = self.step(
                     Phase::Route,
                     Outcome::Info,
-                    format!("shadow endpoint {} would take {} {path}: evaluated for the record only", e.label(), method.as_str()),
+                    format!(
+                        "shadow endpoint {} would take {} {path}: evaluated for the record only",
+                        e.label(),
+                        method.as_str()
+                    ),
                 );
                 step.rule = Some(rule);
                 step.details = details;
@@ -622,10 +774,18 @@ impl<'p> Tracer<'p, '_> {
             }
             Some(e) => {
                 let rule = Source::new(&policy.sources, e.span);
-                let summary = if method.as_str() == self.request.method || candidates.first().is_some_and(|c| c.2 == crate::model::MethodRank::Exact) {
+                let summary = if method.as_str() == self.request.method
+                    || candidates
+                        .first()
+                        .is_some_and(|c| c.2 == crate::model::MethodRank::Exact)
+                {
                     format!("{} {path} matches {}", method.as_str(), e.label())
                 } else {
-                    format!("{} {path} matches {} (HEAD is served by GET, any method by `*`)", method.as_str(), e.label())
+                    format!(
+                        "{} {path} matches {} (HEAD is served by GET, any method by `*`)",
+                        method.as_str(),
+                        e.label()
+                    )
                 };
                 let mut step = self.step(Phase::Route, Outcome::Pass, summary);
                 step.rule = Some(rule);
@@ -635,17 +795,27 @@ impl<'p> Tracer<'p, '_> {
             None => {
                 let allowed: Vec<&str> = Method::ALL
                     .iter()
-                    .filter(|m| **m != method && interp::best_endpoint(api, **m, segments, false).is_some())
+                    .filter(|m| {
+                        **m != method && interp::best_endpoint(api, **m, segments, false).is_some()
+                    })
                     .map(|m| m.as_str())
                     .collect();
                 if allowed.is_empty() {
                     let close = closest(api, segments);
-                    let mut step = self.step(Phase::Route, Outcome::Fail, format!("no endpoint of `{}` matches {path}", api.name));
+                    let mut step = self.step(
+                        Phase::Route,
+                        Outcome::Fail,
+                        format!("no endpoint of `{}` matches {path}", api.name),
+                    );
                     for e in &close {
                         step.details.push(format!("closest: {}", describe(e)));
                     }
                     if let Some(e) = close.first() {
-                        step.hints.push(format!("the closest endpoint is {}{}", text::full_path(api, e), method_note(e)));
+                        step.hints.push(format!(
+                            "the closest endpoint is {}{}",
+                            text::full_path(api, e),
+                            method_note(e)
+                        ));
                     }
                     self.steps.push(step);
                 } else {
@@ -654,8 +824,10 @@ impl<'p> Tracer<'p, '_> {
                         Outcome::Fail,
                         format!("{path} has endpoints, but none for {}", method.as_str()),
                     );
-                    step.details.push(format!("allowed methods: {}", allowed.join(", ")));
-                    step.hints.push(format!("use one of the methods {}", allowed.join(", ")));
+                    step.details
+                        .push(format!("allowed methods: {}", allowed.join(", ")));
+                    step.hints
+                        .push(format!("use one of the methods {}", allowed.join(", ")));
                     self.steps.push(step);
                 }
             }
@@ -667,20 +839,35 @@ impl<'p> Tracer<'p, '_> {
         let principal = self.request.principal;
         match access {
             Access::Public(span) => {
-                let meta = RuleMeta { span: *span, inherited: false, shadow: false };
-                let step = self.rule_step(Phase::Auth, false, &meta, "public: no principal needed".into());
+                let meta = RuleMeta {
+                    span: *span,
+                    inherited: false,
+                    shadow: false,
+                };
+                let step = self.rule_step(
+                    Phase::Auth,
+                    false,
+                    &meta,
+                    "public: no principal needed".into(),
+                );
                 self.steps.push(step);
             }
             Access::Closed => {
                 let span = self.endpoint.map_or_else(Span::default, |e| e.span);
-                let meta = RuleMeta { span, inherited: false, shadow: false };
+                let meta = RuleMeta {
+                    span,
+                    inherited: false,
+                    shadow: false,
+                };
                 let mut step = self.rule_step(
                     Phase::Auth,
                     true,
                     &meta,
-                    "the endpoint is neither public nor authenticated, so it denies every request".into(),
+                    "the endpoint is neither public nor authenticated, so it denies every request"
+                        .into(),
                 );
-                step.hints.push("add `authenticate <scheme>` or `public` to the endpoint".into());
+                step.hints
+                    .push("add `authenticate <scheme>` or `public` to the endpoint".into());
                 self.steps.push(step);
             }
             Access::Authenticated { schemes, meta } => {
@@ -691,13 +878,21 @@ impl<'p> Tracer<'p, '_> {
                     .map(|s| format!("`{}` ({})", s.name, s.kind.name()))
                     .collect();
                 let summary = match (failure, principal) {
-                    (None, Some(p)) => format!("`{}` authenticated by `{}`, an accepted scheme", p.subject, p.scheme),
-                    (Some(Reason::Unauthenticated), _) | (_, None) => "the request has no principal".to_string(),
+                    (None, Some(p)) => format!(
+                        "`{}` authenticated by `{}`, an accepted scheme",
+                        p.subject, p.scheme
+                    ),
+                    (Some(Reason::Unauthenticated), _) | (_, None) => {
+                        "the request has no principal".to_string()
+                    }
                     (Some(Reason::SchemeNotAccepted), Some(p)) => {
                         format!("the principal was authenticated by `{}`, which this endpoint does not accept", p.scheme)
                     }
                     (Some(Reason::SubjectMismatch), Some(p)) => {
-                        format!("certificate subject `{}` does not match the scheme's subject pattern", p.subject)
+                        format!(
+                            "certificate subject `{}` does not match the scheme's subject pattern",
+                            p.subject
+                        )
                     }
                     (Some(other), Some(_)) => other.summary().to_string(),
                 };
@@ -706,15 +901,28 @@ impl<'p> Tracer<'p, '_> {
                 match failure {
                     Some(Reason::SubjectMismatch) => {
                         for scheme in schemes.iter().filter_map(|s| api.scheme(*s)) {
-                            if let AuthKind::Mtls { subject: Some(glob) } = &scheme.kind {
-                                details.push(format!("`{}` accepts subjects matching `{}`", scheme.name, glob.text));
-                                hints.push(format!("present a certificate whose subject matches `{}`", glob.text));
+                            if let AuthKind::Mtls {
+                                subject: Some(glob),
+                            } = &scheme.kind
+                            {
+                                details.push(format!(
+                                    "`{}` accepts subjects matching `{}`",
+                                    scheme.name, glob.text
+                                ));
+                                hints.push(format!(
+                                    "present a certificate whose subject matches `{}`",
+                                    glob.text
+                                ));
                             }
                         }
                     }
                     Some(_) => hints.push(format!(
                         "authenticate with {}",
-                        accepted.split(" | ").map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or ")
+                        accepted
+                            .split(" | ")
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
                     )),
                     None => {
                         if let Some(p) = principal {
@@ -750,11 +958,18 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn is_forwarding(name: &str) -> bool {
-    crate::eval::FORWARDING_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+    crate::eval::FORWARDING_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 fn api_id(policy: &PolicySet, api: &Api) -> ApiId {
-    let index = policy.model.apis.iter().position(|a| std::ptr::eq(a, api)).unwrap_or(0);
+    let index = policy
+        .model
+        .apis
+        .iter()
+        .position(|a| std::ptr::eq(a, api))
+        .unwrap_or(0);
     ApiId(u32::try_from(index).unwrap_or(u32::MAX))
 }
 
@@ -767,13 +982,20 @@ fn pattern_kinds(e: &Endpoint) -> String {
     if e.path.is_empty() {
         return "the root".into();
     }
-    e.path.iter().map(segment_kind).collect::<Vec<_>>().join(", ")
+    e.path
+        .iter()
+        .map(segment_kind)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn segment_kind(s: &Segment) -> &'static str {
     match s {
         Segment::Literal(_) => "literal",
-        Segment::Param { ty: crate::model::ParamType::Any, .. } => "parameter",
+        Segment::Param {
+            ty: crate::model::ParamType::Any,
+            ..
+        } => "parameter",
         Segment::Param { .. } => "typed parameter",
         Segment::Star => "*",
         Segment::Rest => "**",
@@ -795,7 +1017,11 @@ fn key_kind(k: Option<&u8>) -> &'static str {
 type Candidate<'e> = (&'e Endpoint, Vec<u8>, crate::model::MethodRank);
 
 fn why_more_specific(winner: &Candidate<'_>, other: &Candidate<'_>) -> String {
-    let position = winner.1.iter().zip(other.1.iter()).position(|(a, b)| a != b);
+    let position = winner
+        .1
+        .iter()
+        .zip(other.1.iter())
+        .position(|(a, b)| a != b);
     match position {
         Some(i) => format!(
             "at segment {} it has {} where {} has {} (literal > typed parameter > parameter > * > **)",
@@ -824,11 +1050,21 @@ fn closest<'a>(api: &'a Api, segments: &[&str]) -> Vec<&'a Endpoint> {
             })
             .count()
     };
-    let best = api.endpoints.iter().filter(|e| e.shadow.is_none()).map(prefix).max().unwrap_or(0);
+    let best = api
+        .endpoints
+        .iter()
+        .filter(|e| e.shadow.is_none())
+        .map(prefix)
+        .max()
+        .unwrap_or(0);
     if best == 0 {
         return Vec::new();
     }
-    api.endpoints.iter().filter(|e| e.shadow.is_none() && prefix(e) == best).take(3).collect()
+    api.endpoints
+        .iter()
+        .filter(|e| e.shadow.is_none() && prefix(e) == best)
+        .take(3)
+        .collect()
 }
 
 fn failure_span(f: &Failure) -> Span {
@@ -867,7 +1103,14 @@ fn explain_condition(
             }
             // Every part was evaluated: changing any one would do.
             let value = !is_or;
-            (Ok(value), if value == want { Vec::new() } else { alternatives })
+            (
+                Ok(value),
+                if value == want {
+                    Vec::new()
+                } else {
+                    alternatives
+                },
+            )
         }
         CondExpr::Not(inner) => {
             let (result, hint) = explain_condition(api, inner, ctx, !want, details, sources);
@@ -878,7 +1121,14 @@ fn explain_condition(
             let values: Vec<(String, Result<Value, String>)> = leaf_operands(leaf)
                 .into_iter()
                 .filter(|o| !matches!(o.value, ValueRef::Literal(_) | ValueRef::List(_)))
-                .map(|o| (text::operand(o), interp::resolve(o, ctx).map(|v| v.to_json()).map_err(|f| failure_word(&f))))
+                .map(|o| {
+                    (
+                        text::operand(o),
+                        interp::resolve(o, ctx)
+                            .map(|v| v.to_json())
+                            .map_err(|f| failure_word(&f)),
+                    )
+                })
                 .collect();
             let shown: Vec<String> = values
                 .iter()
@@ -894,7 +1144,11 @@ fn explain_condition(
             let leaf_text = text::leaf_text(api, leaf);
             let mut line = format!("`{leaf_text}` -> {outcome}");
             if let CondExpr::HasScope { .. } = leaf {
-                line.push_str(if result.as_ref().is_ok_and(|b| *b) { " (granted)" } else { " (not granted)" });
+                line.push_str(if result.as_ref().is_ok_and(|b| *b) {
+                    " (granted)"
+                } else {
+                    " (not granted)"
+                });
             }
             if !shown.is_empty() {
                 line.push_str(&format!(" ({})", shown.join(", ")));
@@ -920,7 +1174,10 @@ fn failure_word(f: &Failure) -> String {
 
 fn failure_hint(f: &Failure, sources: &crate::span::Sources) -> String {
     let span = failure_span(f);
-    let what = sources.get(span.file).map_or("", |file| file.slice(span)).to_string();
+    let what = sources
+        .get(span.file)
+        .map_or("", |file| file.slice(span))
+        .to_string();
     let root = what.split('.').next().unwrap_or("");
     let name = what.split_once('.').map_or("", |(_, rest)| rest);
     match f {
@@ -941,7 +1198,9 @@ fn leaf_operands(expr: &CondExpr) -> Vec<&Operand> {
         CondExpr::Compare { left, right, .. } | CondExpr::In { left, right } => vec![left, right],
         CondExpr::Like { left, .. } => vec![left],
         CondExpr::Truthy(v) => vec![v],
-        CondExpr::HasScope { .. } | CondExpr::Or(_) | CondExpr::And(_) | CondExpr::Not(_) => Vec::new(),
+        CondExpr::HasScope { .. } | CondExpr::Or(_) | CondExpr::And(_) | CondExpr::Not(_) => {
+            Vec::new()
+        }
     }
 }
 
@@ -966,7 +1225,10 @@ fn value_of(o: &Operand, values: &[(String, Result<Value, String>)]) -> String {
 
 /// Whether the caller controls an operand (so that is the side to change).
 fn from_principal(o: &Operand) -> bool {
-    matches!(o.value, ValueRef::Subject | ValueRef::Scheme | ValueRef::Claim(_))
+    matches!(
+        o.value,
+        ValueRef::Subject | ValueRef::Scheme | ValueRef::Claim(_)
+    )
 }
 
 fn is_literal(o: &Operand) -> bool {
@@ -974,18 +1236,32 @@ fn is_literal(o: &Operand) -> bool {
 }
 
 /// What would make a comparison come out `want`.
-fn leaf_hint(api: &Api, leaf: &CondExpr, want: bool, values: &[(String, Result<Value, String>)]) -> String {
+fn leaf_hint(
+    api: &Api,
+    leaf: &CondExpr,
+    want: bool,
+    values: &[(String, Result<Value, String>)],
+) -> String {
     match leaf {
         CondExpr::Compare { op, left, right } => {
             let op = if want { *op } else { negate(*op) };
             // Change the side the caller controls, or the one that is not a literal.
-            let change_right = is_literal(left) || (!is_literal(right) && from_principal(right) && !from_principal(left));
-            let (target, other) = if change_right { (right, left) } else { (left, right) };
+            let change_right = is_literal(left)
+                || (!is_literal(right) && from_principal(right) && !from_principal(left));
+            let (target, other) = if change_right {
+                (right, left)
+            } else {
+                (left, right)
+            };
             let op = if change_right { flip(op) } else { op };
             let other_text = if is_literal(other) {
                 text::operand(other)
             } else {
-                format!("{} (the value of `{}`)", value_of(other, values), text::operand(other))
+                format!(
+                    "{} (the value of `{}`)",
+                    value_of(other, values),
+                    text::operand(other)
+                )
             };
             let verb = match op {
                 CmpOp::Eq => "be",
@@ -995,7 +1271,11 @@ fn leaf_hint(api: &Api, leaf: &CondExpr, want: bool, values: &[(String, Result<V
                 CmpOp::Gt => "be above",
                 CmpOp::Ge => "be at least",
             };
-            format!("`{}` would have to {verb} {other_text}, not {}", text::operand(target), value_of(target, values))
+            format!(
+                "`{}` would have to {verb} {other_text}, not {}",
+                text::operand(target),
+                value_of(target, values)
+            )
         }
         CondExpr::In { left, right } => format!(
             "`{}` ({}) would have to be {}in `{}` ({})",
@@ -1016,7 +1296,10 @@ fn leaf_hint(api: &Api, leaf: &CondExpr, want: bool, values: &[(String, Result<V
             if want {
                 format!("grant the scope `{}`", text::scope_name(api, *scope))
             } else {
-                format!("the principal would have to lack the scope `{}`", text::scope_name(api, *scope))
+                format!(
+                    "the principal would have to lack the scope `{}`",
+                    text::scope_name(api, *scope)
+                )
             }
         }
         CondExpr::Truthy(v) => format!("`{}` would have to be {want}", text::operand(v)),

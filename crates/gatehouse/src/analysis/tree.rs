@@ -82,14 +82,31 @@ impl PolicySet {
                     .filter_map(|m| {
                         let trie = t.routes_for(*m)?;
                         let nodes = nodes(self, api, trie);
-                        (nodes.iter().any(|n| n.endpoint.is_some())).then_some(MethodDump { method: m.as_str(), nodes })
+                        (nodes.iter().any(|n| n.endpoint.is_some())).then_some(MethodDump {
+                            method: m.as_str(),
+                            nodes,
+                        })
                     })
                     .collect();
-                let shadow = api.endpoints.iter().filter(|e| e.shadow.is_some()).map(|e| endpoint(self, api, e)).collect();
-                ApiDump { name: api.name.clone(), base: api.base_text(), host: api.host.clone(), methods, shadow }
+                let shadow = api
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.shadow.is_some())
+                    .map(|e| endpoint(self, api, e))
+                    .collect();
+                ApiDump {
+                    name: api.name.clone(),
+                    base: api.base_text(),
+                    host: api.host.clone(),
+                    methods,
+                    shadow,
+                }
             })
             .collect();
-        TreeDump { schema: SCHEMA, apis }
+        TreeDump {
+            schema: SCHEMA,
+            apis,
+        }
     }
 }
 
@@ -107,9 +124,21 @@ fn endpoint(policy: &PolicySet, api: &Api, e: &Endpoint) -> EndpointDump {
         rules.push(format!("{} when", e.conditions.len()));
     }
     if let Some(allow) = &e.ip_allow {
-        rules.push(format!("allow from {}", allow.nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
+        rules.push(format!(
+            "allow from {}",
+            allow
+                .nets
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
-    EndpointDump { label: e.label(), rules: rules.join("; "), location: Source::new(&policy.sources, e.span) }
+    EndpointDump {
+        label: e.label(),
+        rules: rules.join("; "),
+        location: Source::new(&policy.sources, e.span),
+    }
 }
 
 /// A trie node while building: its segment, endpoint and children.
@@ -131,7 +160,11 @@ fn nodes(policy: &PolicySet, api: &Api, trie: &RouteTrie) -> Vec<NodeDump> {
         if let Some(parent) = stack.last().and_then(|p| built.get_mut(*p)) {
             parent.children.push(index);
         }
-        built.push(Built { segment, endpoint: here, children: Vec::new() });
+        built.push(Built {
+            segment,
+            endpoint: here,
+            children: Vec::new(),
+        });
         if let Some(rest) = rest {
             rests.push((index, rest));
         }
@@ -139,13 +172,22 @@ fn nodes(policy: &PolicySet, api: &Api, trie: &RouteTrie) -> Vec<NodeDump> {
     }
     for (node, rest) in rests {
         let index = built.len();
-        built.push(Built { segment: "**".into(), endpoint: Some(rest), children: Vec::new() });
+        built.push(Built {
+            segment: "**".into(),
+            endpoint: Some(rest),
+            children: Vec::new(),
+        });
         if let Some(n) = built.get_mut(node) {
             n.children.push(index);
         }
     }
     let mut out = Vec::new();
-    Flat { policy, api, built: &built }.flatten(0, None, 0, true, &mut out);
+    Flat {
+        policy,
+        api,
+        built: &built,
+    }
+    .flatten(0, None, 0, true, &mut out);
     out
 }
 
@@ -158,18 +200,28 @@ struct Flat<'a> {
 impl Flat<'_> {
     /// Depth-first from `index`; the depth is bounded by the trie's, which
     /// is bounded by the longest endpoint pattern.
-    fn flatten(&self, index: usize, parent: Option<usize>, depth: usize, last: bool, out: &mut Vec<NodeDump>) {
+    fn flatten(
+        &self,
+        index: usize,
+        parent: Option<usize>,
+        depth: usize,
+        last: bool,
+        out: &mut Vec<NodeDump>,
+    ) {
         let Flat { policy, api, built } = *self;
         let Some(node) = built.get(index) else { return };
-    let id = out.len();
-    out.push(NodeDump {
-        id,
-        parent,
-        depth,
-        segment: node.segment.clone(),
-        endpoint: node.endpoint.and_then(|i| api.endpoint(EndpointId(i))).map(|e| endpoint(policy, api, e)),
-        last,
-    });
+        let id = out.len();
+        out.push(NodeDump {
+            id,
+            parent,
+            depth,
+            segment: node.segment.clone(),
+            endpoint: node
+                .endpoint
+                .and_then(|i| api.endpoint(EndpointId(i)))
+                .map(|e| endpoint(policy, api, e)),
+            last,
+        });
         let count = node.children.len();
         for (i, child) in node.children.iter().enumerate() {
             self.flatten(*child, Some(id), depth + 1, i + 1 == count, out);
@@ -182,7 +234,11 @@ impl TreeDump {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for api in &self.apis {
-            let host = api.host.as_ref().map(|h| format!(" on {h}")).unwrap_or_default();
+            let host = api
+                .host
+                .as_ref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
             out.push_str(&format!("api {} (base {}{host})\n", api.name, api.base));
             for method in &api.methods {
                 out.push_str(&format!("\n  {}\n", method.method));
@@ -197,13 +253,22 @@ impl TreeDump {
                         for more in open.iter().skip(1) {
                             line.push_str(if *more { "│   " } else { "    " });
                         }
-                        line.push_str(if node.last { "└── " } else { "├── " });
+                        line.push_str(if node.last {
+                            "└── "
+                        } else {
+                            "├── "
+                        });
                         line.push_str(&node.segment);
                     }
                     if let Some(e) = &node.endpoint {
                         let pad = 40usize.saturating_sub(line.chars().count()).max(2);
                         line.push_str(&" ".repeat(pad));
-                        line.push_str(&format!("{}  [{}]  {}", e.label, e.rules, e.location.short()));
+                        line.push_str(&format!(
+                            "{}  [{}]  {}",
+                            e.label,
+                            e.rules,
+                            e.location.short()
+                        ));
                     }
                     out.push_str(line.trim_end());
                     out.push('\n');
@@ -213,7 +278,12 @@ impl TreeDump {
             if !api.shadow.is_empty() {
                 out.push_str("\n  shadow (evaluated for the record, never decides)\n");
                 for e in &api.shadow {
-                    out.push_str(&format!("    {}  [{}]  {}\n", e.label, e.rules, e.location.short()));
+                    out.push_str(&format!(
+                        "    {}  [{}]  {}\n",
+                        e.label,
+                        e.rules,
+                        e.location.short()
+                    ));
                 }
             }
             out.push('\n');
@@ -232,12 +302,23 @@ impl TreeDump {
                     dot_string(&format!("{} {} {}", api.name, method.method, api.base))
                 ));
                 for node in &method.nodes {
-                    let segment = if node.depth == 0 { api.base.clone() } else { node.segment.clone() };
+                    let segment = if node.depth == 0 {
+                        api.base.clone()
+                    } else {
+                        node.segment.clone()
+                    };
                     let (label, style) = match &node.endpoint {
-                        Some(e) => (format!("{segment}\n{}\n{}", e.label, e.rules), ", style=filled, fillcolor=\"#e8f0fe\""),
+                        Some(e) => (
+                            format!("{segment}\n{}\n{}", e.label, e.rules),
+                            ", style=filled, fillcolor=\"#e8f0fe\"",
+                        ),
                         None => (segment, ""),
                     };
-                    out.push_str(&format!("    {prefix}_{} [label={}{style}];\n", node.id, dot_string(&label)));
+                    out.push_str(&format!(
+                        "    {prefix}_{} [label={}{style}];\n",
+                        node.id,
+                        dot_string(&label)
+                    ));
                     if let Some(parent) = node.parent {
                         out.push_str(&format!("    {prefix}_{parent} -> {prefix}_{};\n", node.id));
                     }
@@ -260,13 +341,28 @@ impl TreeDump {
                     mermaid_string(&format!("{} {} {}", api.name, method.method, api.base))
                 ));
                 for node in &method.nodes {
-                    let segment = mermaid_text(if node.depth == 0 { &api.base } else { &node.segment });
+                    let segment = mermaid_text(if node.depth == 0 {
+                        &api.base
+                    } else {
+                        &node.segment
+                    });
                     let label = match &node.endpoint {
-                        Some(e) => format!("{segment}<br/>{}<br/>{}", mermaid_text(&e.label), mermaid_text(&e.rules)),
+                        Some(e) => format!(
+                            "{segment}<br/>{}<br/>{}",
+                            mermaid_text(&e.label),
+                            mermaid_text(&e.rules)
+                        ),
                         None => segment,
                     };
-                    let shape = if node.depth == 0 { ("([", "])") } else { ("[", "]") };
-                    out.push_str(&format!("    {prefix}_{}{}\"{label}\"{}\n", node.id, shape.0, shape.1));
+                    let shape = if node.depth == 0 {
+                        ("([", "])")
+                    } else {
+                        ("[", "]")
+                    };
+                    out.push_str(&format!(
+                        "    {prefix}_{}{}\"{label}\"{}\n",
+                        node.id, shape.0, shape.1
+                    ));
                     if let Some(parent) = node.parent {
                         out.push_str(&format!("    {prefix}_{parent} --> {prefix}_{}\n", node.id));
                     }

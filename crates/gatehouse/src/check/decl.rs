@@ -7,15 +7,22 @@ use rustc_hash::FxHashMap;
 use super::{duplicate, MAX_SCOPES};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, GlobKind, Scope, StoreErrorPolicy, TrailingSlash,
+    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, GlobKind, Scope,
+    StoreErrorPolicy, TrailingSlash,
 };
 use crate::span::{FileId, Span, Spanned};
-use crate::syntax::ast::{AuthDecl, ItemKind, Literal, OptionAst, OptionValue, PolicyAst, SegmentAst};
+use crate::syntax::ast::{
+    AuthDecl, ItemKind, Literal, OptionAst, OptionValue, PolicyAst, SegmentAst,
+};
 
 /// Builds the API header; endpoints are added by the caller. Also returns
 /// the names of auth schemes that were declared but invalid, so that rules
 /// naming them are not reported a second time as unknown.
-pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Option<(Api, Vec<String>)> {
+pub(super) fn header(
+    file: FileId,
+    ast: &PolicyAst,
+    diagnostics: &mut Diagnostics,
+) -> Option<(Api, Vec<String>)> {
     let mut api_decl: Option<(String, Option<String>, Span)> = None;
     let mut owner: Option<(String, Span)> = None;
     let mut base: Option<(Vec<String>, Span)> = None;
@@ -40,7 +47,11 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                             .help("name the API, for example `api \"petstore\"`"),
                     );
                 }
-                api_decl = Some((name.node.clone(), version.as_ref().map(|v| v.node.clone()), item.span));
+                api_decl = Some((
+                    name.node.clone(),
+                    version.as_ref().map(|v| v.node.clone()),
+                    item.span,
+                ));
             }
             ItemKind::Owner(value) => {
                 if let Some((_, first)) = &owner {
@@ -71,7 +82,10 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                     diagnostics.push(
                         Diagnostic::new(Code::InvalidBase, slash, "`base` must not end with `/`")
                             .label("trailing slash")
-                            .help(format!("write `base {}`", pattern.text.trim_end_matches('/'))),
+                            .help(format!(
+                                "write `base {}`",
+                                pattern.text.trim_end_matches('/')
+                            )),
                     );
                 }
                 base = Some((segments, item.span));
@@ -105,7 +119,11 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                     continue;
                 }
                 match auth_kind(decl, diagnostics) {
-                    Some(kind) => schemes.push(AuthScheme { name: decl.name.node.clone(), kind, span: decl.name.span }),
+                    Some(kind) => schemes.push(AuthScheme {
+                        name: decl.name.node.clone(),
+                        kind,
+                        span: decl.name.span,
+                    }),
                     None => broken_schemes.push(decl.name.node.clone()),
                 }
             }
@@ -141,7 +159,10 @@ pub(super) fn header(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostic
                         Diagnostic::new(
                             Code::TooManyScopes,
                             first_extra,
-                            format!("{} scopes are declared; at most {MAX_SCOPES} are supported", scopes.len()),
+                            format!(
+                                "{} scopes are declared; at most {MAX_SCOPES} are supported",
+                                scopes.len()
+                            ),
                         )
                         .label(format!("scope {}: over the limit", MAX_SCOPES + 1))
                         .help("split the API, or group fine-grained permissions into fewer scopes"),
@@ -195,7 +216,9 @@ fn is_host_name(host: &str) -> bool {
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -244,18 +267,29 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
         let Literal::String(value) = &arg.value.node else {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidAuthArgument, arg.value.span, format!("`{name}` must be a string"))
-                    .label("not a string")
-                    .help(format!("write `{name}: \"...\"`")),
+                Diagnostic::new(
+                    Code::InvalidAuthArgument,
+                    arg.value.span,
+                    format!("`{name}` must be a string"),
+                )
+                .label("not a string")
+                .help(format!("write `{name}: \"...\"`")),
             );
             continue;
         };
-        if values.insert(name, Spanned::new(value.clone(), arg.value.span)).is_some() {
+        if values
+            .insert(name, Spanned::new(value.clone(), arg.value.span))
+            .is_some()
+        {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidAuthArgument, arg.name.span, format!("`{name}` is given twice"))
-                    .label("repeated argument")
-                    .help("give each argument once"),
+                Diagnostic::new(
+                    Code::InvalidAuthArgument,
+                    arg.name.span,
+                    format!("`{name}` is given twice"),
+                )
+                .label("repeated argument")
+                .help("give each argument once"),
             );
         }
     }
@@ -277,17 +311,26 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
             let header = values.remove("header").map(|v| v.node);
             let query = values.remove("query").map(|v| v.node);
             if header.is_none() && query.is_none() {
-                diagnostics.push(missing("a `header` or `query` argument", "api_key(header: \"X-API-Key\")"));
+                diagnostics.push(missing(
+                    "a `header` or `query` argument",
+                    "api_key(header: \"X-API-Key\")",
+                ));
                 return None;
             }
             Some(AuthKind::ApiKey { header, query })
         }
         "jwt" => {
             let Some(issuer) = values.remove("issuer") else {
-                diagnostics.push(missing("an `issuer`", "jwt(issuer: \"https://id.example.com\", audience: \"my-api\")"));
+                diagnostics.push(missing(
+                    "an `issuer`",
+                    "jwt(issuer: \"https://id.example.com\", audience: \"my-api\")",
+                ));
                 return None;
             };
-            Some(AuthKind::Jwt { issuer: issuer.node, audience: values.remove("audience").map(|v| v.node) })
+            Some(AuthKind::Jwt {
+                issuer: issuer.node,
+                audience: values.remove("audience").map(|v| v.node),
+            })
         }
         _ => {
             let subject = match values.remove("subject") {
@@ -303,15 +346,28 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
 fn host_glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Glob> {
     if pattern.node.contains('/') {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidGlob, pattern.span, "a subject pattern is a host name and cannot contain `/`")
-                .label("not a host pattern")
-                .help("write a host name pattern such as `*.internal.example.com`"),
+            Diagnostic::new(
+                Code::InvalidGlob,
+                pattern.span,
+                "a subject pattern is a host name and cannot contain `/`",
+            )
+            .label("not a host pattern")
+            .help("write a host name pattern such as `*.internal.example.com`"),
         );
         return None;
     }
     let as_path = pattern.node.replace('.', "/");
-    match globset::GlobBuilder::new(&as_path).literal_separator(true).case_insensitive(true).backslash_escape(true).build() {
-        Ok(glob) => Some(Glob { text: pattern.node.clone(), matcher: glob.compile_matcher(), kind: GlobKind::Host }),
+    match globset::GlobBuilder::new(&as_path)
+        .literal_separator(true)
+        .case_insensitive(true)
+        .backslash_escape(true)
+        .build()
+    {
+        Ok(glob) => Some(Glob {
+            text: pattern.node.clone(),
+            matcher: glob.compile_matcher(),
+            kind: GlobKind::Host,
+        }),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))
@@ -325,8 +381,16 @@ fn host_glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option
 
 /// Compiles a glob pattern, reporting `GH-E0206` if it is invalid.
 pub(crate) fn glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Glob> {
-    match globset::GlobBuilder::new(&pattern.node).literal_separator(false).backslash_escape(true).build() {
-        Ok(glob) => Some(Glob { text: pattern.node.clone(), matcher: glob.compile_matcher(), kind: GlobKind::Text }),
+    match globset::GlobBuilder::new(&pattern.node)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+    {
+        Ok(glob) => Some(Glob {
+            text: pattern.node.clone(),
+            matcher: glob.compile_matcher(),
+            kind: GlobKind::Text,
+        }),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))
@@ -341,7 +405,11 @@ pub(crate) fn glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> 
 /// Parses an IP network, reporting `GH-E0207` if it is invalid. A bare
 /// address is a network of one.
 pub(crate) fn cidr(text: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<IpNet> {
-    let parsed = text.node.parse::<IpNet>().ok().or_else(|| text.node.parse::<std::net::IpAddr>().ok().map(IpNet::from));
+    let parsed = text
+        .node
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| text.node.parse::<std::net::IpAddr>().ok().map(IpNet::from));
     match parsed {
         Some(net) if net.trunc() != net => {
             diagnostics.push(
@@ -367,7 +435,13 @@ pub(crate) fn cidr(text: &Spanned<String>, diagnostics: &mut Diagnostics) -> Opt
     }
 }
 
-const OPTIONS: &[&str] = &["trusted_proxies", "method_override", "forwarded", "trailing_slash", "on_store_error"];
+const OPTIONS: &[&str] = &[
+    "trusted_proxies",
+    "method_override",
+    "forwarded",
+    "trailing_slash",
+    "on_store_error",
+];
 
 fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions {
     let mut options = ApiOptions::default();
@@ -376,12 +450,16 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
         let name = option.name.node.as_str();
         if !OPTIONS.contains(&name) {
             diagnostics.push(
-                Diagnostic::new(Code::UnknownOption, option.name.span, format!("unknown option `{name}`"))
-                    .label("not an option")
-                    .help(match did_you_mean(name, OPTIONS.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the options are {}", quote_list(OPTIONS)),
-                    }),
+                Diagnostic::new(
+                    Code::UnknownOption,
+                    option.name.span,
+                    format!("unknown option `{name}`"),
+                )
+                .label("not an option")
+                .help(match did_you_mean(name, OPTIONS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the options are {}", quote_list(OPTIONS)),
+                }),
             );
             continue;
         }
@@ -399,11 +477,17 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
                 for value in &option.values {
                     match &value.node {
                         OptionValue::Cidr(text) => {
-                            if let Some(net) = cidr(&Spanned::new(text.clone(), value.span), diagnostics) {
+                            if let Some(net) =
+                                cidr(&Spanned::new(text.clone(), value.span), diagnostics)
+                            {
                                 options.trusted_proxies.push(net);
                             }
                         }
-                        _ => diagnostics.push(bad_value(name, value.span, "IP networks such as `10.0.0.0/8`")),
+                        _ => diagnostics.push(bad_value(
+                            name,
+                            value.span,
+                            "IP networks such as `10.0.0.0/8`",
+                        )),
                     }
                 }
             }
@@ -414,17 +498,29 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
             }
             "forwarded" => {
                 if let Some(v) = choice(option, &["deny", "ignore"], diagnostics) {
-                    options.forwarded = if v == "ignore" { ForwardedPolicy::Ignore } else { ForwardedPolicy::Deny };
+                    options.forwarded = if v == "ignore" {
+                        ForwardedPolicy::Ignore
+                    } else {
+                        ForwardedPolicy::Deny
+                    };
                 }
             }
             "trailing_slash" => {
                 if let Some(v) = choice(option, &["deny", "strip"], diagnostics) {
-                    options.trailing_slash = if v == "strip" { TrailingSlash::Strip } else { TrailingSlash::Deny };
+                    options.trailing_slash = if v == "strip" {
+                        TrailingSlash::Strip
+                    } else {
+                        TrailingSlash::Deny
+                    };
                 }
             }
             _ => {
                 if let Some(v) = choice(option, &["deny", "allow"], diagnostics) {
-                    options.on_store_error = if v == "allow" { StoreErrorPolicy::Allow } else { StoreErrorPolicy::Deny };
+                    options.on_store_error = if v == "allow" {
+                        StoreErrorPolicy::Allow
+                    } else {
+                        StoreErrorPolicy::Deny
+                    };
                 }
             }
         }
@@ -433,7 +529,11 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
 }
 
 /// An option that takes exactly one of a few words.
-fn choice<'a>(option: &'a OptionAst, words: &[&str], diagnostics: &mut Diagnostics) -> Option<&'a str> {
+fn choice<'a>(
+    option: &'a OptionAst,
+    words: &[&str],
+    diagnostics: &mut Diagnostics,
+) -> Option<&'a str> {
     let name = option.name.node.as_str();
     let expected = quote_list(words);
     match option.values.as_slice() {
@@ -445,16 +545,24 @@ fn choice<'a>(option: &'a OptionAst, words: &[&str], diagnostics: &mut Diagnosti
             }
         },
         _ => {
-            diagnostics.push(bad_value(name, option.span, &format!("exactly one of {expected}")));
+            diagnostics.push(bad_value(
+                name,
+                option.span,
+                &format!("exactly one of {expected}"),
+            ));
             None
         }
     }
 }
 
 fn bad_value(name: &str, span: Span, expected: &str) -> Diagnostic {
-    Diagnostic::new(Code::InvalidOptionValue, span, format!("invalid value for option `{name}`"))
-        .label("invalid value")
-        .help(format!("`{name}` takes {expected}"))
+    Diagnostic::new(
+        Code::InvalidOptionValue,
+        span,
+        format!("invalid value for option `{name}`"),
+    )
+    .label("invalid value")
+    .help(format!("`{name}` takes {expected}"))
 }
 
 pub(crate) fn quote_list(words: &[&str]) -> String {

@@ -73,8 +73,18 @@ fn check_api(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Op
     let (mut api, broken_schemes) = decl::header(file, ast, diagnostics)?;
     let names = Names {
         broken_schemes,
-        scopes: api.scopes.iter().enumerate().map(|(i, s)| (s.name.clone(), ScopeId(small(i)))).collect(),
-        schemes: api.schemes.iter().enumerate().map(|(i, s)| (s.name.clone(), SchemeId(small(i)))).collect(),
+        scopes: api
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), ScopeId(small(i))))
+            .collect(),
+        schemes: api
+            .schemes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), SchemeId(small(i))))
+            .collect(),
         scope_names: api.scopes.iter().map(|s| s.name.clone()).collect(),
         scheme_names: api.schemes.iter().map(|s| s.name.clone()).collect(),
     };
@@ -87,7 +97,11 @@ fn check_api(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Op
                 diagnostics.push(duplicate("defaults", item.span, *first));
                 continue;
             }
-            let ctx = rules::Context { names: &names, endpoint: None, in_defaults: true };
+            let ctx = rules::Context {
+                names: &names,
+                endpoint: None,
+                in_defaults: true,
+            };
             let set = rules::rule_set(&ctx, statements, true, diagnostics);
             defaults = Some((set, item.span));
         }
@@ -95,10 +109,18 @@ fn check_api(file: FileId, ast: &PolicyAst, diagnostics: &mut Diagnostics) -> Op
     let defaults = defaults.map(|(set, _)| set).unwrap_or_default();
 
     for item in &ast.items {
-        let ItemKind::Endpoint(endpoint_ast) = &item.kind else { continue };
+        let ItemKind::Endpoint(endpoint_ast) = &item.kind else {
+            continue;
+        };
         let id = EndpointId(u32::try_from(api.endpoints.len()).unwrap_or(u32::MAX));
-        let Some(route) = routes::route(endpoint_ast, diagnostics) else { continue };
-        let ctx = rules::Context { names: &names, endpoint: Some(&route), in_defaults: false };
+        let Some(route) = routes::route(endpoint_ast, diagnostics) else {
+            continue;
+        };
+        let ctx = rules::Context {
+            names: &names,
+            endpoint: Some(&route),
+            in_defaults: false,
+        };
         let own = rules::rule_set(&ctx, &endpoint_ast.body, false, diagnostics);
         let endpoint = rules::merge(id, route, own, &defaults, diagnostics);
         if matches!(endpoint.access, Access::Closed) {
@@ -114,7 +136,10 @@ fn closed_endpoint(endpoint: &Endpoint) -> Diagnostic {
     Diagnostic::new(
         Code::NoAccessRule,
         endpoint.span,
-        format!("`{}` is neither public nor authenticated, so every request to it is denied", endpoint.label()),
+        format!(
+            "`{}` is neither public nor authenticated, so every request to it is denied",
+            endpoint.label()
+        ),
     )
     .label("no `public` and no `authenticate`")
     .help("add `authenticate <scheme>` (here or in `defaults`), or `public` if anyone may call it")
@@ -122,10 +147,16 @@ fn closed_endpoint(endpoint: &Endpoint) -> Diagnostic {
 
 /// "`x` is declared twice", pointing at both.
 pub(crate) fn duplicate(what: &str, span: Span, first: Span) -> Diagnostic {
-    Diagnostic::new(Code::DuplicateDeclaration, span, format!("`{what}` is declared twice"))
-        .label("declared again here")
-        .related(first, "first declared here")
-        .help(format!("a policy file may have one `{what}`; remove one of them"))
+    Diagnostic::new(
+        Code::DuplicateDeclaration,
+        span,
+        format!("`{what}` is declared twice"),
+    )
+    .label("declared again here")
+    .related(first, "first declared here")
+    .help(format!(
+        "a policy file may have one `{what}`; remove one of them"
+    ))
 }
 
 /// Indexes are bounded by checks elsewhere (scopes by MAX_SCOPES); this keeps

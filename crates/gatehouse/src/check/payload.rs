@@ -4,13 +4,14 @@
 use super::decl::quote_list;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Bounds, FieldSchema, FieldsSchema, Format, JsonLimits, JsonPath, Lit, MaskStrategy, Pattern, TypeSchema,
+    Bounds, FieldSchema, FieldsSchema, Format, JsonLimits, JsonPath, Lit, MaskStrategy, Pattern,
+    TypeSchema,
 };
 use crate::payload::{LimitSpans, Limits};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{
-    Fields, JsonPathAst, JsonStep, LimitArg, Literal, MaskStrategyAst, Number, RangeAst, TypeExpr, TypeKind,
-    TypeModifier,
+    Fields, JsonPathAst, JsonStep, LimitArg, Literal, MaskStrategyAst, Number, RangeAst, TypeExpr,
+    TypeKind, TypeModifier,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -20,11 +21,18 @@ pub(crate) enum FieldsContext {
     Headers,
 }
 
-pub(crate) fn content_types(types: &[Spanned<String>], diagnostics: &mut Diagnostics) -> Option<Vec<String>> {
+pub(crate) fn content_types(
+    types: &[Spanned<String>],
+    diagnostics: &mut Diagnostics,
+) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for ty in types {
         let valid = ty.node.split_once('/').is_some_and(|(a, b)| {
-            let token = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+*".contains(&c));
+            let token = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+*".contains(&c))
+            };
             token(a) && token(b)
         });
         if !valid {
@@ -40,7 +48,10 @@ pub(crate) fn content_types(types: &[Spanned<String>], diagnostics: &mut Diagnos
     Some(out)
 }
 
-pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> Option<(JsonLimits, LimitSpans)> {
+pub(crate) fn json_limits(
+    args: &[LimitArg],
+    diagnostics: &mut Diagnostics,
+) -> Option<(JsonLimits, LimitSpans)> {
     let mut limits = JsonLimits::default();
     let mut spans = LimitSpans::default();
     let mut ok = true;
@@ -54,12 +65,18 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
             other => {
                 ok = false;
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidJsonLimit, arg.name.span, format!("unknown JSON limit `{other}`"))
-                        .label("not a limit")
-                        .help(match did_you_mean(other, JsonLimits::NAMES.iter().copied()) {
+                    Diagnostic::new(
+                        Code::InvalidJsonLimit,
+                        arg.name.span,
+                        format!("unknown JSON limit `{other}`"),
+                    )
+                    .label("not a limit")
+                    .help(
+                        match did_you_mean(other, JsonLimits::NAMES.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("the limits are {}", quote_list(JsonLimits::NAMES)),
-                        }),
+                        },
+                    ),
                 );
                 continue;
             }
@@ -67,18 +84,26 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
         if slot.is_some() {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidJsonLimit, arg.name.span, format!("limit `{}` is given twice", arg.name.node))
-                    .label("repeated")
-                    .help("give each limit once"),
+                Diagnostic::new(
+                    Code::InvalidJsonLimit,
+                    arg.name.span,
+                    format!("limit `{}` is given twice", arg.name.node),
+                )
+                .label("repeated")
+                .help("give each limit once"),
             );
             continue;
         }
         if arg.value.node == 0 {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidJsonLimit, arg.value.span, format!("limit `{}` must be at least 1", arg.name.node))
-                    .label("zero")
-                    .help("a limit of 0 would reject every JSON body"),
+                Diagnostic::new(
+                    Code::InvalidJsonLimit,
+                    arg.value.span,
+                    format!("limit `{}` must be at least 1", arg.name.node),
+                )
+                .label("zero")
+                .help("a limit of 0 would reject every JSON body"),
             );
             continue;
         }
@@ -102,35 +127,55 @@ pub(crate) fn json_limits(args: &[LimitArg], diagnostics: &mut Diagnostics) -> O
 }
 
 /// The scalar type names as documented (aliases are accepted but not listed).
-const CANONICAL_SCALARS: &[&str] =
-    &["string", "int", "number", "bool", "null", "any", "uuid", "email", "uri", "datetime", "date", "ipv4", "ipv6"];
-
-const SCALARS: &[&str] = &[
-    "string", "int", "integer", "number", "bool", "boolean", "null", "any", "uuid", "email", "uri", "datetime", "date",
+const CANONICAL_SCALARS: &[&str] = &[
+    "string", "int", "number", "bool", "null", "any", "uuid", "email", "uri", "datetime", "date",
     "ipv4", "ipv6",
 ];
 
-pub(crate) fn fields(ast: &Fields, context: FieldsContext, diagnostics: &mut Diagnostics) -> Option<FieldsSchema> {
+const SCALARS: &[&str] = &[
+    "string", "int", "integer", "number", "bool", "boolean", "null", "any", "uuid", "email", "uri",
+    "datetime", "date", "ipv4", "ipv6",
+];
+
+pub(crate) fn fields(
+    ast: &Fields,
+    context: FieldsContext,
+    diagnostics: &mut Diagnostics,
+) -> Option<FieldsSchema> {
     let mut out: Vec<FieldSchema> = Vec::new();
     let mut ok = true;
     if let (Some(only), Some(rest)) = (ast.only, ast.allow_unknown) {
         ok = false;
         diagnostics.push(
-            Diagnostic::new(Code::InvalidBodyRule, rest, "`query only` cannot also accept unknown parameters")
-                .label("`...` accepts any parameter")
-                .related(only, "`only` rejects parameters that are not listed")
-                .help("remove `...` to reject parameters that are not listed, or `only` to accept them"),
+            Diagnostic::new(
+                Code::InvalidBodyRule,
+                rest,
+                "`query only` cannot also accept unknown parameters",
+            )
+            .label("`...` accepts any parameter")
+            .related(only, "`only` rejects parameters that are not listed")
+            .help(
+                "remove `...` to reject parameters that are not listed, or `only` to accept them",
+            ),
         );
     }
     for field in &ast.fields {
-        let name = if context == FieldsContext::Headers { field.name.node.to_ascii_lowercase() } else { field.name.node.clone() };
+        let name = if context == FieldsContext::Headers {
+            field.name.node.to_ascii_lowercase()
+        } else {
+            field.name.node.clone()
+        };
         if let Some(first) = out.iter().find(|f| f.name == name) {
             ok = false;
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, field.name.span, format!("field `{}` is listed twice", field.name.node))
-                    .label("repeated")
-                    .related(first.span, "first listed here")
-                    .help("give each field one rule"),
+                Diagnostic::new(
+                    Code::InvalidBodyRule,
+                    field.name.span,
+                    format!("field `{}` is listed twice", field.name.node),
+                )
+                .label("repeated")
+                .related(first.span, "first listed here")
+                .help("give each field one rule"),
             );
             continue;
         }
@@ -146,7 +191,12 @@ pub(crate) fn fields(ast: &Fields, context: FieldsContext, diagnostics: &mut Dia
             }
         }
         match type_schema(&field.ty, context, diagnostics) {
-            Some(ty) => out.push(FieldSchema { name, optional: field.optional, ty, span: field.span }),
+            Some(ty) => out.push(FieldSchema {
+                name,
+                optional: field.optional,
+                ty,
+                span: field.span,
+            }),
             None => ok = false,
         }
     }
@@ -155,7 +205,11 @@ pub(crate) fn fields(ast: &Fields, context: FieldsContext, diagnostics: &mut Dia
         FieldsContext::Query => ast.only.is_none(),
         FieldsContext::Headers => true,
     };
-    ok.then_some(FieldsSchema { fields: out, allow_unknown, span: ast.span })
+    ok.then_some(FieldsSchema {
+        fields: out,
+        allow_unknown,
+        span: ast.span,
+    })
 }
 
 /// Why a type cannot describe a query parameter or header, if it cannot:
@@ -174,12 +228,19 @@ fn not_a_parameter(ty: &TypeExpr) -> Option<(Span, &'static str)> {
     }
 }
 
-fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnostics) -> Option<TypeSchema> {
+fn type_schema(
+    ast: &TypeExpr,
+    context: FieldsContext,
+    diagnostics: &mut Diagnostics,
+) -> Option<TypeSchema> {
     let mut ty = match &ast.kind {
         TypeKind::Scalar { name, range } => scalar(name, range.as_ref(), diagnostics)?,
         TypeKind::Array { range, items } => {
             let length = length_bounds(range.as_ref(), "array", diagnostics)?;
-            TypeSchema::Array { length, items: Box::new(type_schema(items, context, diagnostics)?) }
+            TypeSchema::Array {
+                length,
+                items: Box::new(type_schema(items, context, diagnostics)?),
+            }
         }
         TypeKind::Enum(values) => {
             let lits = values
@@ -196,15 +257,22 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
         TypeKind::Object(inner) => TypeSchema::Object(fields(inner, context, diagnostics)?),
     };
     for modifier in &ast.modifiers {
-        let TypeSchema::String { pattern, format, .. } = &mut ty else {
+        let TypeSchema::String {
+            pattern, format, ..
+        } = &mut ty
+        else {
             let span = match modifier {
                 TypeModifier::Matches(s) => s.span,
                 TypeModifier::Format(f) => f.span,
             };
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBodyRule, span, "`matches` and `format` apply to strings only")
-                    .label("not a string type")
-                    .help("use a range for numbers (`int(0..10)`) and `enum(...)` for fixed values"),
+                Diagnostic::new(
+                    Code::InvalidBodyRule,
+                    span,
+                    "`matches` and `format` apply to strings only",
+                )
+                .label("not a string type")
+                .help("use a range for numbers (`int(0..10)`) and `enum(...)` for fixed values"),
             );
             return None;
         };
@@ -212,11 +280,24 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
             TypeModifier::Matches(text) => {
                 // The regex crate guarantees matching in time linear in the
                 // input, whatever the pattern.
-                match regex::RegexBuilder::new(&text.node).size_limit(1 << 20).build() {
-                    Ok(regex) => *pattern = Some(Pattern { text: text.node.clone(), regex }),
+                match regex::RegexBuilder::new(&text.node)
+                    .size_limit(1 << 20)
+                    .build()
+                {
+                    Ok(regex) => {
+                        *pattern = Some(Pattern {
+                            text: text.node.clone(),
+                            regex,
+                        })
+                    }
                     Err(error) => {
                         let detail = error.to_string();
-                        let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim();
+                        let last = detail
+                            .lines()
+                            .rev()
+                            .find(|l| !l.trim().is_empty())
+                            .unwrap_or("invalid")
+                            .trim();
                         let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                         diagnostics.push(
                             Diagnostic::new(Code::InvalidPattern, text.span, format!("invalid regular expression: {last}"))
@@ -231,12 +312,18 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
                 Some(f) => *format = Some(f),
                 None => {
                     diagnostics.push(
-                        Diagnostic::new(Code::UnknownFieldType, name.span, format!("unknown format `{}`", name.node))
-                            .label("not a format")
-                            .help(match did_you_mean(&name.node, Format::NAMES.iter().copied()) {
+                        Diagnostic::new(
+                            Code::UnknownFieldType,
+                            name.span,
+                            format!("unknown format `{}`", name.node),
+                        )
+                        .label("not a format")
+                        .help(
+                            match did_you_mean(&name.node, Format::NAMES.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!("formats are {}", quote_list(Format::NAMES)),
-                            }),
+                            },
+                        ),
                     );
                     return None;
                 }
@@ -246,25 +333,45 @@ fn type_schema(ast: &TypeExpr, context: FieldsContext, diagnostics: &mut Diagnos
     Some(ty)
 }
 
-fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Diagnostics) -> Option<TypeSchema> {
+fn scalar(
+    name: &Spanned<String>,
+    range: Option<&RangeAst>,
+    diagnostics: &mut Diagnostics,
+) -> Option<TypeSchema> {
     let no_range = |what: &str, diagnostics: &mut Diagnostics| {
         if let Some(range) = range {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidRange, range.span, format!("`{what}` takes no range"))
-                    .label("unexpected range")
-                    .help("ranges apply to `string` (length), `int`, `number` and `array` (length)"),
+                Diagnostic::new(
+                    Code::InvalidRange,
+                    range.span,
+                    format!("`{what}` takes no range"),
+                )
+                .label("unexpected range")
+                .help("ranges apply to `string` (length), `int`, `number` and `array` (length)"),
             );
             return false;
         }
         true
     };
     let format = |f: Format, diagnostics: &mut Diagnostics| {
-        no_range(&name.node, diagnostics).then_some(TypeSchema::String { length: Bounds::default(), pattern: None, format: Some(f) })
+        no_range(&name.node, diagnostics).then_some(TypeSchema::String {
+            length: Bounds::default(),
+            pattern: None,
+            format: Some(f),
+        })
     };
     match name.node.as_str() {
-        "string" => Some(TypeSchema::String { length: length_bounds(range, "string", diagnostics)?, pattern: None, format: None }),
-        "int" | "integer" => Some(TypeSchema::Int { range: int_bounds(range, diagnostics)? }),
-        "number" => Some(TypeSchema::Number { range: float_bounds(range, diagnostics)? }),
+        "string" => Some(TypeSchema::String {
+            length: length_bounds(range, "string", diagnostics)?,
+            pattern: None,
+            format: None,
+        }),
+        "int" | "integer" => Some(TypeSchema::Int {
+            range: int_bounds(range, diagnostics)?,
+        }),
+        "number" => Some(TypeSchema::Number {
+            range: float_bounds(range, diagnostics)?,
+        }),
         "bool" | "boolean" => no_range("bool", diagnostics).then_some(TypeSchema::Bool),
         "null" => no_range("null", diagnostics).then_some(TypeSchema::Null),
         "any" => no_range("any", diagnostics).then_some(TypeSchema::Any),
@@ -277,17 +384,28 @@ fn scalar(name: &Spanned<String>, range: Option<&RangeAst>, diagnostics: &mut Di
         "ipv6" => format(Format::Ipv6, diagnostics),
         other => {
             let help = match other {
-                "array" => "write `array of <type>`, for example `array(1..10) of string`".to_string(),
-                "object" => "write the fields: `{ name: string }`, or `{ ... }` for any object".to_string(),
+                "array" => {
+                    "write `array of <type>`, for example `array(1..10) of string`".to_string()
+                }
+                "object" => {
+                    "write the fields: `{ name: string }`, or `{ ... }` for any object".to_string()
+                }
                 _ => match did_you_mean(other, SCALARS.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("types are {}, `array of T`, `enum(...)` and `{{ fields }}`", quote_list(CANONICAL_SCALARS)),
+                    None => format!(
+                        "types are {}, `array of T`, `enum(...)` and `{{ fields }}`",
+                        quote_list(CANONICAL_SCALARS)
+                    ),
                 },
             };
             diagnostics.push(
-                Diagnostic::new(Code::UnknownFieldType, name.span, format!("unknown type `{other}`"))
-                    .label("not a type")
-                    .help(help),
+                Diagnostic::new(
+                    Code::UnknownFieldType,
+                    name.span,
+                    format!("unknown type `{other}`"),
+                )
+                .label("not a type")
+                .help(help),
             );
             None
         }
@@ -300,7 +418,11 @@ fn empty_range(span: Span) -> Diagnostic {
         .help("write the smaller bound first: `(1..64)`")
 }
 
-fn length_bounds(range: Option<&RangeAst>, what: &str, diagnostics: &mut Diagnostics) -> Option<Bounds<u64>> {
+fn length_bounds(
+    range: Option<&RangeAst>,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<Bounds<u64>> {
     bounds(range, diagnostics, |n| match n {
         Number::Int(n) if n >= 0 => Ok(n.unsigned_abs()),
         _ => Err((
@@ -329,14 +451,27 @@ fn bounds<T: PartialOrd + Copy>(
     diagnostics: &mut Diagnostics,
     convert: impl Fn(Number) -> Result<T, (String, &'static str, String)>,
 ) -> Option<Bounds<T>> {
-    let Some(range) = range else { return Some(Bounds { min: None, max: None }) };
+    let Some(range) = range else {
+        return Some(Bounds {
+            min: None,
+            max: None,
+        });
+    };
     let mut one = |bound: &Option<Spanned<Number>>| -> Result<Option<T>, ()> {
         let Some(bound) = bound else { return Ok(None) };
-        convert(bound.node).map(Some).map_err(|(message, label, help)| {
-            diagnostics.push(Diagnostic::new(Code::InvalidRange, bound.span, message).label(label).help(help));
-        })
+        convert(bound.node)
+            .map(Some)
+            .map_err(|(message, label, help)| {
+                diagnostics.push(
+                    Diagnostic::new(Code::InvalidRange, bound.span, message)
+                        .label(label)
+                        .help(help),
+                );
+            })
     };
-    let (Ok(min), Ok(max)) = (one(&range.min), one(&range.max)) else { return None };
+    let (Ok(min), Ok(max)) = (one(&range.min), one(&range.max)) else {
+        return None;
+    };
     if let (Some(a), Some(b)) = (min, max) {
         if a > b {
             diagnostics.push(empty_range(range.span));
@@ -363,9 +498,13 @@ const MAX_JSON_PATH_STEPS: usize = 32;
 pub(crate) fn json_path(ast: &JsonPathAst, diagnostics: &mut Diagnostics) -> Option<JsonPath> {
     if ast.steps.is_empty() {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidJsonPath, ast.span, "`$` alone names the whole response")
-                .label("no field")
-                .help("name a field: `$.ssn`, `$.items[*].email`, `$..password`"),
+            Diagnostic::new(
+                Code::InvalidJsonPath,
+                ast.span,
+                "`$` alone names the whole response",
+            )
+            .label("no field")
+            .help("name a field: `$.ssn`, `$.items[*].email`, `$..password`"),
         );
         return None;
     }
@@ -388,17 +527,27 @@ pub(crate) fn json_path(ast: &JsonPathAst, diagnostics: &mut Diagnostics) -> Opt
         };
         if empty {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidJsonPath, step.span, "a JSON path step needs a field name")
-                    .label("empty name")
-                    .help("write `$[\"field name\"]` for names with unusual characters"),
+                Diagnostic::new(
+                    Code::InvalidJsonPath,
+                    step.span,
+                    "a JSON path step needs a field name",
+                )
+                .label("empty name")
+                .help("write `$[\"field name\"]` for names with unusual characters"),
             );
             return None;
         }
     }
-    Some(JsonPath { steps: ast.steps.iter().map(|s| s.node.clone()).collect(), text: ast.text.clone() })
+    Some(JsonPath {
+        steps: ast.steps.iter().map(|s| s.node.clone()).collect(),
+        text: ast.text.clone(),
+    })
 }
 
-pub(crate) fn mask_strategy(ast: &Spanned<MaskStrategyAst>, diagnostics: &mut Diagnostics) -> Option<MaskStrategy> {
+pub(crate) fn mask_strategy(
+    ast: &Spanned<MaskStrategyAst>,
+    diagnostics: &mut Diagnostics,
+) -> Option<MaskStrategy> {
     match &ast.node {
         MaskStrategyAst::With(name) => {
             let strategy = match name.node.as_str() {
@@ -422,12 +571,19 @@ pub(crate) fn mask_strategy(ast: &Spanned<MaskStrategyAst>, diagnostics: &mut Di
             Some(strategy)
         }
         MaskStrategyAst::Keep { end, count } => match u32::try_from(count.node) {
-            Ok(n) if n <= 1024 => Some(MaskStrategy::Keep { end: *end, count: n }),
+            Ok(n) if n <= 1024 => Some(MaskStrategy::Keep {
+                end: *end,
+                count: n,
+            }),
             _ => {
                 diagnostics.push(
-                    Diagnostic::new(Code::UnknownMaskStrategy, count.span, "`keep` takes a count from 0 to 1024")
-                        .label("out of range")
-                        .help("for example `keep last 4`"),
+                    Diagnostic::new(
+                        Code::UnknownMaskStrategy,
+                        count.span,
+                        "`keep` takes a count from 0 to 1024",
+                    )
+                    .label("out of range")
+                    .help("for example `keep last 4`"),
                 );
                 None
             }

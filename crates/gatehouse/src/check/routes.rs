@@ -29,7 +29,9 @@ impl Route {
     }
 }
 
-const METHOD_NAMES: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+const METHOD_NAMES: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
 
 pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<Route> {
     let mut ok = true;
@@ -44,12 +46,19 @@ pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<
                 } else if let Some(s) = did_you_mean(text, METHOD_NAMES.iter().copied()) {
                     format!("did you mean `{s}`?")
                 } else {
-                    format!("use one of {} or `*` for any method", quote_list(METHOD_NAMES))
+                    format!(
+                        "use one of {} or `*` for any method",
+                        quote_list(METHOD_NAMES)
+                    )
                 };
                 diagnostics.push(
-                    Diagnostic::new(Code::UnknownMethod, ast.method.span, format!("unknown HTTP method `{text}`"))
-                        .label("not a method")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownMethod,
+                        ast.method.span,
+                        format!("unknown HTTP method `{text}`"),
+                    )
+                    .label("not a method")
+                    .help(help),
                 );
                 None
             }
@@ -82,9 +91,15 @@ pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<
             SegmentAst::Rest if i + 1 == count => Some(Segment::Rest),
             SegmentAst::Rest => {
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidPath, segment.span, "`**` must be the last segment")
-                        .label("not last")
-                        .help("`**` matches the rest of the path; use `*` for one segment in the middle"),
+                    Diagnostic::new(
+                        Code::InvalidPath,
+                        segment.span,
+                        "`**` must be the last segment",
+                    )
+                    .label("not last")
+                    .help(
+                        "`**` matches the rest of the path; use `*` for one segment in the middle",
+                    ),
                 );
                 None
             }
@@ -101,10 +116,15 @@ pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<
                                     format!("unknown parameter type `{}`", ty.node),
                                 )
                                 .label("not a type")
-                                .help(match did_you_mean(&ty.node, ParamType::NAMES.iter().copied()) {
-                                    Some(s) => format!("did you mean `{s}`?"),
-                                    None => format!("parameter types are {}", quote_list(ParamType::NAMES)),
-                                }),
+                                .help(
+                                    match did_you_mean(&ty.node, ParamType::NAMES.iter().copied()) {
+                                        Some(s) => format!("did you mean `{s}`?"),
+                                        None => format!(
+                                            "parameter types are {}",
+                                            quote_list(ParamType::NAMES)
+                                        ),
+                                    },
+                                ),
                             );
                             None
                         }
@@ -125,7 +145,10 @@ pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<
                 } else {
                     param_type.map(|ty| {
                         params.push((name.node.clone(), ty, name.span));
-                        Segment::Param { name: name.node.clone(), ty }
+                        Segment::Param {
+                            name: name.node.clone(),
+                            ty,
+                        }
                     })
                 }
             }
@@ -150,7 +173,13 @@ pub(crate) fn route(ast: &EndpointAst, diagnostics: &mut Diagnostics) -> Option<
     if !ok {
         return None;
     }
-    Some(Route { method, path, path_text: ast.path.text.clone(), span: ast.head_span, params })
+    Some(Route {
+        method,
+        path,
+        path_text: ast.path.text.clone(),
+        span: ast.head_span,
+        params,
+    })
 }
 
 /// The shape two endpoints must share to be compared: segment kinds, with
@@ -170,7 +199,9 @@ fn shape(endpoint: &Endpoint, merge_star: bool) -> Vec<ShapeSegment<'_>> {
         .iter()
         .map(|s| match s {
             Segment::Literal(t) => ShapeSegment::Literal(t),
-            Segment::Param { ty: ParamType::Any, .. } => ShapeSegment::Param,
+            Segment::Param {
+                ty: ParamType::Any, ..
+            } => ShapeSegment::Param,
             Segment::Param { .. } => ShapeSegment::Typed,
             Segment::Star if merge_star => ShapeSegment::Param,
             Segment::Star => ShapeSegment::Star,
@@ -192,14 +223,20 @@ fn same_shape_overlap(a: &Endpoint, b: &Endpoint) -> bool {
 /// linear in the number of endpoints for realistic APIs.
 pub(crate) fn check_conflicts(api: &Api, diagnostics: &mut Diagnostics) {
     // Conflicts: same method selector, same shape, overlapping types.
-    let mut buckets: FxHashMap<(MethodSel, Vec<ShapeSegment<'_>>), Vec<&Endpoint>> = FxHashMap::default();
+    let mut buckets: FxHashMap<(MethodSel, Vec<ShapeSegment<'_>>), Vec<&Endpoint>> =
+        FxHashMap::default();
     for endpoint in &api.endpoints {
-        buckets.entry((endpoint.method, shape(endpoint, false))).or_default().push(endpoint);
+        buckets
+            .entry((endpoint.method, shape(endpoint, false)))
+            .or_default()
+            .push(endpoint);
     }
     let mut keys: Vec<_> = buckets.keys().cloned().collect();
     keys.sort_by_key(|k| buckets.get(k).and_then(|v| v.first()).map(|e| e.id));
     for key in keys {
-        let Some(group) = buckets.get(&key) else { continue };
+        let Some(group) = buckets.get(&key) else {
+            continue;
+        };
         for (i, later) in group.iter().enumerate() {
             if let Some(earlier) = group.iter().take(i).find(|e| same_shape_overlap(e, later)) {
                 diagnostics.push(
@@ -220,13 +257,18 @@ pub(crate) fn check_conflicts(api: &Api, diagnostics: &mut Diagnostics) {
     // paths but loses every time.
     let mut by_loose_shape: FxHashMap<Vec<ShapeSegment<'_>>, Vec<&Endpoint>> = FxHashMap::default();
     for endpoint in &api.endpoints {
-        by_loose_shape.entry(shape(endpoint, true)).or_default().push(endpoint);
+        by_loose_shape
+            .entry(shape(endpoint, true))
+            .or_default()
+            .push(endpoint);
     }
     for endpoint in &api.endpoints {
         if !endpoint.path.iter().any(|s| matches!(s, Segment::Star)) {
             continue;
         }
-        let Some(group) = by_loose_shape.get(&shape(endpoint, true)) else { continue };
+        let Some(group) = by_loose_shape.get(&shape(endpoint, true)) else {
+            continue;
+        };
         let winner = group.iter().find(|other| {
             other.id != endpoint.id
                 && covers_methods(other.method, endpoint.method)
@@ -237,7 +279,11 @@ pub(crate) fn check_conflicts(api: &Api, diagnostics: &mut Diagnostics) {
                 Diagnostic::new(
                     Code::ShadowedEndpoint,
                     endpoint.span,
-                    format!("`{}` can never be selected: `{}` takes every request it matches", endpoint.label(), winner.label()),
+                    format!(
+                        "`{}` can never be selected: `{}` takes every request it matches",
+                        endpoint.label(),
+                        winner.label()
+                    ),
                 )
                 .label("never selected")
                 .related(winner.span, "this endpoint is more specific")
@@ -260,7 +306,12 @@ fn beats_everywhere(winner: &Endpoint, loser: &Endpoint) -> bool {
     let mut strictly = false;
     for (w, l) in winner.path.iter().zip(&loser.path) {
         match (w, l) {
-            (Segment::Param { ty: ParamType::Any, .. }, Segment::Star) => strictly = true,
+            (
+                Segment::Param {
+                    ty: ParamType::Any, ..
+                },
+                Segment::Star,
+            ) => strictly = true,
             (Segment::Param { ty: a, .. }, Segment::Param { ty: b, .. }) if a == b => {}
             (Segment::Star, Segment::Star) | (Segment::Rest, Segment::Rest) => {}
             (Segment::Literal(a), Segment::Literal(b)) if a == b => {}

@@ -14,13 +14,14 @@ use super::routes::Route;
 use super::{decl, payload, Names};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Access, BodyRules, CondExpr, Condition, Endpoint, EndpointId, FieldsRule, IpRule, JsonBody, Lit, Mask,
-    Operand as ModelOperand, ParamType, Quota, QuotaKey, ResponseOnly, RuleMeta, SchemeId, ScopeId, ScopeRule,
-    ValueRef,
+    Access, BodyRules, CondExpr, Condition, Endpoint, EndpointId, FieldsRule, IpRule, JsonBody,
+    Lit, Mask, Operand as ModelOperand, ParamType, Quota, QuotaKey, ResponseOnly, RuleMeta,
+    SchemeId, ScopeId, ScopeRule, ValueRef,
 };
 use crate::span::Span;
 use crate::syntax::ast::{
-    CmpOp, Expr, ExprKind, Ident, Literal, Operand, OperandKind, QuotaAst, Reference, Statement, StatementKind,
+    CmpOp, Expr, ExprKind, Ident, Literal, Operand, OperandKind, QuotaAst, Reference, Statement,
+    StatementKind,
 };
 
 pub(crate) struct Context<'a> {
@@ -47,16 +48,32 @@ pub(crate) struct RuleSet {
     masks: Vec<Mask>,
 }
 
-pub(crate) fn rule_set(ctx: &Context<'_>, statements: &[Statement], inherited: bool, diagnostics: &mut Diagnostics) -> RuleSet {
+pub(crate) fn rule_set(
+    ctx: &Context<'_>,
+    statements: &[Statement],
+    inherited: bool,
+    diagnostics: &mut Diagnostics,
+) -> RuleSet {
     let mut set = RuleSet::default();
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
     for statement in statements {
-        add_statement(ctx, &mut set, &mut seen, statement, inherited, false, diagnostics);
+        add_statement(
+            ctx,
+            &mut set,
+            &mut seen,
+            statement,
+            inherited,
+            false,
+            diagnostics,
+        );
     }
     set
 }
 
-#[allow(clippy::too_many_arguments, reason = "one recursive call site; the arguments are the block being built and where the statement sits")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one recursive call site; the arguments are the block being built and where the statement sits"
+)]
 fn add_statement(
     ctx: &Context<'_>,
     set: &mut RuleSet,
@@ -66,7 +83,11 @@ fn add_statement(
     shadow: bool,
     diagnostics: &mut Diagnostics,
 ) {
-    let meta = RuleMeta { span: statement.span, inherited, shadow };
+    let meta = RuleMeta {
+        span: statement.span,
+        inherited,
+        shadow,
+    };
     let keyword = statement.kind.keyword();
 
     // Rules that may appear once per block.
@@ -86,10 +107,14 @@ fn add_statement(
     if once {
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == keyword) {
             diagnostics.push(
-                Diagnostic::new(Code::RepeatedRule, statement.span, format!("`{keyword}` appears twice in this block"))
-                    .label("repeated")
-                    .related(*first, "first here")
-                    .help(format!("combine them into one `{keyword}` rule")),
+                Diagnostic::new(
+                    Code::RepeatedRule,
+                    statement.span,
+                    format!("`{keyword}` appears twice in this block"),
+                )
+                .label("repeated")
+                .related(*first, "first here")
+                .help(format!("combine them into one `{keyword}` rule")),
             );
             return;
         }
@@ -99,14 +124,21 @@ fn add_statement(
     match &statement.kind {
         StatementKind::ShadowFlag => {
             if ctx.in_defaults {
-                diagnostics.push(not_in_defaults(statement.span, "shadow", "mark each endpoint that should be report-only"));
+                diagnostics.push(not_in_defaults(
+                    statement.span,
+                    "shadow",
+                    "mark each endpoint that should be report-only",
+                ));
                 return;
             }
             set.shadow = Some(statement.span);
         }
         StatementKind::ShadowBlock(inner) => {
             for rule in inner {
-                if matches!(rule.kind, StatementKind::Public | StatementKind::Authenticate(_)) {
+                if matches!(
+                    rule.kind,
+                    StatementKind::Public | StatementKind::Authenticate(_)
+                ) {
                     diagnostics.push(
                         Diagnostic::new(
                             Code::NotAllowedInShadow,
@@ -140,35 +172,51 @@ fn add_statement(
         StatementKind::Authenticate(names) => {
             // Unknown names are reported; keeping the rule (with the names
             // that resolved) avoids a second, misleading "no access rule".
-            let schemes: Vec<SchemeId> = names.iter().filter_map(|n| scheme(ctx, n, diagnostics)).collect();
+            let schemes: Vec<SchemeId> = names
+                .iter()
+                .filter_map(|n| scheme(ctx, n, diagnostics))
+                .collect();
             set.authenticate = Some((schemes, meta));
         }
         StatementKind::Require(groups) => {
             let mut resolved = Vec::new();
             let mut ok = true;
             for group in groups {
-                let ids: Vec<ScopeId> = group.iter().filter_map(|s| scope(ctx, s, diagnostics)).collect();
+                let ids: Vec<ScopeId> = group
+                    .iter()
+                    .filter_map(|s| scope(ctx, s, diagnostics))
+                    .collect();
                 ok &= ids.len() == group.len();
                 resolved.push(ids);
             }
             if ok {
-                set.scopes.push(ScopeRule { groups: resolved, meta });
+                set.scopes.push(ScopeRule {
+                    groups: resolved,
+                    meta,
+                });
             }
         }
         StatementKind::When(expr) => {
             let mut uses_principal = false;
             if let Some(expr) = condition(ctx, expr, &mut uses_principal, diagnostics) {
-                set.conditions.push((Condition { expr, meta }, uses_principal));
+                set.conditions
+                    .push((Condition { expr, meta }, uses_principal));
             }
         }
         StatementKind::AllowFrom(nets) => {
-            let parsed: Vec<_> = nets.iter().filter_map(|n| decl::cidr(n, diagnostics)).collect();
+            let parsed: Vec<_> = nets
+                .iter()
+                .filter_map(|n| decl::cidr(n, diagnostics))
+                .collect();
             if parsed.len() == nets.len() {
                 set.ip_allow = Some(IpRule { nets: parsed, meta });
             }
         }
         StatementKind::DenyFrom(nets) => {
-            let parsed: Vec<_> = nets.iter().filter_map(|n| decl::cidr(n, diagnostics)).collect();
+            let parsed: Vec<_> = nets
+                .iter()
+                .filter_map(|n| decl::cidr(n, diagnostics))
+                .collect();
             if parsed.len() == nets.len() {
                 set.ip_deny.push(IpRule { nets: parsed, meta });
             }
@@ -188,40 +236,73 @@ fn add_statement(
         }
         StatementKind::BodyJson { limits, fields } => {
             let limits = payload::json_limits(limits, diagnostics);
-            let schema = fields.as_ref().and_then(|f| payload::fields(f, payload::FieldsContext::Body, diagnostics));
-            if let (Some((limits, limit_spans)), true) = (limits, fields.is_none() || schema.is_some()) {
-                set.body.json = Some(JsonBody { limits, limit_spans, schema, meta });
+            let schema = fields
+                .as_ref()
+                .and_then(|f| payload::fields(f, payload::FieldsContext::Body, diagnostics));
+            if let (Some((limits, limit_spans)), true) =
+                (limits, fields.is_none() || schema.is_some())
+            {
+                set.body.json = Some(JsonBody {
+                    limits,
+                    limit_spans,
+                    schema,
+                    meta,
+                });
             }
         }
         StatementKind::Query(fields) => {
-            if let Some(schema) = payload::fields(fields, payload::FieldsContext::Query, diagnostics) {
+            if let Some(schema) =
+                payload::fields(fields, payload::FieldsContext::Query, diagnostics)
+            {
                 set.query = Some(FieldsRule { schema, meta });
             }
         }
         StatementKind::Headers(fields) => {
-            if let Some(schema) = payload::fields(fields, payload::FieldsContext::Headers, diagnostics) {
+            if let Some(schema) =
+                payload::fields(fields, payload::FieldsContext::Headers, diagnostics)
+            {
                 set.headers = Some(FieldsRule { schema, meta });
             }
         }
         StatementKind::ResponseOnly(paths) => {
-            let checked: Vec<_> = paths.iter().filter_map(|p| payload::json_path(p, diagnostics)).collect();
+            let checked: Vec<_> = paths
+                .iter()
+                .filter_map(|p| payload::json_path(p, diagnostics))
+                .collect();
             if checked.len() == paths.len() {
-                set.response_only = Some(ResponseOnly { paths: checked, meta });
+                set.response_only = Some(ResponseOnly {
+                    paths: checked,
+                    meta,
+                });
             }
         }
         StatementKind::Mask { paths, strategy } => {
-            let checked: Vec<_> = paths.iter().filter_map(|p| payload::json_path(p, diagnostics)).collect();
-            if let (Some(strategy), true) = (payload::mask_strategy(strategy, diagnostics), checked.len() == paths.len()) {
-                set.masks.push(Mask { paths: checked, strategy, meta });
+            let checked: Vec<_> = paths
+                .iter()
+                .filter_map(|p| payload::json_path(p, diagnostics))
+                .collect();
+            if let (Some(strategy), true) = (
+                payload::mask_strategy(strategy, diagnostics),
+                checked.len() == paths.len(),
+            ) {
+                set.masks.push(Mask {
+                    paths: checked,
+                    strategy,
+                    meta,
+                });
             }
         }
     }
 }
 
 fn not_in_defaults(span: Span, keyword: &str, help: &str) -> Diagnostic {
-    Diagnostic::new(Code::NotAllowedInDefaults, span, format!("`{keyword}` cannot be a default"))
-        .label("in `defaults`")
-        .help(help.to_string())
+    Diagnostic::new(
+        Code::NotAllowedInDefaults,
+        span,
+        format!("`{keyword}` cannot be a default"),
+    )
+    .label("in `defaults`")
+    .help(help.to_string())
 }
 
 fn scheme(ctx: &Context<'_>, name: &Ident, diagnostics: &mut Diagnostics) -> Option<SchemeId> {
@@ -231,17 +312,27 @@ fn scheme(ctx: &Context<'_>, name: &Ident, diagnostics: &mut Diagnostics) -> Opt
     if ctx.names.broken_schemes.contains(&name.node) {
         return None; // its declaration was reported already
     }
-    let help = match did_you_mean(&name.node, ctx.names.scheme_names.iter().map(String::as_str)) {
+    let help = match did_you_mean(
+        &name.node,
+        ctx.names.scheme_names.iter().map(String::as_str),
+    ) {
         Some(s) => format!("did you mean `{s}`?"),
         None if ctx.names.scheme_names.is_empty() => {
-            format!("declare it first, for example `auth {} = jwt(issuer: \"https://id.example.com\")`", name.node)
+            format!(
+                "declare it first, for example `auth {} = jwt(issuer: \"https://id.example.com\")`",
+                name.node
+            )
         }
         None => format!("declared schemes: {}", backticked(&ctx.names.scheme_names)),
     };
     diagnostics.push(
-        Diagnostic::new(Code::UnknownAuthScheme, name.span, format!("unknown auth scheme `{}`", name.node))
-            .label("not declared")
-            .help(help),
+        Diagnostic::new(
+            Code::UnknownAuthScheme,
+            name.span,
+            format!("unknown auth scheme `{}`", name.node),
+        )
+        .label("not declared")
+        .help(help),
     );
     None
 }
@@ -252,27 +343,46 @@ fn scope(ctx: &Context<'_>, name: &Ident, diagnostics: &mut Diagnostics) -> Opti
     }
     let help = match did_you_mean(&name.node, ctx.names.scope_names.iter().map(String::as_str)) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!("declare it in `scopes {{ ... }}`: `{} \"what it allows\"`", name.node),
+        None => format!(
+            "declare it in `scopes {{ ... }}`: `{} \"what it allows\"`",
+            name.node
+        ),
     };
     diagnostics.push(
-        Diagnostic::new(Code::UnknownScope, name.span, format!("unknown scope `{}`", name.node))
-            .label("not declared in `scopes`")
-            .help(help),
+        Diagnostic::new(
+            Code::UnknownScope,
+            name.span,
+            format!("unknown scope `{}`", name.node),
+        )
+        .label("not declared in `scopes`")
+        .help(help),
     );
     None
 }
 
 fn backticked(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 // ---------------------------------------------------------------- quotas
 
-const WINDOWS: &[&str] = &["s", "sec", "second", "min", "minute", "h", "hour", "d", "day"];
+const WINDOWS: &[&str] = &[
+    "s", "sec", "second", "min", "minute", "h", "hour", "d", "day",
+];
 
 fn quota(ast: &QuotaAst, meta: RuleMeta, diagnostics: &mut Diagnostics) -> Option<Quota> {
-    let meta = RuleMeta { span: ast.span, ..meta };
-    let positive = |value: &crate::span::Spanned<i64>, what: &str, diagnostics: &mut Diagnostics| -> Option<u64> {
+    let meta = RuleMeta {
+        span: ast.span,
+        ..meta
+    };
+    let positive = |value: &crate::span::Spanned<i64>,
+                    what: &str,
+                    diagnostics: &mut Diagnostics|
+     -> Option<u64> {
         match u64::try_from(value.node) {
             Ok(n) if n > 0 => Some(n),
             _ => {
@@ -293,12 +403,16 @@ fn quota(ast: &QuotaAst, meta: RuleMeta, diagnostics: &mut Diagnostics) -> Optio
         "d" | "day" | "days" => Some(86_400),
         other => {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidQuota, ast.window.span, format!("unknown quota window `{other}`"))
-                    .label("not a window")
-                    .help(match did_you_mean(other, WINDOWS.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "windows are `s`, `min`, `hour` and `day`: `100/min`".into(),
-                    }),
+                Diagnostic::new(
+                    Code::InvalidQuota,
+                    ast.window.span,
+                    format!("unknown quota window `{other}`"),
+                )
+                .label("not a window")
+                .help(match did_you_mean(other, WINDOWS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "windows are `s`, `min`, `hour` and `day`: `100/min`".into(),
+                }),
             );
             None
         }
@@ -325,7 +439,14 @@ fn quota(ast: &QuotaAst, meta: RuleMeta, diagnostics: &mut Diagnostics) -> Optio
         );
         return None;
     }
-    Some(Quota { rate, window_secs, burst, key, cost, meta })
+    Some(Quota {
+        rate,
+        window_secs,
+        burst,
+        key,
+        cost,
+        meta,
+    })
 }
 
 fn quota_key(reference: &Reference, diagnostics: &mut Diagnostics) -> Option<QuotaKey> {
@@ -334,9 +455,12 @@ fn quota_key(reference: &Reference, diagnostics: &mut Diagnostics) -> Option<Quo
         ("principal", []) => Some(QuotaKey::Principal),
         ("key", []) => Some(QuotaKey::ApiKey),
         ("ip", []) => Some(QuotaKey::Ip),
-        ("claim", path) if !path.is_empty() => {
-            Some(QuotaKey::Claim(path.iter().map(|p| p.node.as_str()).collect::<Vec<_>>().join(".")))
-        }
+        ("claim", path) if !path.is_empty() => Some(QuotaKey::Claim(
+            path.iter()
+                .map(|p| p.node.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
+        )),
         ("header", [name]) => Some(QuotaKey::Header(name.node.to_ascii_lowercase())),
         _ => None,
     };
@@ -353,7 +477,13 @@ fn quota_key(reference: &Reference, diagnostics: &mut Diagnostics) -> Option<Quo
 // ---------------------------------------------------------------- merging
 
 /// Combines an endpoint's own rules with the defaults (see the module docs).
-pub(crate) fn merge(id: EndpointId, route: Route, own: RuleSet, defaults: &RuleSet, diagnostics: &mut Diagnostics) -> Endpoint {
+pub(crate) fn merge(
+    id: EndpointId,
+    route: Route,
+    own: RuleSet,
+    defaults: &RuleSet,
+    diagnostics: &mut Diagnostics,
+) -> Endpoint {
     let public = own.public;
     if let (Some(public_span), Some((_, auth))) = (public, &own.authenticate) {
         diagnostics.push(
@@ -364,7 +494,12 @@ pub(crate) fn merge(id: EndpointId, route: Route, own: RuleSet, defaults: &RuleS
         );
     }
 
-    let access = match (public, own.authenticate.clone().or_else(|| defaults.authenticate.clone())) {
+    let access = match (
+        public,
+        own.authenticate
+            .clone()
+            .or_else(|| defaults.authenticate.clone()),
+    ) {
         (Some(span), _) => Access::Public(span),
         (None, Some((schemes, meta))) => Access::Authenticated { schemes, meta },
         (None, None) => Access::Closed,
@@ -377,7 +512,11 @@ pub(crate) fn merge(id: EndpointId, route: Route, own: RuleSet, defaults: &RuleS
     // Default rules that need a principal do not apply to public endpoints.
     let inherit_principal_rules = !is_public;
 
-    let mut scopes = if inherit_principal_rules { defaults.scopes.clone() } else { Vec::new() };
+    let mut scopes = if inherit_principal_rules {
+        defaults.scopes.clone()
+    } else {
+        Vec::new()
+    };
     scopes.extend(own.scopes);
 
     let mut conditions: Vec<Condition> = defaults
@@ -429,26 +568,25 @@ pub(crate) fn merge(id: EndpointId, route: Route, own: RuleSet, defaults: &RuleS
 
 fn report_principal_rules_on_public(own: &RuleSet, diagnostics: &mut Diagnostics) {
     let mut spans: Vec<(Span, &str)> = Vec::new();
-    spans.extend(own.scopes.iter().map(|s| (s.meta.span, "`require` needs a principal's scopes")));
+    spans.extend(
+        own.scopes
+            .iter()
+            .map(|s| (s.meta.span, "`require` needs a principal's scopes")),
+    );
     spans.extend(
         own.conditions
             .iter()
             .filter(|(_, uses_principal)| *uses_principal)
             .map(|(c, _)| (c.meta.span, "this condition reads the principal")),
     );
-    spans.extend(
-        own.quotas
-            .iter()
-            .filter(|q| !q.is_pre_auth())
-            .map(|q| {
-                let label = match q.key {
-                    QuotaKey::ApiKey => "this quota counts by API key",
-                    QuotaKey::Claim(_) => "this quota counts by a claim",
-                    _ => "this quota counts by principal",
-                };
-                (q.meta.span, label)
-            }),
-    );
+    spans.extend(own.quotas.iter().filter(|q| !q.is_pre_auth()).map(|q| {
+        let label = match q.key {
+            QuotaKey::ApiKey => "this quota counts by API key",
+            QuotaKey::Claim(_) => "this quota counts by a claim",
+            _ => "this quota counts by principal",
+        };
+        (q.meta.span, label)
+    }));
     for (span, label) in spans {
         diagnostics.push(
             Diagnostic::new(Code::PrincipalOnPublic, span, "a public endpoint has no principal to check")
@@ -481,7 +619,13 @@ impl Ty {
             Ty::Int => "an integer".into(),
             Ty::Float => "a number".into(),
             Ty::Bool => "a boolean".into(),
-            Ty::List(inner) => format!("a list of {}", inner.name().trim_start_matches("a ").trim_start_matches("an ")),
+            Ty::List(inner) => format!(
+                "a list of {}",
+                inner
+                    .name()
+                    .trim_start_matches("a ")
+                    .trim_start_matches("an ")
+            ),
             Ty::Dynamic => "a claim".into(),
             Ty::Principal => "the principal".into(),
         }
@@ -502,23 +646,43 @@ impl Ty {
 
 const ROOTS: &[&str] = &["path", "query", "header", "principal", "claim"];
 
-fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnostics: &mut Diagnostics) -> Option<CondExpr> {
+fn condition(
+    ctx: &Context<'_>,
+    expr: &Expr,
+    uses_principal: &mut bool,
+    diagnostics: &mut Diagnostics,
+) -> Option<CondExpr> {
     match &expr.kind {
         ExprKind::Or(parts) | ExprKind::And(parts) => {
-            let checked: Vec<CondExpr> =
-                parts.iter().filter_map(|p| condition(ctx, p, uses_principal, diagnostics)).collect();
+            let checked: Vec<CondExpr> = parts
+                .iter()
+                .filter_map(|p| condition(ctx, p, uses_principal, diagnostics))
+                .collect();
             if checked.len() != parts.len() {
                 return None;
             }
-            Some(if matches!(expr.kind, ExprKind::Or(_)) { CondExpr::Or(checked) } else { CondExpr::And(checked) })
+            Some(if matches!(expr.kind, ExprKind::Or(_)) {
+                CondExpr::Or(checked)
+            } else {
+                CondExpr::And(checked)
+            })
         }
-        ExprKind::Not(inner) => Some(CondExpr::Not(Box::new(condition(ctx, inner, uses_principal, diagnostics)?))),
+        ExprKind::Not(inner) => Some(CondExpr::Not(Box::new(condition(
+            ctx,
+            inner,
+            uses_principal,
+            diagnostics,
+        )?))),
         ExprKind::Compare { op, left, right } => {
             let (l, lt) = operand(ctx, left, uses_principal, diagnostics)?;
             let (r, rt) = operand(ctx, right, uses_principal, diagnostics)?;
             let ordering = !matches!(op.node, CmpOp::Eq | CmpOp::Ne);
             if ordering && !(lt.is_numeric() && rt.is_numeric()) {
-                let (span, ty) = if lt.is_numeric() { (right.span, &rt) } else { (left.span, &lt) };
+                let (span, ty) = if lt.is_numeric() {
+                    (right.span, &rt)
+                } else {
+                    (left.span, &lt)
+                };
                 diagnostics.push(
                     Diagnostic::new(Code::TypeMismatch, span, format!("`{}` compares numbers, but this is {}", op.node.as_str(), ty.name()))
                         .label(ty.name())
@@ -530,7 +694,11 @@ fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnost
                 diagnostics.push(mismatch(op.span, &lt, &rt, left, right));
                 return None;
             }
-            Some(CondExpr::Compare { op: op.node, left: l, right: r })
+            Some(CondExpr::Compare {
+                op: op.node,
+                left: l,
+                right: r,
+            })
         }
         ExprKind::In { left, right } => {
             let (l, lt) = operand(ctx, left, uses_principal, diagnostics)?;
@@ -553,32 +721,52 @@ fn condition(ctx: &Context<'_>, expr: &Expr, uses_principal: &mut bool, diagnost
             }
             Some(CondExpr::In { left: l, right: r })
         }
-        ExprKind::Has { left, scope: scope_name } => {
+        ExprKind::Has {
+            left,
+            scope: scope_name,
+        } => {
             let is_principal = matches!(&left.kind, OperandKind::Ref(r) if r.root.node == "principal" && r.path.is_empty());
             if !is_principal {
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidCondition, left.span, "`has` checks the principal's scopes")
-                        .label("expected `principal`")
-                        .help(format!("write `principal has {}`; to test list membership use `in`", scope_name.node)),
+                    Diagnostic::new(
+                        Code::InvalidCondition,
+                        left.span,
+                        "`has` checks the principal's scopes",
+                    )
+                    .label("expected `principal`")
+                    .help(format!(
+                        "write `principal has {}`; to test list membership use `in`",
+                        scope_name.node
+                    )),
                 );
                 return None;
             }
             *uses_principal = true;
             let id = scope(ctx, scope_name, diagnostics)?;
-            Some(CondExpr::HasScope { scope: id, span: scope_name.span })
+            Some(CondExpr::HasScope {
+                scope: id,
+                span: scope_name.span,
+            })
         }
         ExprKind::Like { left, pattern } => {
             let (l, lt) = operand(ctx, left, uses_principal, diagnostics)?;
             if !matches!(lt, Ty::Str | Ty::Dynamic) {
                 diagnostics.push(
-                    Diagnostic::new(Code::TypeMismatch, left.span, format!("`like` matches strings, but this is {}", lt.name()))
-                        .label(lt.name())
-                        .help("use `==` to compare other values"),
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        left.span,
+                        format!("`like` matches strings, but this is {}", lt.name()),
+                    )
+                    .label(lt.name())
+                    .help("use `==` to compare other values"),
                 );
                 return None;
             }
             let glob = decl::glob(pattern, diagnostics)?;
-            Some(CondExpr::Like { left: l, pattern: glob })
+            Some(CondExpr::Like {
+                left: l,
+                pattern: glob,
+            })
         }
         ExprKind::Value(value) => {
             let (v, ty) = operand(ctx, value, uses_principal, diagnostics)?;
@@ -605,9 +793,13 @@ fn mismatch(span: Span, lt: &Ty, rt: &Ty, left: &Operand, right: &Operand) -> Di
     } else {
         "compare values of the same type; a typed path parameter such as `{id:int}` is an integer, and text is written in quotes"
     };
-    let mut d = Diagnostic::new(Code::TypeMismatch, span, format!("cannot compare {} with {}", lt.name(), rt.name()))
-        .label("types differ")
-        .help(help);
+    let mut d = Diagnostic::new(
+        Code::TypeMismatch,
+        span,
+        format!("cannot compare {} with {}", lt.name(), rt.name()),
+    )
+    .label("types differ")
+    .help(help);
     if left.span != span {
         d = d.related(left.span, lt.name());
     }
@@ -649,9 +841,13 @@ fn operand(
                 if let Some(first) = &element {
                     if !first.comparable(&ty) {
                         diagnostics.push(
-                            Diagnostic::new(Code::TypeMismatch, item.span, format!("this list mixes {} and {}", first.name(), ty.name()))
-                                .label(ty.name())
-                                .help("every item of a list must have the same type"),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                item.span,
+                                format!("this list mixes {} and {}", first.name(), ty.name()),
+                            )
+                            .label(ty.name())
+                            .help("every item of a list must have the same type"),
                         );
                         return None;
                     }
@@ -660,11 +856,23 @@ fn operand(
                 }
                 lits.push(lit);
             }
-            (ValueRef::List(lits), Ty::List(Box::new(element.unwrap_or(Ty::Dynamic))))
+            (
+                ValueRef::List(lits),
+                Ty::List(Box::new(element.unwrap_or(Ty::Dynamic))),
+            )
         }
-        OperandKind::Ref(reference) => reference_value(ctx, reference, uses_principal, diagnostics)?,
+        OperandKind::Ref(reference) => {
+            reference_value(ctx, reference, uses_principal, diagnostics)?
+        }
     };
-    Some((ModelOperand { value, span: operand.span, text }, ty))
+    Some((
+        ModelOperand {
+            value,
+            span: operand.span,
+            text,
+        },
+        ty,
+    ))
 }
 
 fn reference_value(
@@ -676,31 +884,59 @@ fn reference_value(
     let root = reference.root.node.as_str();
     let keys: Vec<&str> = reference.path.iter().map(|k| k.node.as_str()).collect();
     let unknown = |message: String, help: String| {
-        Diagnostic::new(Code::UnknownReference, reference.span, message).label("unknown").help(help)
+        Diagnostic::new(Code::UnknownReference, reference.span, message)
+            .label("unknown")
+            .help(help)
     };
     match (root, keys.as_slice()) {
         ("path", [name]) => {
             let Some(route) = ctx.endpoint else {
                 diagnostics.push(
-                    Diagnostic::new(Code::UnknownPathParameter, reference.span, "`defaults` cannot refer to path parameters")
-                        .label("no path here")
-                        .help("move this condition into the endpoints whose paths have the parameter"),
+                    Diagnostic::new(
+                        Code::UnknownPathParameter,
+                        reference.span,
+                        "`defaults` cannot refer to path parameters",
+                    )
+                    .label("no path here")
+                    .help("move this condition into the endpoints whose paths have the parameter"),
                 );
                 return None;
             };
             match route.param(name) {
-                Some((index, ty)) => Some((ValueRef::PathParam { index, ty }, if ty == ParamType::Int { Ty::Int } else { Ty::Str })),
+                Some((index, ty)) => Some((
+                    ValueRef::PathParam { index, ty },
+                    if ty == ParamType::Int {
+                        Ty::Int
+                    } else {
+                        Ty::Str
+                    },
+                )),
                 None => {
-                    let names: Vec<&str> = route.params.iter().map(|(n, _, _)| n.as_str()).collect();
+                    let names: Vec<&str> =
+                        route.params.iter().map(|(n, _, _)| n.as_str()).collect();
                     let help = match did_you_mean(name, names.iter().copied()) {
                         Some(s) => format!("did you mean `path.{s}`?"),
-                        None if names.is_empty() => format!("`{}` has no parameters", route.path_text),
-                        None => format!("`{}` has {}", route.path_text, names.iter().map(|n| format!("`path.{n}`")).collect::<Vec<_>>().join(", ")),
+                        None if names.is_empty() => {
+                            format!("`{}` has no parameters", route.path_text)
+                        }
+                        None => format!(
+                            "`{}` has {}",
+                            route.path_text,
+                            names
+                                .iter()
+                                .map(|n| format!("`path.{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     };
                     diagnostics.push(
-                        Diagnostic::new(Code::UnknownPathParameter, reference.span, format!("the path has no parameter `{name}`"))
-                            .label("not in the path")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::UnknownPathParameter,
+                            reference.span,
+                            format!("the path has no parameter `{name}`"),
+                        )
+                        .label("not in the path")
+                        .help(help),
                     );
                     None
                 }
@@ -722,11 +958,17 @@ fn reference_value(
         }
         ("principal", ["claims", rest @ ..]) if !rest.is_empty() => {
             *uses_principal = true;
-            Some((ValueRef::Claim(rest.iter().map(|s| s.to_string()).collect()), Ty::Dynamic))
+            Some((
+                ValueRef::Claim(rest.iter().map(|s| s.to_string()).collect()),
+                Ty::Dynamic,
+            ))
         }
         ("claim", rest) if !rest.is_empty() => {
             *uses_principal = true;
-            Some((ValueRef::Claim(rest.iter().map(|s| s.to_string()).collect()), Ty::Dynamic))
+            Some((
+                ValueRef::Claim(rest.iter().map(|s| s.to_string()).collect()),
+                Ty::Dynamic,
+            ))
         }
         ("principal", _) => {
             diagnostics.push(unknown(
@@ -756,7 +998,10 @@ fn reference_value(
                 ),
                 None => "conditions read `path.<param>`, `query.<name>`, `header.<name>`, `principal.sub` and `claim.<name>`".into(),
             };
-            diagnostics.push(unknown(format!("unknown value `{}`", reference.text()), help));
+            diagnostics.push(unknown(
+                format!("unknown value `{}`", reference.text()),
+                help,
+            ));
             None
         }
     }

@@ -130,7 +130,11 @@ mod tests {
     fn codes_are_unique_and_prefixed_by_severity() {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
-            assert!(seen.insert(code.as_str()), "{} is used twice", code.as_str());
+            assert!(
+                seen.insert(code.as_str()),
+                "{} is used twice",
+                code.as_str()
+            );
             let prefix = match code.severity() {
                 Severity::Error => "GH-E",
                 Severity::Warning => "GH-W",

@@ -80,7 +80,11 @@ impl Diagnostic {
         // Related places in other files cannot be drawn under this file's
         // excerpt; name them in the help text instead.
         let mut diagnostic = self.clone();
-        for (span, label) in self.related.iter().filter(|(span, _)| span.file != self.span.file) {
+        for (span, label) in self
+            .related
+            .iter()
+            .filter(|(span, _)| span.file != self.span.file)
+        {
             let note = format!("{label}: {}", sources.locate(*span));
             diagnostic.help = Some(match diagnostic.help.take() {
                 Some(help) => format!("{help}\n{note}"),
@@ -153,7 +157,10 @@ pub struct SpanJson {
 
 impl From<Span> for SpanJson {
     fn from(span: Span) -> SpanJson {
-        SpanJson { start: span.start, end: span.end }
+        SpanJson {
+            start: span.start,
+            end: span.end,
+        }
     }
 }
 
@@ -182,7 +189,11 @@ impl std::error::Error for Report {}
 impl miette::Diagnostic for Report {
     /// `error[GH-E0202]`: the severity in words, so logs can be searched.
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(format!("{}[{}]", self.diagnostic.severity().as_str(), self.diagnostic.code.as_str())))
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.diagnostic.severity().as_str(),
+            self.diagnostic.code.as_str()
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -193,7 +204,10 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -211,7 +225,9 @@ impl miette::Diagnostic for Report {
             .related
             .iter()
             .filter(|(span, _)| span.file == d.span.file)
-            .map(|(span, label)| miette::LabeledSpan::new_with_span(Some(label.clone()), span.range()));
+            .map(|(span, label)| {
+                miette::LabeledSpan::new_with_span(Some(label.clone()), span.range())
+            });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -256,7 +272,11 @@ impl Diagnostics {
     /// Sorts by file, then position, then code, so output is stable.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (a.span.file, a.span.start, a.code.as_str()).cmp(&(b.span.file, b.span.start, b.code.as_str()))
+            (a.span.file, a.span.start, a.code.as_str()).cmp(&(
+                b.span.file,
+                b.span.start,
+                b.code.as_str(),
+            ))
         });
     }
 }

@@ -22,7 +22,11 @@ where
             .iter()
             .filter(|c| {
                 let c = c.to_ascii_lowercase();
-                let (short, long) = if c.len() < lower.len() { (&c, &lower) } else { (&lower, &c) };
+                let (short, long) = if c.len() < lower.len() {
+                    (&c, &lower)
+                } else {
+                    (&lower, &c)
+                };
                 short.len() >= 3 && long.starts_with(short.as_str())
             })
             .min_by_key(|c| (c.len().abs_diff(word.len()), **c))
@@ -60,12 +64,24 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("requir", ["require", "when", "quota"]), Some("require"));
-        assert_eq!(did_you_mean("pets:raed", ["pets:read", "pets:write"]), Some("pets:read"));
+        assert_eq!(
+            did_you_mean("requir", ["require", "when", "quota"]),
+            Some("require")
+        );
+        assert_eq!(
+            did_you_mean("pets:raed", ["pets:read", "pets:write"]),
+            Some("pets:read")
+        );
         assert_eq!(did_you_mean("xyz", ["require", "when"]), None);
         assert_eq!(did_you_mean("GET", ["get"]), Some("get"));
-        assert_eq!(did_you_mean("integer", ["int", "uuid", "string"]), Some("int"));
-        assert_eq!(did_you_mean("str", ["int", "uuid", "string"]), Some("string"));
+        assert_eq!(
+            did_you_mean("integer", ["int", "uuid", "string"]),
+            Some("int")
+        );
+        assert_eq!(
+            did_you_mean("str", ["int", "uuid", "string"]),
+            Some("string")
+        );
         assert_eq!(did_you_mean("in", ["int"]), Some("int"));
     }
 }

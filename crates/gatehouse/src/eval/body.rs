@@ -69,13 +69,22 @@ pub(crate) enum Eval<'t> {
 }
 
 impl<'t> BodyCheck<'t> {
-    pub(crate) fn start(enforced: Eval<'t>, shadow: Option<(Eval<'t>, EndpointId)>, finishing: Finishing) -> Begin<'t> {
+    pub(crate) fn start(
+        enforced: Eval<'t>,
+        shadow: Option<(Eval<'t>, EndpointId)>,
+        finishing: Finishing,
+    ) -> Begin<'t> {
         // The common case, decided without the body: no detour.
         let (enforced, shadow) = match (enforced, shadow) {
             (Eval::Done(d), None) => return Begin::Decided(finish(d, None, finishing)),
             other => other,
         };
-        let mut check = BodyCheck { enforced, shadow, finishing, done: None };
+        let mut check = BodyCheck {
+            enforced,
+            shadow,
+            finishing,
+            done: None,
+        };
         match check.settled() {
             Some(decision) => Begin::Decided(decision),
             None => Begin::Body(Box::new(check)),
@@ -84,7 +93,10 @@ impl<'t> BodyCheck<'t> {
 
     /// The final decision, if nothing that may still arrive can change it.
     fn settled(&mut self) -> Option<Decision> {
-        let shadow_done = self.shadow.as_ref().is_none_or(|(e, _)| matches!(e, Eval::Done(_)));
+        let shadow_done = self
+            .shadow
+            .as_ref()
+            .is_none_or(|(e, _)| matches!(e, Eval::Done(_)));
         match &self.enforced {
             Eval::Done(d) if d.reason.ends_body_early() || shadow_done => {}
             _ => return None,
@@ -93,7 +105,10 @@ impl<'t> BodyCheck<'t> {
     }
 
     fn combine(&mut self) -> Decision {
-        let enforced = match std::mem::replace(&mut self.enforced, Eval::Done(Decision::deny(Reason::RouteNotFound, Detail::None))) {
+        let enforced = match std::mem::replace(
+            &mut self.enforced,
+            Eval::Done(Decision::deny(Reason::RouteNotFound, Detail::None)),
+        ) {
             Eval::Done(d) => d,
             Eval::Body(e) => e.finish(),
         };
@@ -163,13 +178,28 @@ impl<'t> BodyCheck<'t> {
 
 /// Puts a shadow endpoint's would-be decision into the enforced one, and
 /// sets what every decision of the request carries.
-pub(crate) fn finish(mut decision: Decision, shadow: Option<(Decision, EndpointId)>, finishing: Finishing) -> Decision {
+pub(crate) fn finish(
+    mut decision: Decision,
+    shadow: Option<(Decision, EndpointId)>,
+    finishing: Finishing,
+) -> Decision {
     if let Some((would, id)) = shadow {
         let early = decision.reason.ends_body_early();
         let keep = |reason: Reason| !(early && reason.is_body_stage());
-        let mut findings: Vec<ShadowFinding> = would.shadow.iter().copied().filter(|f| keep(f.reason)).collect();
+        let mut findings: Vec<ShadowFinding> = would
+            .shadow
+            .iter()
+            .copied()
+            .filter(|f| keep(f.reason))
+            .collect();
         if let (false, Some(rule), true) = (would.allowed, would.rule, keep(would.reason)) {
-            findings.push(ShadowFinding { endpoint: id, reason: would.reason, status: would.status, rule, detail: would.detail });
+            findings.push(ShadowFinding {
+                endpoint: id,
+                reason: would.reason,
+                status: would.status,
+                rule,
+                detail: would.detail,
+            });
         }
         decision.prepend_shadow(findings, would.violations);
     }
@@ -212,8 +242,17 @@ impl<'t> BodyEval<'t> {
             match content_length(request) {
                 Ok(n) => n,
                 Err(_) => {
-                    let meta = RuleMeta { span: plan.endpoint, inherited: false, shadow: false };
-                    return Eval::Done(deny_after(pre, Reason::ContentLengthInvalid, Detail::None, meta));
+                    let meta = RuleMeta {
+                        span: plan.endpoint,
+                        inherited: false,
+                        shadow: false,
+                    };
+                    return Eval::Done(deny_after(
+                        pre,
+                        Reason::ContentLengthInvalid,
+                        Detail::None,
+                        meta,
+                    ));
                 }
             }
         } else {
@@ -221,7 +260,15 @@ impl<'t> BodyEval<'t> {
         };
         if let (Some(n), Some((max, meta))) = (declared, plan.max) {
             if n > max && !meta.shadow {
-                return Eval::Done(deny_after(pre, Reason::BodyTooLarge, Detail::BodySize { limit: max, declared: true }, meta));
+                return Eval::Done(deny_after(
+                    pre,
+                    Reason::BodyTooLarge,
+                    Detail::BodySize {
+                        limit: max,
+                        declared: true,
+                    },
+                    meta,
+                ));
             }
         }
         if empty && declared.is_none() && !plan.needs_body() {
@@ -260,22 +307,46 @@ impl<'t> BodyEval<'t> {
         self.total = self.total.saturating_add(chunk.len() as u64);
         if let Some((max, meta)) = self.plan.max {
             if self.total > max && !meta.shadow {
-                let pre = std::mem::replace(&mut self.pre, Decision::deny(Reason::BodyTooLarge, Detail::None));
-                return Some(deny_after(pre, Reason::BodyTooLarge, Detail::BodySize { limit: max, declared: false }, meta));
+                let pre = std::mem::replace(
+                    &mut self.pre,
+                    Decision::deny(Reason::BodyTooLarge, Detail::None),
+                );
+                return Some(deny_after(
+                    pre,
+                    Reason::BodyTooLarge,
+                    Detail::BodySize {
+                        limit: max,
+                        declared: false,
+                    },
+                    meta,
+                ));
             }
         }
         if !self.started {
             self.started = true;
             // An enforced content-type mismatch decides (after size): the
             // body need not be read as JSON.
-            let decided_by_type = !self.type_ok && self.plan.types.as_ref().is_some_and(|(_, m)| !m.shadow);
+            let decided_by_type =
+                !self.type_ok && self.plan.types.as_ref().is_some_and(|(_, m)| !m.shadow);
             if !decided_by_type {
                 let endpoint_span = self.plan.endpoint;
                 if let Some(j) = &self.plan.json {
-                    self.json = Some(Validator::new(j.schema.as_ref(), j.meta.span, j.limits, j.spans, true));
+                    self.json = Some(Validator::new(
+                        j.schema.as_ref(),
+                        j.meta.span,
+                        j.limits,
+                        j.spans,
+                        true,
+                    ));
                 }
                 if self.plan.json.as_ref().is_none_or(|j| j.meta.shadow) {
-                    self.base = Some(Validator::new(None, endpoint_span, Limits::DEFAULT, Default::default(), false));
+                    self.base = Some(Validator::new(
+                        None,
+                        endpoint_span,
+                        Limits::DEFAULT,
+                        Default::default(),
+                        false,
+                    ));
                 }
             }
         }
@@ -296,11 +367,22 @@ impl<'t> BodyEval<'t> {
 
     /// `Err` for a denial.
     fn decide(mut self) -> Result<Decision, Decision> {
-        let mut fold = Fold { decision: self.pre, endpoint: self.endpoint };
+        let mut fold = Fold {
+            decision: self.pre,
+            endpoint: self.endpoint,
+        };
         if let Some((max, meta)) = self.plan.max {
             let declared = self.declared.is_some_and(|n| n > max);
             if declared || self.total > max {
-                fold.fail(Reason::BodyTooLarge, Detail::BodySize { limit: max, declared }, None, meta)?;
+                fold.fail(
+                    Reason::BodyTooLarge,
+                    Detail::BodySize {
+                        limit: max,
+                        declared,
+                    },
+                    None,
+                    meta,
+                )?;
             }
         }
         if self.total > 0 && !self.type_ok {
@@ -316,14 +398,28 @@ impl<'t> BodyEval<'t> {
                     problem: Problem::NoBody,
                     rule: json.meta.span,
                 };
-                fold.fail(Reason::BodyInvalid, Detail::None, Some(violation), json.meta)?;
+                fold.fail(
+                    Reason::BodyInvalid,
+                    Detail::None,
+                    Some(violation),
+                    json.meta,
+                )?;
             }
             return Ok(fold.decision);
         }
         let json_meta = self.plan.json.as_ref().map(|j| j.meta);
-        let base_meta = RuleMeta { span: self.plan.endpoint, inherited: false, shadow: false };
-        for (validator, meta) in [(&mut self.json, json_meta), (&mut self.base, Some(base_meta))] {
-            let (Some(validator), Some(meta)) = (validator, meta) else { continue };
+        let base_meta = RuleMeta {
+            span: self.plan.endpoint,
+            inherited: false,
+            shadow: false,
+        };
+        for (validator, meta) in [
+            (&mut self.json, json_meta),
+            (&mut self.base, Some(base_meta)),
+        ] {
+            let (Some(validator), Some(meta)) = (validator, meta) else {
+                continue;
+            };
             validator.finish();
             match validator.outcome() {
                 Outcome::Valid => {}
@@ -351,7 +447,13 @@ struct Fold {
 impl Fold {
     /// `Err` with the denial when an enforced rule fails (used with `?` in
     /// a function returning the decision).
-    fn fail(&mut self, reason: Reason, detail: Detail, violation: Option<Violation>, meta: RuleMeta) -> Result<(), Decision> {
+    fn fail(
+        &mut self,
+        reason: Reason,
+        detail: Detail,
+        violation: Option<Violation>,
+        meta: RuleMeta,
+    ) -> Result<(), Decision> {
         let detail = match violation {
             Some(v) => self.decision.add_violation(v),
             None => detail,

@@ -83,9 +83,9 @@ pub fn eval(expr: &CondTree, env: &Env<'_>) -> Result<bool, CondError> {
             }
             match r {
                 Val::List(items) => Ok(items.iter().any(|item| loosely_equal(&l, &lit(item)))),
-                Val::Json(Value::Array(items)) => {
-                    Ok(items.iter().any(|item| json_scalar(item).is_some_and(|v| loosely_equal(&l, &v))))
-                }
+                Val::Json(Value::Array(items)) => Ok(items
+                    .iter()
+                    .any(|item| json_scalar(item).is_some_and(|v| loosely_equal(&l, &v)))),
                 _ => Err(CondError::Type(right.span)),
             }
         }
@@ -113,7 +113,10 @@ fn json_scalar(v: &Value) -> Option<Val<'_>> {
     match v {
         Value::String(s) => Some(Val::Str(Cow::Borrowed(s))),
         Value::Bool(b) => Some(Val::Bool(*b)),
-        Value::Number(n) => n.as_i64().map(Val::Int).or_else(|| n.as_f64().map(Val::Float)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Val::Int)
+            .or_else(|| n.as_f64().map(Val::Float)),
         _ => None,
     }
 }
@@ -170,13 +173,18 @@ fn value<'v>(v: &'v ValueTree, env: &'v Env<'_>) -> Result<Val<'v>, CondError> {
         ValueKind::Param { index, ty } => {
             let segment = env.path.segment(*index).ok_or(missing)?;
             match ty {
-                ParamType::Int => segment.parse::<i64>().map(Val::Int).map_err(|_| CondError::Type(v.span)),
+                ParamType::Int => segment
+                    .parse::<i64>()
+                    .map(Val::Int)
+                    .map_err(|_| CondError::Type(v.span)),
                 _ => Ok(Val::Str(Cow::Borrowed(segment))),
             }
         }
         ValueKind::Query(name) => {
             let query = env.path.query.ok_or(missing)?;
-            query_value(query, name, v.span)?.map(Val::Str).ok_or(missing)
+            query_value(query, name, v.span)?
+                .map(Val::Str)
+                .ok_or(missing)
         }
         ValueKind::Header(name) => {
             let mut values = env.request.header_values(name);
@@ -186,8 +194,12 @@ fn value<'v>(v: &'v ValueTree, env: &'v Env<'_>) -> Result<Val<'v>, CondError> {
             }
             Ok(Val::Str(Cow::Borrowed(first)))
         }
-        ValueKind::Subject => Ok(Val::Str(Cow::Borrowed(&env.request.principal.ok_or(missing)?.subject))),
-        ValueKind::Scheme => Ok(Val::Str(Cow::Borrowed(&env.request.principal.ok_or(missing)?.scheme))),
+        ValueKind::Subject => Ok(Val::Str(Cow::Borrowed(
+            &env.request.principal.ok_or(missing)?.subject,
+        ))),
+        ValueKind::Scheme => Ok(Val::Str(Cow::Borrowed(
+            &env.request.principal.ok_or(missing)?.scheme,
+        ))),
         ValueKind::Claim(path) => {
             let principal = env.request.principal.ok_or(missing)?;
             let (first, rest) = path.split_first().ok_or(missing)?;
@@ -206,7 +218,11 @@ fn value<'v>(v: &'v ValueTree, env: &'v Env<'_>) -> Result<Val<'v>, CondError> {
 
 /// The decoded value of query parameter `name`: `Ok(None)` if absent, an
 /// error if it appears twice or is not valid percent-encoding.
-pub fn query_value<'q>(query: &'q str, name: &str, span: Span) -> Result<Option<Cow<'q, str>>, CondError> {
+pub fn query_value<'q>(
+    query: &'q str,
+    name: &str,
+    span: Span,
+) -> Result<Option<Cow<'q, str>>, CondError> {
     let mut found: Option<Cow<'q, str>> = None;
     for pair in query.split('&') {
         let (key, val) = pair.split_once('=').unwrap_or((pair, ""));

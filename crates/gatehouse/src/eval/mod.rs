@@ -18,8 +18,8 @@ pub mod path;
 use std::net::IpAddr;
 
 use crate::decision::{Decision, Detail, Reason, ShadowFinding, Violation};
-use crate::payload::params;
 use crate::model::{ForwardedPolicy, Method, RuleMeta, TrailingSlash};
+use crate::payload::params;
 use crate::request::Request;
 use crate::span::Span;
 use crate::tree::ipset::canonical;
@@ -31,7 +31,11 @@ use cond::{CondError, Env};
 use path::NormalizedPath;
 
 /// Headers that ask a server to treat a request as another method.
-pub const METHOD_OVERRIDE_HEADERS: &[&str] = &["x-http-method-override", "x-http-method", "x-method-override"];
+pub const METHOD_OVERRIDE_HEADERS: &[&str] = &[
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
 
 /// Headers through which a client could claim another address.
 pub const FORWARDING_HEADERS: &[&str] = &["x-forwarded-for", "forwarded", "x-real-ip"];
@@ -61,7 +65,9 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     match path::normalize_into(request.target, &mut path) {
         Ok(()) => {}
         Err(e) => {
-            let detail = e.problem.map_or(Detail::None, |problem| Detail::Path { problem });
+            let detail = e
+                .problem
+                .map_or(Detail::None, |problem| Detail::Path { problem });
             return Begin::Decided(Decision::deny(e.reason, detail));
         }
     }
@@ -77,7 +83,9 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     if path.trailing_slash && api.trailing_slash == TrailingSlash::Deny {
         return with_api(Decision::deny(
             Reason::PathMalformed,
-            Detail::Path { problem: crate::decision::PathProblem::TrailingSlash },
+            Detail::Path {
+                problem: crate::decision::PathProblem::TrailingSlash,
+            },
         ));
     }
 
@@ -93,12 +101,19 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
         Ok(ip) => ip,
         Err(d) => return with_api(d),
     };
-    let finishing = |endpoint| Finishing { api: api.id, client_ip, endpoint };
+    let finishing = |endpoint| Finishing {
+        api: api.id,
+        client_ip,
+        endpoint,
+    };
     let with_ip = |d: Decision| Begin::Decided(body::finish(d, None, finishing(None)));
 
     // 4. Route: the method's trie, then 405 if another method matches.
     let Some(method) = method else {
-        return with_ip(Decision::deny(Reason::MethodNotAllowed, Detail::UnknownMethod));
+        return with_ip(Decision::deny(
+            Reason::MethodNotAllowed,
+            Detail::UnknownMethod,
+        ));
     };
     let base = api.base.len();
     let segment = |i: usize| path.segment(base + i);
@@ -108,31 +123,48 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
         let pre = check_endpoint(api, endpoint, request, &path, client_ip);
         // Denied, or a request without a body that the body rules cannot
         // fail: decided (the common case takes no detour).
-        if !pre.allowed || (empty == Some(true) && !hostile.content_length && !endpoint.needs_body) {
+        if !pre.allowed || (empty == Some(true) && !hostile.content_length && !endpoint.needs_body)
+        {
             return Eval::Done(pre);
         }
-        BodyEval::start(&endpoint.payload.body, endpoint.id, pre, request, hostile.content_length, empty == Some(true))
+        BodyEval::start(
+            &endpoint.payload.body,
+            endpoint.id,
+            pre,
+            request,
+            hostile.content_length,
+            empty == Some(true),
+        )
     };
 
     // A shadow endpoint that would take this request is evaluated for the
     // record; it never decides. The request is decided as if it were absent.
     let mut shadow = None;
     if let Some(trie) = api.shadow_routes_for(method) {
-        let candidate = trie.lookup(segment, count).and_then(|index| api.endpoints.get(index as usize));
+        let candidate = trie
+            .lookup(segment, count)
+            .and_then(|index| api.endpoints.get(index as usize));
         if let Some(endpoint) = candidate.filter(|e| e.shadow) {
             shadow = Some((evaluate(endpoint), endpoint.id));
         }
     }
 
-    let found = api.routes_for(method).and_then(|trie| trie.lookup(segment, count));
+    let found = api
+        .routes_for(method)
+        .and_then(|trie| trie.lookup(segment, count));
     let (enforced, endpoint) = match found.and_then(|index| api.endpoints.get(index as usize)) {
         Some(endpoint) => (evaluate(endpoint), Some(endpoint.id)),
         None => {
-            let other = Method::ALL
-                .iter()
-                .filter(|m| **m != method)
-                .any(|m| api.routes_for(*m).and_then(|t| t.lookup(segment, count)).is_some());
-            let reason = if other { Reason::MethodNotAllowed } else { Reason::RouteNotFound };
+            let other = Method::ALL.iter().filter(|m| **m != method).any(|m| {
+                api.routes_for(*m)
+                    .and_then(|t| t.lookup(segment, count))
+                    .is_some()
+            });
+            let reason = if other {
+                Reason::MethodNotAllowed
+            } else {
+                Reason::RouteNotFound
+            };
             (Eval::Done(Decision::deny(reason, Detail::None)), None)
         }
     };
@@ -143,7 +175,11 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
 
 /// The API whose host (if it has one) and base match. The checker rejects
 /// overlapping APIs, so at most one does.
-fn select_api<'t>(tree: &'t Tree, host: Option<&str>, path: &NormalizedPath<'_>) -> Option<&'t ApiTree> {
+fn select_api<'t>(
+    tree: &'t Tree,
+    host: Option<&str>,
+    path: &NormalizedPath<'_>,
+) -> Option<&'t ApiTree> {
     let host = host.map(strip_port);
     tree.apis.iter().find(|api| {
         let host_ok = match (&api.host, host) {
@@ -151,14 +187,24 @@ fn select_api<'t>(tree: &'t Tree, host: Option<&str>, path: &NormalizedPath<'_>)
             (Some(expected), Some(given)) => expected.eq_ignore_ascii_case(given),
             (Some(_), None) => false,
         };
-        host_ok && api.base.iter().enumerate().all(|(i, s)| path.segment(i) == Some(&**s))
+        host_ok
+            && api
+                .base
+                .iter()
+                .enumerate()
+                .all(|(i, s)| path.segment(i) == Some(&**s))
     })
 }
 
 /// `example.com:8443` → `example.com`; `[::1]:80` → `[::1]`.
 fn strip_port(host: &str) -> &str {
     match host.rfind(':') {
-        Some(i) if !host.ends_with(']') && host.get(i + 1..).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
+        Some(i)
+            if !host.ends_with(']')
+                && host
+                    .get(i + 1..)
+                    .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) =>
+        {
             host.get(..i).unwrap_or(host)
         }
         _ => host,
@@ -179,7 +225,11 @@ impl HostileHeaders {
     fn scan(headers: &[(&str, &str)]) -> HostileHeaders {
         let mut found = HostileHeaders::default();
         for (name, _) in headers {
-            let is = |candidates: &[&str]| candidates.iter().any(|c| c.len() == name.len() && c.eq_ignore_ascii_case(name));
+            let is = |candidates: &[&str]| {
+                candidates
+                    .iter()
+                    .any(|c| c.len() == name.len() && c.eq_ignore_ascii_case(name))
+            };
             match name.len() {
                 13 | 17 | 22 if is(METHOD_OVERRIDE_HEADERS) => found.method_override = true,
                 9 | 15 if is(FORWARDING_HEADERS) => found.forwarding = true,
@@ -193,7 +243,11 @@ impl HostileHeaders {
 
 /// The method to route by. A method-override header is denied unless the
 /// API allows it, and then only on `POST`, with one known method.
-fn effective_method(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> Result<Option<Method>, Decision> {
+fn effective_method(
+    api: &ApiTree,
+    request: &Request<'_>,
+    hostile: HostileHeaders,
+) -> Result<Option<Method>, Decision> {
     if !hostile.method_override {
         return Ok(Method::parse(request.method));
     }
@@ -215,17 +269,31 @@ fn effective_method(api: &ApiTree, request: &Request<'_>, hostile: HostileHeader
 /// The client's address. `X-Forwarded-For` is read only from a trusted
 /// proxy, right to left, skipping trusted hops; from anyone else a
 /// forwarding header is denied (or ignored, if the policy says so).
-fn client_ip(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> Result<IpAddr, Decision> {
+fn client_ip(
+    api: &ApiTree,
+    request: &Request<'_>,
+    hostile: HostileHeaders,
+) -> Result<IpAddr, Decision> {
     let peer = canonical(request.peer);
     if !hostile.forwarding {
         return Ok(peer);
     }
     if !api.trusted_proxies.is_empty() && api.trusted_proxies.contains(peer) {
         let mut client = peer;
-        for value in request.headers.iter().rev().filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for")) {
+        for value in request
+            .headers
+            .iter()
+            .rev()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        {
             for item in value.1.rsplit(',') {
                 let Ok(ip) = item.trim().parse::<IpAddr>() else {
-                    return Err(Decision::deny(Reason::ForwardedMalformed, Detail::Header { name: "x-forwarded-for" }));
+                    return Err(Decision::deny(
+                        Reason::ForwardedMalformed,
+                        Detail::Header {
+                            name: "x-forwarded-for",
+                        },
+                    ));
                 };
                 client = canonical(ip);
                 if !api.trusted_proxies.contains(client) {
@@ -238,7 +306,10 @@ fn client_ip(api: &ApiTree, request: &Request<'_>, hostile: HostileHeaders) -> R
     for name in FORWARDING_HEADERS {
         if request.header_values(name).next().is_some() {
             return match api.forwarded {
-                ForwardedPolicy::Deny => Err(Decision::deny(Reason::ForwardedUntrusted, Detail::Header { name })),
+                ForwardedPolicy::Deny => Err(Decision::deny(
+                    Reason::ForwardedUntrusted,
+                    Detail::Header { name },
+                )),
                 ForwardedPolicy::Ignore => Ok(peer),
             };
         }
@@ -262,7 +333,13 @@ enum Flow {
 impl Checks {
     fn fail(&mut self, reason: Reason, detail: Detail, rule: Span, rule_shadow: bool) -> Flow {
         if rule_shadow {
-            self.findings.push(ShadowFinding { endpoint: self.endpoint, reason, status: reason.status(), rule, detail });
+            self.findings.push(ShadowFinding {
+                endpoint: self.endpoint,
+                reason,
+                status: reason.status(),
+                rule,
+                detail,
+            });
             return Flow::Continue;
         }
         let mut deny = Decision::deny(reason, detail);
@@ -296,7 +373,11 @@ fn check_endpoint(
     path: &NormalizedPath<'_>,
     client_ip: IpAddr,
 ) -> Decision {
-    let mut checks = Checks { endpoint: endpoint.id, findings: Vec::new(), violations: Vec::new() };
+    let mut checks = Checks {
+        endpoint: endpoint.id,
+        findings: Vec::new(),
+        violations: Vec::new(),
+    };
 
     // IP: any matching `deny from`, then `allow from` if present.
     for (set, meta) in &endpoint.ip_deny {
@@ -314,16 +395,30 @@ fn check_endpoint(
     let allow_rule = match &endpoint.access {
         AccessTree::Public { span } => *span,
         AccessTree::Closed { span } => {
-            let meta = RuleMeta { span: *span, inherited: false, shadow: false };
+            let meta = RuleMeta {
+                span: *span,
+                inherited: false,
+                shadow: false,
+            };
             check!(checks, Reason::NoAccessRule, Detail::None, &meta);
             *span
         }
-        AccessTree::Authenticated { schemes, subjects, meta, .. } => {
+        AccessTree::Authenticated {
+            schemes,
+            subjects,
+            meta,
+            ..
+        } => {
             match request.principal {
                 None => check!(checks, Reason::Unauthenticated, Detail::None, meta),
                 Some(principal) => {
-                    let scheme = api.scheme_names.iter().position(|n| **n == *principal.scheme);
-                    let scheme = scheme.and_then(|s| u16::try_from(s).ok()).filter(|s| schemes.contains(s));
+                    let scheme = api
+                        .scheme_names
+                        .iter()
+                        .position(|n| **n == *principal.scheme);
+                    let scheme = scheme
+                        .and_then(|s| u16::try_from(s).ok())
+                        .filter(|s| schemes.contains(s));
                     match scheme {
                         None => check!(checks, Reason::SchemeNotAccepted, Detail::None, meta),
                         Some(id) => {
@@ -361,16 +456,30 @@ fn check_endpoint(
 
     // Conditions.
     if !endpoint.conditions.is_empty() {
-        let env = Env { request, path, scopes: &granted };
+        let env = Env {
+            request,
+            path,
+            scopes: &granted,
+        };
         for (condition, meta) in &endpoint.conditions {
             match cond::eval(condition, &env) {
                 Ok(true) => {}
                 Ok(false) => check!(checks, Reason::ConditionFailed, Detail::None, meta),
                 Err(CondError::Missing(span) | CondError::Type(span)) => {
-                    check!(checks, Reason::ConditionError, Detail::Operand { span }, meta)
+                    check!(
+                        checks,
+                        Reason::ConditionError,
+                        Detail::Operand { span },
+                        meta
+                    )
                 }
                 Err(CondError::Ambiguous(span)) => {
-                    check!(checks, Reason::AmbiguousParameter, Detail::Operand { span }, meta)
+                    check!(
+                        checks,
+                        Reason::AmbiguousParameter,
+                        Detail::Operand { span },
+                        meta
+                    )
                 }
             }
         }
@@ -389,7 +498,12 @@ fn check_endpoint(
 }
 
 /// The endpoint's `query` and `headers` rules.
-fn check_params(checks: &mut Checks, endpoint: &EndpointTree, request: &Request<'_>, path: &NormalizedPath<'_>) -> Flow {
+fn check_params(
+    checks: &mut Checks,
+    endpoint: &EndpointTree,
+    request: &Request<'_>,
+    path: &NormalizedPath<'_>,
+) -> Flow {
     if let Some((schema, meta)) = &endpoint.payload.query {
         if let Some(violation) = params::check_query(schema, path.query, meta.span) {
             if let Flow::Stop(d) = checks.violated(Reason::QueryInvalid, violation, meta) {

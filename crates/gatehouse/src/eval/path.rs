@@ -68,7 +68,10 @@ pub struct PathError {
 }
 
 fn malformed(problem: PathProblem) -> PathError {
-    PathError { reason: Reason::PathMalformed, problem: Some(problem) }
+    PathError {
+        reason: Reason::PathMalformed,
+        problem: Some(problem),
+    }
 }
 
 fn hex(byte: u8) -> Option<u8> {
@@ -96,7 +99,10 @@ enum Class {
     Percent,
 }
 
-#[allow(clippy::indexing_slicing, reason = "evaluated at compile time: a bad index fails the build, not a request")]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: a bad index fails the build, not a request"
+)]
 const CLASSES: [Class; 256] = {
     let mut table = [Class::Plain; 256];
     let mut b = 0;
@@ -117,7 +123,10 @@ const CLASSES: [Class; 256] = {
 };
 
 /// Bytes the single pass can skip: everything but the classes above.
-#[allow(clippy::indexing_slicing, reason = "evaluated at compile time: a bad index fails the build, not a request")]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: a bad index fails the build, not a request"
+)]
 const PLAIN: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -131,7 +140,13 @@ const PLAIN: [bool; 256] = {
 impl NormalizedPath<'_> {
     /// An empty path, to be filled by [`normalize_into`].
     pub fn new() -> NormalizedPath<'static> {
-        NormalizedPath { text: Cow::Borrowed(""), ends: [0; MAX_SEGMENTS], len: 0, trailing_slash: false, query: None }
+        NormalizedPath {
+            text: Cow::Borrowed(""),
+            ends: [0; MAX_SEGMENTS],
+            len: 0,
+            trailing_slash: false,
+            query: None,
+        }
     }
 }
 
@@ -153,7 +168,10 @@ pub fn normalize(target: &str) -> Result<NormalizedPath<'_>, PathError> {
 pub fn normalize_into<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<(), PathError> {
     // A `#` anywhere is a fragment, whatever else is wrong (memchr: fast).
     if target.contains('#') {
-        return Err(PathError { reason: Reason::FragmentPresent, problem: None });
+        return Err(PathError {
+            reason: Reason::FragmentPresent,
+            problem: None,
+        });
     }
     if !target.starts_with('/') {
         return Err(malformed(PathProblem::NotAbsolute));
@@ -184,12 +202,18 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
     let mut i = 1usize;
     let path_len = loop {
         // Most bytes are plain: skip them in a tight loop.
-        while all.get(i).is_some_and(|b| PLAIN.get(usize::from(*b)).copied().unwrap_or(false)) {
+        while all
+            .get(i)
+            .is_some_and(|b| PLAIN.get(usize::from(*b)).copied().unwrap_or(false))
+        {
             i += 1;
         }
         let class = match all.get(i) {
             // A u8 always indexes a 256-entry table; the fallback is unreachable.
-            Some(b) => CLASSES.get(usize::from(*b)).copied().unwrap_or(Class::Invalid),
+            Some(b) => CLASSES
+                .get(usize::from(*b))
+                .copied()
+                .unwrap_or(Class::Invalid),
             None => Class::Question,
         };
         match class {
@@ -242,15 +266,24 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
         start = i;
     };
     let path = target.get(..path_len).unwrap_or(target);
-    let query = target.get(path_len + 1..).filter(|_| path_len < target.len());
+    let query = target
+        .get(path_len + 1..)
+        .filter(|_| path_len < target.len());
     if path.ends_with("//") {
         return Err(malformed(PathProblem::EmptySegment));
     }
     if too_long {
-        return Err(PathError { reason: Reason::PathTooLong, problem: Some(PathProblem::TooManySegments) });
+        return Err(PathError {
+            reason: Reason::PathTooLong,
+            problem: Some(PathProblem::TooManySegments),
+        });
     }
     let trailing_slash = path.len() > 1 && path.ends_with('/');
-    out.text = Cow::Borrowed(if trailing_slash { path.get(..path.len() - 1).unwrap_or("/") } else { path });
+    out.text = Cow::Borrowed(if trailing_slash {
+        path.get(..path.len() - 1).unwrap_or("/")
+    } else {
+        path
+    });
     out.len = len;
     out.trailing_slash = trailing_slash;
     out.query = query;
@@ -258,7 +291,10 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
 }
 
 /// A path with escapes: check the raw bytes, decode once, then split.
-fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<NormalizedPath<'a>, PathError> {
+fn normalize_escaped<'a>(
+    mut path: &'a str,
+    query: Option<&'a str>,
+) -> Result<NormalizedPath<'a>, PathError> {
     // One pass over the raw bytes: what is allowed to appear, and what a
     // percent-escape may decode to.
     let bytes = path.as_bytes();
@@ -269,8 +305,10 @@ fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<No
             b'\\' => return Err(malformed(PathProblem::Backslash)),
             b' ' | 0x80..=0xff => return Err(malformed(PathProblem::InvalidCharacter)),
             b'%' => {
-                let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
-                else {
+                let (Some(h), Some(l)) = (
+                    bytes.get(i + 1).and_then(|b| hex(*b)),
+                    bytes.get(i + 2).and_then(|b| hex(*b)),
+                ) else {
                     return Err(malformed(PathProblem::InvalidPercentEncoding));
                 };
                 let decoded = h * 16 + l;
@@ -315,7 +353,9 @@ fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<No
     }
     let text = match String::from_utf8(decoded) {
         // C1 controls (U+0080 to U+009F, such as NEL) are controls too.
-        Ok(s) if s.chars().any(char::is_control) => return Err(malformed(PathProblem::ControlCharacter)),
+        Ok(s) if s.chars().any(char::is_control) => {
+            return Err(malformed(PathProblem::ControlCharacter))
+        }
         Ok(s) => s,
         Err(_) => return Err(malformed(PathProblem::InvalidUtf8)),
     };
@@ -335,7 +375,10 @@ fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<No
                 return Err(malformed(PathProblem::DotSegment));
             }
             let Some(slot) = ends.get_mut(len) else {
-                return Err(PathError { reason: Reason::PathTooLong, problem: Some(PathProblem::TooManySegments) });
+                return Err(PathError {
+                    reason: Reason::PathTooLong,
+                    problem: Some(PathProblem::TooManySegments),
+                });
             };
             let end = start + segment.len();
             *slot = offset(end);
@@ -343,7 +386,13 @@ fn normalize_escaped<'a>(mut path: &'a str, query: Option<&'a str>) -> Result<No
             start = end + 1;
         }
     }
-    Ok(NormalizedPath { text: Cow::Owned(text), ends, len, trailing_slash, query })
+    Ok(NormalizedPath {
+        text: Cow::Owned(text),
+        ends,
+        len,
+        trailing_slash,
+        query,
+    })
 }
 
 fn offset(n: usize) -> u32 {
@@ -356,7 +405,9 @@ mod tests {
 
     fn segments(target: &str) -> Result<Vec<String>, PathError> {
         let p = normalize(target)?;
-        Ok((0..p.len()).map(|i| p.segment(i).unwrap().to_string()).collect())
+        Ok((0..p.len())
+            .map(|i| p.segment(i).unwrap().to_string())
+            .collect())
     }
 
     fn problem(target: &str) -> Option<PathProblem> {
@@ -375,7 +426,10 @@ mod tests {
 
     #[test]
     fn ambiguous_paths_are_rejected() {
-        assert_eq!(normalize("/a#b").unwrap_err().reason, Reason::FragmentPresent);
+        assert_eq!(
+            normalize("/a#b").unwrap_err().reason,
+            Reason::FragmentPresent
+        );
         assert_eq!(problem("a/b"), Some(PathProblem::NotAbsolute));
         assert_eq!(problem("*"), Some(PathProblem::NotAbsolute));
         assert_eq!(problem("/a/../b"), Some(PathProblem::DotSegment));
@@ -386,7 +440,10 @@ mod tests {
         assert_eq!(problem("/a/..;x=1/b"), Some(PathProblem::DotSegment));
         assert_eq!(problem("/a/%2e%2e%3b/b"), Some(PathProblem::DotSegment));
         assert_eq!(problem("/a/.;/b"), Some(PathProblem::DotSegment));
-        assert_eq!(problem("/a/;jsessionid=1/b"), Some(PathProblem::EmptySegment));
+        assert_eq!(
+            problem("/a/;jsessionid=1/b"),
+            Some(PathProblem::EmptySegment)
+        );
         assert_eq!(segments("/a/b;v=1").unwrap(), ["a", "b;v=1"]);
         assert_eq!(problem("/a%2fb"), Some(PathProblem::EncodedSlash));
         assert_eq!(problem("/a%5Cb"), Some(PathProblem::EncodedSlash));
@@ -402,7 +459,11 @@ mod tests {
         assert_eq!(problem("/a%g1"), Some(PathProblem::InvalidPercentEncoding));
         assert_eq!(problem("/a%252e"), Some(PathProblem::DoubleEncoding));
         assert_eq!(problem("/a%ff"), Some(PathProblem::InvalidUtf8));
-        assert_eq!(problem("/%C2%85"), Some(PathProblem::ControlCharacter), "NEL is a C1 control");
+        assert_eq!(
+            problem("/%C2%85"),
+            Some(PathProblem::ControlCharacter),
+            "NEL is a C1 control"
+        );
         assert_eq!(problem("/pets%C2%9B"), Some(PathProblem::ControlCharacter));
         let long = "/a".repeat(MAX_SEGMENTS + 1);
         assert_eq!(normalize(&long).unwrap_err().reason, Reason::PathTooLong);

@@ -53,9 +53,16 @@ impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FormatError::Syntax(diagnostics) => {
-                write!(f, "the policy does not parse ({} error(s))", diagnostics.errors().count())
+                write!(
+                    f,
+                    "the policy does not parse ({} error(s))",
+                    diagnostics.errors().count()
+                )
             }
-            FormatError::Internal(what) => write!(f, "the formatter failed ({what}); this is a bug in Gatehouse"),
+            FormatError::Internal(what) => write!(
+                f,
+                "the formatter failed ({what}); this is a bug in Gatehouse"
+            ),
         }
     }
 }
@@ -82,19 +89,27 @@ pub fn format(text: &str) -> Result<String, FormatError> {
 
 /// The output must parse cleanly to the same AST (spans aside) and hold the
 /// same comments in the same order.
-fn verify(ast: &syntax::PolicyAst, found: &[syntax::comments::Comment], formatted: &str) -> Result<(), FormatError> {
+fn verify(
+    ast: &syntax::PolicyAst,
+    found: &[syntax::comments::Comment],
+    formatted: &str,
+) -> Result<(), FormatError> {
     let (again, diagnostics) = syntax::parse(FileId(0), formatted);
     let Some(again) = again.filter(|_| diagnostics.is_empty()) else {
         return Err(FormatError::Internal("the output does not parse".into()));
     };
     if without_spans(&format!("{ast:?}")) != without_spans(&format!("{again:?}")) {
-        return Err(FormatError::Internal("the output parses to a different policy".into()));
+        return Err(FormatError::Internal(
+            "the output parses to a different policy".into(),
+        ));
     }
     let before: Vec<&str> = found.iter().map(|c| c.text.as_str()).collect();
     let kept = comments(formatted);
     let after: Vec<&str> = kept.iter().map(|c| c.text.as_str()).collect();
     if before != after {
-        return Err(FormatError::Internal("a comment was lost or moved out of order".into()));
+        return Err(FormatError::Internal(
+            "a comment was lost or moved out of order".into(),
+        ));
     }
     Ok(())
 }
@@ -135,11 +150,17 @@ mod tests {
 
     #[test]
     fn refuses_text_that_does_not_parse() {
-        assert!(matches!(format("api \"a\"\nendpoint GET /x {"), Err(FormatError::Syntax(_))));
+        assert!(matches!(
+            format("api \"a\"\nendpoint GET /x {"),
+            Err(FormatError::Syntax(_))
+        ));
     }
 
     #[test]
     fn strips_spans() {
-        assert_eq!(without_spans("A { span: Span { file: FileId(0), start: 1, end: 2 }, x: 1 }"), "A { span: Span, x: 1 }");
+        assert_eq!(
+            without_spans("A { span: Span { file: FileId(0), start: 1, end: 2 }, x: 1 }"),
+            "A { span: Span, x: 1 }"
+        );
     }
 }

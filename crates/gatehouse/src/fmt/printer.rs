@@ -11,17 +11,26 @@
 
 use super::render::Render;
 use crate::span::Span;
-use crate::syntax::ast::{FieldAst, Fields, Item, ItemKind, PolicyAst, ScopeDecl, Statement, StatementKind};
-use crate::syntax::comments::Comment;
 use crate::syntax::ast::OptionAst;
+use crate::syntax::ast::{
+    FieldAst, Fields, Item, ItemKind, PolicyAst, ScopeDecl, Statement, StatementKind,
+};
+use crate::syntax::comments::Comment;
 
 /// Indentation of one block level.
 const INDENT: &str = "  ";
 
 enum Line {
     Blank,
-    Comment { indent: usize, text: String },
-    Code { indent: usize, text: String, trailing: Option<String> },
+    Comment {
+        indent: usize,
+        text: String,
+    },
+    Code {
+        indent: usize,
+        text: String,
+        trailing: Option<String>,
+    },
 }
 
 /// A child in a block, in source order.
@@ -58,7 +67,12 @@ pub(super) struct Printer<'a> {
 
 impl<'a> Printer<'a> {
     pub fn new(text: &'a str, comments: &'a [Comment]) -> Printer<'a> {
-        Printer { render: Render { text }, comments, next: 0, lines: Vec::new() }
+        Printer {
+            render: Render { text },
+            comments,
+            next: 0,
+            lines: Vec::new(),
+        }
     }
 
     pub fn policy(mut self, ast: &PolicyAst) -> String {
@@ -66,7 +80,8 @@ impl<'a> Printer<'a> {
         let mut prev_end = 0;
         let mut prev_item: Option<&Item> = None;
         for (item, pad) in ast.items.iter().zip(pads) {
-            let mut force_blank = prev_item.is_some_and(|p| is_block(p) || is_block(item) || is_auth(p) != is_auth(item));
+            let mut force_blank = prev_item
+                .is_some_and(|p| is_block(p) || is_block(item) || is_auth(p) != is_auth(item));
             let start = item.span.start as usize;
             prev_end = self.gap(prev_end, start, 0, &mut force_blank);
             if force_blank || blank_between(self.render.text, prev_end, start) {
@@ -122,7 +137,12 @@ impl<'a> Printer<'a> {
                 self.leaf(span, indent, text);
             }
             ItemKind::Scopes(decls) => {
-                let pad = decls.iter().filter(|d| d.description.is_some()).map(|d| d.name.node.len()).max().unwrap_or(0);
+                let pad = decls
+                    .iter()
+                    .filter(|d| d.description.is_some())
+                    .map(|d| d.name.node.len())
+                    .max()
+                    .unwrap_or(0);
                 let children = decls.iter().map(|d| Node::Scope(d, pad)).collect();
                 let open = self.find_open(span.start as usize);
                 self.block(open, close_of(span), "scopes".into(), children, indent);
@@ -156,9 +176,14 @@ impl<'a> Printer<'a> {
                 let open = self.find_open(span.start as usize);
                 self.block(open, close_of(span), head, children, indent);
             }
-            StatementKind::BodyJson { fields: Some(fields), .. }
+            StatementKind::BodyJson {
+                fields: Some(fields),
+                ..
+            }
             | StatementKind::Query(fields)
-            | StatementKind::Headers(fields) => self.fields(span, head, fields, String::new(), indent),
+            | StatementKind::Headers(fields) => {
+                self.fields(span, head, fields, String::new(), indent)
+            }
             _ => self.leaf(span, indent, head),
         }
     }
@@ -168,7 +193,11 @@ impl<'a> Printer<'a> {
         let (ty, object, suffix) = self.render.type_parts(&field.ty);
         match object {
             Some(fields) => {
-                let head = if ty.is_empty() { head } else { format!("{head} {ty}") };
+                let head = if ty.is_empty() {
+                    head
+                } else {
+                    format!("{head} {ty}")
+                };
                 self.fields(field.span, head, fields, suffix, indent);
             }
             None => self.leaf(field.span, indent, format!("{head} {ty}")),
@@ -181,7 +210,11 @@ impl<'a> Printer<'a> {
         let open = fields.span.start as usize;
         let close = close_of(fields.span);
         if fields.fields.is_empty() && !self.has_comments(open, close) {
-            let inside = if fields.allow_unknown.is_some() { "{ ... }" } else { "{}" };
+            let inside = if fields.allow_unknown.is_some() {
+                "{ ... }"
+            } else {
+                "{}"
+            };
             self.leaf(span, indent, format!("{head} {inside}{suffix}"));
             return;
         }
@@ -197,14 +230,32 @@ impl<'a> Printer<'a> {
 
     /// A node printed on one line. Comments between its tokens move above it.
     fn leaf(&mut self, span: Span, indent: usize, text: String) {
-        while let Some(comment) = self.comments.get(self.next).filter(|c| c.start < span.end as usize) {
-            self.lines.push(Line::Comment { indent, text: comment.text.clone() });
+        while let Some(comment) = self
+            .comments
+            .get(self.next)
+            .filter(|c| c.start < span.end as usize)
+        {
+            self.lines.push(Line::Comment {
+                indent,
+                text: comment.text.clone(),
+            });
             self.next += 1;
         }
-        self.lines.push(Line::Code { indent, text, trailing: None });
+        self.lines.push(Line::Code {
+            indent,
+            text,
+            trailing: None,
+        });
     }
 
-    fn block(&mut self, open: usize, close: usize, head: String, children: Vec<Node<'_>>, indent: usize) {
+    fn block(
+        &mut self,
+        open: usize,
+        close: usize,
+        head: String,
+        children: Vec<Node<'_>>,
+        indent: usize,
+    ) {
         self.block_with_suffix(open, close, head, children, indent, String::new());
     }
 
@@ -221,14 +272,25 @@ impl<'a> Printer<'a> {
     ) {
         // Comments inside the head (before `{`) move above it.
         while let Some(comment) = self.comments.get(self.next).filter(|c| c.start < open) {
-            self.lines.push(Line::Comment { indent, text: comment.text.clone() });
+            self.lines.push(Line::Comment {
+                indent,
+                text: comment.text.clone(),
+            });
             self.next += 1;
         }
         if children.is_empty() && !self.has_comments(open, close) {
-            self.lines.push(Line::Code { indent, text: format!("{head} {{}}{suffix}"), trailing: None });
+            self.lines.push(Line::Code {
+                indent,
+                text: format!("{head} {{}}{suffix}"),
+                trailing: None,
+            });
             return;
         }
-        self.lines.push(Line::Code { indent, text: format!("{head} {{"), trailing: None });
+        self.lines.push(Line::Code {
+            indent,
+            text: format!("{head} {{"),
+            trailing: None,
+        });
         let mut prev_end = open + 1;
         for child in &children {
             let start = child.span().start as usize;
@@ -245,14 +307,24 @@ impl<'a> Printer<'a> {
         }
         // Whatever lies between `}` and the end of the node (a comment
         // before a modifier) is taken by the next gap.
-        self.lines.push(Line::Code { indent, text: format!("}}{suffix}"), trailing: None });
+        self.lines.push(Line::Code {
+            indent,
+            text: format!("}}{suffix}"),
+            trailing: None,
+        });
     }
 
     /// Emits the comments that start before `until`, after code that ended
     /// at `prev_end`; returns where the last of them ends. With
     /// `force_blank`, a blank line goes before the first comment on its own
     /// line (and `force_blank` is cleared).
-    fn gap(&mut self, mut prev_end: usize, until: usize, indent: usize, force_blank: &mut bool) -> usize {
+    fn gap(
+        &mut self,
+        mut prev_end: usize,
+        until: usize,
+        indent: usize,
+        force_blank: &mut bool,
+    ) -> usize {
         while let Some(comment) = self.comments.get(self.next).filter(|c| c.start < until) {
             self.next += 1;
             if !comment.own_line && self.trail(&comment.text) {
@@ -263,7 +335,10 @@ impl<'a> Printer<'a> {
                 self.blank();
             }
             *force_blank = false;
-            self.lines.push(Line::Comment { indent, text: comment.text.clone() });
+            self.lines.push(Line::Comment {
+                indent,
+                text: comment.text.clone(),
+            });
             prev_end = comment.end;
         }
         prev_end
@@ -272,7 +347,10 @@ impl<'a> Printer<'a> {
     /// Attaches a trailing comment to the last line of code, if it has none.
     fn trail(&mut self, text: &str) -> bool {
         match self.lines.last_mut() {
-            Some(Line::Code { trailing: trailing @ None, .. }) => {
+            Some(Line::Code {
+                trailing: trailing @ None,
+                ..
+            }) => {
                 *trailing = Some(text.to_string());
                 true
             }
@@ -291,7 +369,11 @@ impl<'a> Printer<'a> {
     }
 
     fn has_comments(&self, from: usize, to: usize) -> bool {
-        self.comments.get(self.next..).unwrap_or(&[]).iter().any(|c| c.start > from && c.start < to)
+        self.comments
+            .get(self.next..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|c| c.start > from && c.start < to)
     }
 
     /// The `{` that opens a block, searching from `from` and skipping
@@ -335,15 +417,23 @@ impl<'a> Printer<'a> {
         // are aligned two spaces after the longest of them.
         // Lines that open or close a block are not aligned with others.
         let alignable = |line: Option<&Line>, run_indent: Option<usize>| match line {
-            Some(Line::Code { indent, text, trailing: Some(_) }) => {
-                !text.ends_with('{') && !text.starts_with('}') && run_indent.is_none_or(|i| i == *indent)
+            Some(Line::Code {
+                indent,
+                text,
+                trailing: Some(_),
+            }) => {
+                !text.ends_with('{')
+                    && !text.starts_with('}')
+                    && run_indent.is_none_or(|i| i == *indent)
             }
             _ => false,
         };
         let mut widths = vec![0usize; self.lines.len()];
         let mut i = 0;
         while i < self.lines.len() {
-            let Some(Line::Code { indent, .. }) = self.lines.get(i).filter(|l| alignable(Some(l), None)) else {
+            let Some(Line::Code { indent, .. }) =
+                self.lines.get(i).filter(|l| alignable(Some(l), None))
+            else {
                 i += 1;
                 continue;
             };
@@ -369,7 +459,11 @@ impl<'a> Printer<'a> {
                     out.push_str(&INDENT.repeat(*indent));
                     out.push_str(text);
                 }
-                Line::Code { indent, text, trailing } => {
+                Line::Code {
+                    indent,
+                    text,
+                    trailing,
+                } => {
                     out.push_str(&INDENT.repeat(*indent));
                     out.push_str(text);
                     if let Some(comment) = trailing {
@@ -388,7 +482,10 @@ impl<'a> Printer<'a> {
 /// `scopes`, `options`, `defaults` and endpoints are blocks: a blank line
 /// separates them from the items around them.
 fn is_block(item: &Item) -> bool {
-    matches!(item.kind, ItemKind::Scopes(_) | ItemKind::Options(_) | ItemKind::Defaults(_) | ItemKind::Endpoint(_))
+    matches!(
+        item.kind,
+        ItemKind::Scopes(_) | ItemKind::Options(_) | ItemKind::Defaults(_) | ItemKind::Endpoint(_)
+    )
 }
 
 /// A run of `auth` declarations is a group: a blank line separates it from
@@ -405,7 +502,11 @@ fn auth_pads(items: &[Item]) -> Vec<usize> {
     while i < items.len() {
         let mut j = i;
         let mut width = 0;
-        while let Some(Item { kind: ItemKind::Auth(decl), .. }) = items.get(j) {
+        while let Some(Item {
+            kind: ItemKind::Auth(decl),
+            ..
+        }) = items.get(j)
+        {
             width = width.max(decl.name.node.len());
             j += 1;
         }
@@ -424,5 +525,6 @@ fn close_of(span: Span) -> usize {
 
 /// Whether the whitespace between two offsets holds an empty line.
 fn blank_between(text: &str, from: usize, to: usize) -> bool {
-    text.get(from..to).is_some_and(|gap| gap.matches('\n').count() >= 2)
+    text.get(from..to)
+        .is_some_and(|gap| gap.matches('\n').count() >= 2)
 }

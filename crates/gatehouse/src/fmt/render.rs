@@ -7,8 +7,8 @@
 
 use crate::span::Span;
 use crate::syntax::ast::{
-    AuthDecl, Expr, ExprKind, FieldAst, Fields, MaskStrategyAst, Operand, OperandKind, OptionAst, QuotaAst, RangeAst,
-    ScopeDecl, Statement, StatementKind, TypeExpr, TypeKind, TypeModifier,
+    AuthDecl, Expr, ExprKind, FieldAst, Fields, MaskStrategyAst, Operand, OperandKind, OptionAst,
+    QuotaAst, RangeAst, ScopeDecl, Statement, StatementKind, TypeExpr, TypeKind, TypeModifier,
 };
 
 pub(super) struct Render<'a> {
@@ -22,9 +22,17 @@ impl Render<'_> {
     }
 
     pub fn auth(&self, decl: &AuthDecl, pad: usize) -> String {
-        let args: Vec<String> =
-            decl.args.iter().map(|a| format!("{}: {}", a.name.node, self.slice(a.value.span))).collect();
-        format!("auth {:<pad$} = {}({})", decl.name.node, decl.kind.node, args.join(", "))
+        let args: Vec<String> = decl
+            .args
+            .iter()
+            .map(|a| format!("{}: {}", a.name.node, self.slice(a.value.span)))
+            .collect();
+        format!(
+            "auth {:<pad$} = {}({})",
+            decl.name.node,
+            decl.kind.node,
+            args.join(", ")
+        )
     }
 
     pub fn scope(&self, decl: &ScopeDecl, pad: usize) -> String {
@@ -47,12 +55,24 @@ impl Render<'_> {
             StatementKind::ShadowBlock(_) => "shadow".into(),
             StatementKind::Public => "public".into(),
             StatementKind::Authenticate(names) => {
-                format!("authenticate {}", names.iter().map(|n| n.node.as_str()).collect::<Vec<_>>().join(" | "))
+                format!(
+                    "authenticate {}",
+                    names
+                        .iter()
+                        .map(|n| n.node.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )
             }
             StatementKind::Require(groups) => {
                 let groups: Vec<String> = groups
                     .iter()
-                    .map(|g| g.iter().map(|s| s.node.as_str()).collect::<Vec<_>>().join(" | "))
+                    .map(|g| {
+                        g.iter()
+                            .map(|s| s.node.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    })
                     .collect();
                 format!("require {}", groups.join(", "))
             }
@@ -60,18 +80,34 @@ impl Render<'_> {
             StatementKind::AllowFrom(nets) => format!("allow from {}", join_nodes(nets)),
             StatementKind::DenyFrom(nets) => format!("deny from {}", join_nodes(nets)),
             StatementKind::Quota(quotas) => {
-                format!("quota {}", quotas.iter().map(|q| self.quota(q)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "quota {}",
+                    quotas
+                        .iter()
+                        .map(|q| self.quota(q))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             StatementKind::BodyMax(size) => format!("body max {}", self.slice(size.span)),
             StatementKind::BodyTypes(types) => {
-                format!("body types {}", types.iter().map(|t| self.slice(t.span)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "body types {}",
+                    types
+                        .iter()
+                        .map(|t| self.slice(t.span))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             StatementKind::BodyJson { limits, .. } => {
                 if limits.is_empty() {
                     "body json".into()
                 } else {
-                    let args: Vec<String> =
-                        limits.iter().map(|l| format!("{}: {}", l.name.node, self.slice(l.value.span))).collect();
+                    let args: Vec<String> = limits
+                        .iter()
+                        .map(|l| format!("{}: {}", l.name.node, self.slice(l.value.span)))
+                        .collect();
                     format!("body json limits({})", args.join(", "))
                 }
             }
@@ -79,10 +115,21 @@ impl Render<'_> {
             StatementKind::Query(_) => "query".into(),
             StatementKind::Headers(_) => "headers".into(),
             StatementKind::ResponseOnly(paths) => {
-                format!("response only {}", paths.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "response only {}",
+                    paths
+                        .iter()
+                        .map(|p| p.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             StatementKind::Mask { paths, strategy } => {
-                let paths = paths.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(", ");
+                let paths = paths
+                    .iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let strategy = match &strategy.node {
                     MaskStrategyAst::With(name) => format!("with {}", name.node),
                     MaskStrategyAst::Keep { end, count } => {
@@ -131,16 +178,28 @@ impl Render<'_> {
             prefix.push_str(" of ");
             current = items;
         }
-        let modifiers: String = current.modifiers.iter().map(|m| format!(" {}", self.modifier(m))).collect();
+        let modifiers: String = current
+            .modifiers
+            .iter()
+            .map(|m| format!(" {}", self.modifier(m)))
+            .collect();
         match &current.kind {
             TypeKind::Object(fields) => (prefix.trim_end().to_string(), Some(fields), modifiers),
             TypeKind::Scalar { name, range } => {
                 let range = range.as_ref().map(|r| self.range(r)).unwrap_or_default();
-                (format!("{prefix}{}{range}{modifiers}", name.node), None, String::new())
+                (
+                    format!("{prefix}{}{range}{modifiers}", name.node),
+                    None,
+                    String::new(),
+                )
             }
             TypeKind::Enum(values) => {
                 let values: Vec<&str> = values.iter().map(|v| self.slice(v.span)).collect();
-                (format!("{prefix}enum({}){modifiers}", values.join(", ")), None, String::new())
+                (
+                    format!("{prefix}enum({}){modifiers}", values.join(", ")),
+                    None,
+                    String::new(),
+                )
             }
             // Unreachable: the loop above walks through every array.
             TypeKind::Array { .. } => (prefix, None, modifiers),
@@ -184,15 +243,26 @@ impl Render<'_> {
                 .collect::<Vec<_>>()
                 .join(" and "),
             ExprKind::Not(inner) => match inner.kind {
-                ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) => format!("not ({})", self.expr(inner)),
+                ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) => {
+                    format!("not ({})", self.expr(inner))
+                }
                 _ => format!("not {}", self.expr(inner)),
             },
             ExprKind::Compare { op, left, right } => {
-                format!("{} {} {}", self.operand(left), op.node.as_str(), self.operand(right))
+                format!(
+                    "{} {} {}",
+                    self.operand(left),
+                    op.node.as_str(),
+                    self.operand(right)
+                )
             }
-            ExprKind::In { left, right } => format!("{} in {}", self.operand(left), self.operand(right)),
+            ExprKind::In { left, right } => {
+                format!("{} in {}", self.operand(left), self.operand(right))
+            }
             ExprKind::Has { left, scope } => format!("{} has {}", self.operand(left), scope.node),
-            ExprKind::Like { left, pattern } => format!("{} like {}", self.operand(left), self.slice(pattern.span)),
+            ExprKind::Like { left, pattern } => {
+                format!("{} like {}", self.operand(left), self.slice(pattern.span))
+            }
             ExprKind::Value(operand) => self.operand(operand),
         }
     }
@@ -200,7 +270,14 @@ impl Render<'_> {
     fn operand(&self, operand: &Operand) -> String {
         match &operand.kind {
             OperandKind::List(items) => {
-                format!("[{}]", items.iter().map(|i| self.slice(i.span)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|i| self.slice(i.span))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             OperandKind::Literal(_) | OperandKind::Ref(_) => self.slice(operand.span).to_string(),
         }
@@ -208,5 +285,9 @@ impl Render<'_> {
 }
 
 fn join_nodes(items: &[crate::span::Spanned<String>]) -> String {
-    items.iter().map(|i| i.node.as_str()).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| i.node.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

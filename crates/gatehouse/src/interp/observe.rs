@@ -13,8 +13,8 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Access, Api, Condition, Endpoint, IpRule, Method, ScopeId, ScopeRule};
 use crate::decision::Reason;
+use crate::model::{Access, Api, Condition, Endpoint, IpRule, Method, ScopeId, ScopeRule};
 
 use super::{Ctx, Failure};
 
@@ -40,27 +40,50 @@ impl Observer for Silent {
 /// One step of an evaluation.
 pub enum Event<'a> {
     /// The target parsed and decoded: segments (base included) and query.
-    Target { segments: &'a [String], query: Option<&'a str>, trailing_slash: bool },
+    Target {
+        segments: &'a [String],
+        query: Option<&'a str>,
+        trailing_slash: bool,
+    },
     /// The API whose host and base matched, if any.
     Api { api: Option<&'a Api> },
     /// A method-override header was honoured.
-    MethodOverride { header: &'static str, method: &'a str },
+    MethodOverride {
+        header: &'static str,
+        method: &'a str,
+    },
     /// The client address, after forwarding headers.
     Client { ip: IpAddr },
     /// The route lookup for `method` over `segments` (base excluded):
     /// `shadow` when looking among shadow endpoints too, for the record.
     /// The checks that follow are those of `chosen`.
-    Route { method: Method, segments: &'a [&'a str], shadow: bool, chosen: Option<&'a Endpoint> },
+    Route {
+        method: Method,
+        segments: &'a [&'a str],
+        shadow: bool,
+        chosen: Option<&'a Endpoint>,
+    },
     /// A `deny from` rule; `matched` means the client is in it.
     IpDeny { rule: &'a IpRule, matched: bool },
     /// The `allow from` rule; `allowed` means the client is in it.
     IpAllow { rule: &'a IpRule, allowed: bool },
     /// Authentication: `failure` is the reason it failed, if it did.
-    Access { access: &'a Access, failure: Option<Reason> },
+    Access {
+        access: &'a Access,
+        failure: Option<Reason>,
+    },
     /// A `require` rule: the granted scopes it considered and the first
     /// any-of group none of them satisfies, if any.
-    Scopes { rule: &'a ScopeRule, granted: &'a [ScopeId], unmet: Option<&'a [ScopeId]> },
+    Scopes {
+        rule: &'a ScopeRule,
+        granted: &'a [ScopeId],
+        unmet: Option<&'a [ScopeId]>,
+    },
     /// A `when` condition and its result; `ctx` lets an observer evaluate
     /// its parts with [`super::evaluate`] to show the values compared.
-    Condition { condition: &'a Condition, ctx: &'a Ctx<'a>, result: &'a Result<bool, Failure> },
+    Condition {
+        condition: &'a Condition,
+        ctx: &'a Ctx<'a>,
+        result: &'a Result<bool, Failure>,
+    },
 }

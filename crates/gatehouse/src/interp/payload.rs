@@ -28,7 +28,11 @@ pub(crate) fn rest_of_endpoint(
     allow_rule: Span,
     findings: Vec<ShadowFinding>,
 ) -> Decision {
-    let mut run = Run { endpoint: endpoint.id, findings, violations: Vec::new() };
+    let mut run = Run {
+        endpoint: endpoint.id,
+        findings,
+        violations: Vec::new(),
+    };
     match checks(endpoint, request, query, &mut run) {
         Err(denial) => denial,
         Ok(()) => {
@@ -42,9 +46,17 @@ pub(crate) fn rest_of_endpoint(
 /// Puts a shadow endpoint's would-be decision before the enforced one's
 /// findings. A decision made before the end of the body (`Content-Length`,
 /// or too many bytes) keeps none of the shadow endpoint's body findings.
-pub(crate) fn merge_shadow(mut decision: Decision, would: Option<(Decision, EndpointId)>) -> Decision {
-    let Some((would, id)) = would else { return decision };
-    let early = matches!(decision.reason, Reason::ContentLengthInvalid | Reason::BodyTooLarge);
+pub(crate) fn merge_shadow(
+    mut decision: Decision,
+    would: Option<(Decision, EndpointId)>,
+) -> Decision {
+    let Some((would, id)) = would else {
+        return decision;
+    };
+    let early = matches!(
+        decision.reason,
+        Reason::ContentLengthInvalid | Reason::BodyTooLarge
+    );
     let body_stage = |r: Reason| {
         matches!(
             r,
@@ -57,7 +69,12 @@ pub(crate) fn merge_shadow(mut decision: Decision, would: Option<(Decision, Endp
         )
     };
     let keep = |r: Reason| !early || !body_stage(r);
-    let mut findings: Vec<ShadowFinding> = would.shadow.iter().copied().filter(|f| keep(f.reason)).collect();
+    let mut findings: Vec<ShadowFinding> = would
+        .shadow
+        .iter()
+        .copied()
+        .filter(|f| keep(f.reason))
+        .collect();
     if !would.allowed && keep(would.reason) {
         findings.push(ShadowFinding {
             endpoint: id,
@@ -78,15 +95,29 @@ struct Run {
 }
 
 impl Run {
-    fn fail(&mut self, reason: Reason, detail: Detail, violation: Option<Violation>, meta: &RuleMeta) -> Result<(), Decision> {
+    fn fail(
+        &mut self,
+        reason: Reason,
+        detail: Detail,
+        violation: Option<Violation>,
+        meta: &RuleMeta,
+    ) -> Result<(), Decision> {
         let detail = match violation {
             Some(v) => {
                 self.violations.push(v);
-                Detail::Violation { index: u16::try_from(self.violations.len() - 1).unwrap_or(u16::MAX) }
+                Detail::Violation {
+                    index: u16::try_from(self.violations.len() - 1).unwrap_or(u16::MAX),
+                }
             }
             None => detail,
         };
-        self.findings.push(ShadowFinding { endpoint: self.endpoint, reason, status: reason.status(), rule: meta.span, detail });
+        self.findings.push(ShadowFinding {
+            endpoint: self.endpoint,
+            reason,
+            status: reason.status(),
+            rule: meta.span,
+            detail,
+        });
         if meta.shadow {
             return Ok(());
         }
@@ -100,7 +131,12 @@ impl Run {
     }
 }
 
-fn checks(endpoint: &Endpoint, request: &Request<'_>, query: Option<&str>, run: &mut Run) -> Result<(), Decision> {
+fn checks(
+    endpoint: &Endpoint,
+    request: &Request<'_>,
+    query: Option<&str>,
+    run: &mut Run,
+) -> Result<(), Decision> {
     if let Some(rule) = &endpoint.query {
         if let Some(v) = check_query(&rule.schema, query.unwrap_or(""), rule.meta.span) {
             run.fail(Reason::QueryInvalid, Detail::None, Some(v), &rule.meta)?;
@@ -123,12 +159,20 @@ fn checks(endpoint: &Endpoint, request: &Request<'_>, query: Option<&str>, run: 
         .collect();
     let mut declared: Option<u64> = None;
     for text in &lengths {
-        let parsed = if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) { text.parse::<u64>().ok() } else { None };
+        let parsed = if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+            text.parse::<u64>().ok()
+        } else {
+            None
+        };
         match (parsed, declared) {
             (Some(n), None) => declared = Some(n),
             (Some(n), Some(d)) if n == d => {}
             _ => {
-                let meta = RuleMeta { span: endpoint.span, inherited: false, shadow: false };
+                let meta = RuleMeta {
+                    span: endpoint.span,
+                    inherited: false,
+                    shadow: false,
+                };
                 return run.fail(Reason::ContentLengthInvalid, Detail::None, None, &meta);
             }
         }
@@ -136,19 +180,35 @@ fn checks(endpoint: &Endpoint, request: &Request<'_>, query: Option<&str>, run: 
     if let Some((max, meta)) = &rules.max {
         let over_declared = declared.is_some_and(|d| d > *max);
         if over_declared || body.len() as u64 > *max {
-            run.fail(Reason::BodyTooLarge, Detail::BodySize { limit: *max, declared: over_declared }, None, meta)?;
+            run.fail(
+                Reason::BodyTooLarge,
+                Detail::BodySize {
+                    limit: *max,
+                    declared: over_declared,
+                },
+                None,
+                meta,
+            )?;
         }
     }
     if body.is_empty() {
         if let Some(json) = rules.json.as_ref().filter(|j| j.schema.is_some()) {
-            let v = Violation { part: Part::Body, pointer: String::new(), problem: Problem::NoBody, rule: json.meta.span };
+            let v = Violation {
+                part: Part::Body,
+                pointer: String::new(),
+                problem: Problem::NoBody,
+                rule: json.meta.span,
+            };
             run.fail(Reason::BodyInvalid, Detail::None, Some(v), &json.meta)?;
         }
         return Ok(());
     }
     let types: Option<(Vec<String>, RuleMeta)> = match (&rules.types, &rules.json) {
         (Some((types, meta)), _) => Some((types.clone(), *meta)),
-        (None, Some(json)) => Some((vec!["application/json".into(), "application/*+json".into()], json.meta)),
+        (None, Some(json)) => Some((
+            vec!["application/json".into(), "application/*+json".into()],
+            json.meta,
+        )),
         _ => None,
     };
     if let Some((types, meta)) = &types {
@@ -158,13 +218,31 @@ fn checks(endpoint: &Endpoint, request: &Request<'_>, query: Option<&str>, run: 
     }
     if let Some(json) = &rules.json {
         let limits = Limits::from_model(&json.limits);
-        if let Some((reason, v)) = check_json(body, &limits, &json.limit_spans, json.schema.as_ref(), json.meta.span, true) {
+        if let Some((reason, v)) = check_json(
+            body,
+            &limits,
+            &json.limit_spans,
+            json.schema.as_ref(),
+            json.meta.span,
+            true,
+        ) {
             run.fail(reason, Detail::None, Some(v), &json.meta)?;
         }
     }
     if rules.json.as_ref().is_none_or(|j| j.meta.shadow) {
-        if let Some((reason, v)) = check_json(body, &Limits::DEFAULT, &LimitSpans::default(), None, endpoint.span, false) {
-            let meta = RuleMeta { span: endpoint.span, inherited: false, shadow: false };
+        if let Some((reason, v)) = check_json(
+            body,
+            &Limits::DEFAULT,
+            &LimitSpans::default(),
+            None,
+            endpoint.span,
+            false,
+        ) {
+            let meta = RuleMeta {
+                span: endpoint.span,
+                inherited: false,
+                shadow: false,
+            };
             run.fail(reason, Detail::None, Some(v), &meta)?;
         }
     }
@@ -178,19 +256,31 @@ fn content_type_accepted(request: &Request<'_>, patterns: &[String]) -> bool {
         .headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|(_, v)| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .collect();
-    let Some(first) = values.first() else { return false };
+    let Some(first) = values.first() else {
+        return false;
+    };
     if values.iter().any(|v| v != first) {
         return false;
     }
-    let Some((ty, sub)) = first.split_once('/') else { return false };
+    let Some((ty, sub)) = first.split_once('/') else {
+        return false;
+    };
     let (ty, sub) = (ty.trim(), sub.trim());
     if ty.is_empty() || sub.is_empty() {
         return false;
     }
     patterns.iter().any(|p| {
-        let Some((pt, ps)) = p.split_once('/') else { return false };
+        let Some((pt, ps)) = p.split_once('/') else {
+            return false;
+        };
         let type_ok = pt == "*" || pt.eq_ignore_ascii_case(ty);
         let sub_ok = if ps == "*" {
             true
@@ -221,7 +311,9 @@ enum Fail {
 }
 
 fn pointer(path: &[String]) -> String {
-    path.iter().map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1"))).collect()
+    path.iter()
+        .map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 struct Parser<'a> {
@@ -240,9 +332,13 @@ impl Parser<'_> {
     fn value(&mut self, depth: u64, path: &mut Vec<String>) -> Result<J, Fail> {
         self.ws();
         let start = self.i;
-        let Some(&c) = self.b.get(self.i) else { return Err(Fail::Malformed(JsonProblem::Truncated, self.b.len())) };
+        let Some(&c) = self.b.get(self.i) else {
+            return Err(Fail::Malformed(JsonProblem::Truncated, self.b.len()));
+        };
         match c {
-            b'{' | b'[' if depth + 1 > self.limits.depth => Err(Fail::Limit(LimitKind::Depth, pointer(path))),
+            b'{' | b'[' if depth + 1 > self.limits.depth => {
+                Err(Fail::Limit(LimitKind::Depth, pointer(path)))
+            }
             b'{' => {
                 self.i += 1;
                 let mut members: Vec<(String, J)> = Vec::new();
@@ -290,7 +386,9 @@ impl Parser<'_> {
                             self.i += 1;
                             return Ok(J::Obj(members));
                         }
-                        Some(_) => return Err(Fail::Malformed(JsonProblem::ExpectedCommaOrClose, self.i)),
+                        Some(_) => {
+                            return Err(Fail::Malformed(JsonProblem::ExpectedCommaOrClose, self.i))
+                        }
                     }
                 }
             }
@@ -325,7 +423,9 @@ impl Parser<'_> {
                             self.i += 1;
                             return Ok(J::Arr(items));
                         }
-                        Some(_) => return Err(Fail::Malformed(JsonProblem::ExpectedCommaOrClose, self.i)),
+                        Some(_) => {
+                            return Err(Fail::Malformed(JsonProblem::ExpectedCommaOrClose, self.i))
+                        }
                     }
                 }
             }
@@ -338,7 +438,10 @@ impl Parser<'_> {
             }
             b'-' | b'0'..=b'9' => {
                 let rest = self.b.get(self.i..).unwrap_or_default();
-                let len = rest.iter().take_while(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')).count();
+                let len = rest
+                    .iter()
+                    .take_while(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E'))
+                    .count();
                 let text = std::str::from_utf8(rest.get(..len).unwrap_or_default()).unwrap_or("");
                 if !number_grammar(text) {
                     return Err(Fail::Malformed(JsonProblem::InvalidNumber, start));
@@ -347,7 +450,11 @@ impl Parser<'_> {
                 if !float.is_finite() {
                     return Err(Fail::Malformed(JsonProblem::NumberOutOfRange, start));
                 }
-                let int = if text.contains(['.', 'e', 'E']) { None } else { text.parse::<i64>().ok() };
+                let int = if text.contains(['.', 'e', 'E']) {
+                    None
+                } else {
+                    text.parse::<i64>().ok()
+                };
                 self.i += len;
                 Ok(J::Num { float, int })
             }
@@ -385,7 +492,9 @@ impl Parser<'_> {
         let mut out = String::new();
         let mut chars = 0u64;
         loop {
-            let Some(&c) = self.b.get(self.i) else { return Err(JsonProblem::Truncated) };
+            let Some(&c) = self.b.get(self.i) else {
+                return Err(JsonProblem::Truncated);
+            };
             match c {
                 b'"' => {
                     self.i += 1;
@@ -403,14 +512,17 @@ impl Parser<'_> {
                             match self.b.get(self.i + 1) {
                                 None => return Err(JsonProblem::Truncated),
                                 Some(b'u') => {}
-                                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => return Err(JsonProblem::LoneSurrogate),
+                                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                                    return Err(JsonProblem::LoneSurrogate)
+                                }
                                 Some(_) => return Err(JsonProblem::InvalidEscape),
                             }
                             let low = self.escape()?;
                             if !(0xdc00..=0xdfff).contains(&low) {
                                 return Err(JsonProblem::LoneSurrogate);
                             }
-                            char::from_u32(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00)).ok_or(JsonProblem::LoneSurrogate)?
+                            char::from_u32(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00))
+                                .ok_or(JsonProblem::LoneSurrogate)?
                         }
                         0xdc00..=0xdfff => return Err(JsonProblem::LoneSurrogate),
                         u => char::from_u32(u).ok_or(JsonProblem::InvalidEscape)?,
@@ -425,16 +537,22 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 _ => {
-                    let window = self.b.get(self.i..(self.i + 4).min(self.b.len())).unwrap_or_default();
+                    let window = self
+                        .b
+                        .get(self.i..(self.i + 4).min(self.b.len()))
+                        .unwrap_or_default();
                     let valid = match std::str::from_utf8(window) {
                         Ok(text) => text,
                         Err(e) if e.valid_up_to() > 0 => {
-                            std::str::from_utf8(window.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or("")
+                            std::str::from_utf8(window.get(..e.valid_up_to()).unwrap_or_default())
+                                .unwrap_or("")
                         }
                         Err(e) if e.error_len().is_none() => return Err(JsonProblem::Truncated),
                         Err(_) => return Err(JsonProblem::InvalidUtf8),
                     };
-                    let Some(ch) = valid.chars().next() else { return Err(JsonProblem::InvalidUtf8) };
+                    let Some(ch) = valid.chars().next() else {
+                        return Err(JsonProblem::InvalidUtf8);
+                    };
                     out.push(ch);
                     chars += 1;
                     self.i += ch.len_utf8();
@@ -445,7 +563,9 @@ impl Parser<'_> {
 
     /// An escape at the `\` at `self.i`: its code unit.
     fn escape(&mut self) -> Result<u32, JsonProblem> {
-        let Some(&kind) = self.b.get(self.i + 1) else { return Err(JsonProblem::Truncated) };
+        let Some(&kind) = self.b.get(self.i + 1) else {
+            return Err(JsonProblem::Truncated);
+        };
         self.i += 2;
         Ok(match kind {
             b'"' => 0x22,
@@ -459,8 +579,12 @@ impl Parser<'_> {
             b'u' => {
                 let mut unit = 0u32;
                 for _ in 0..4 {
-                    let Some(&h) = self.b.get(self.i) else { return Err(JsonProblem::Truncated) };
-                    let d = char::from(h).to_digit(16).ok_or(JsonProblem::InvalidEscape)?;
+                    let Some(&h) = self.b.get(self.i) else {
+                        return Err(JsonProblem::Truncated);
+                    };
+                    let d = char::from(h)
+                        .to_digit(16)
+                        .ok_or(JsonProblem::InvalidEscape)?;
                     unit = unit * 16 + d;
                     self.i += 1;
                 }
@@ -472,7 +596,10 @@ impl Parser<'_> {
 }
 
 fn value_start(c: u8) -> bool {
-    matches!(c, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    matches!(
+        c,
+        b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+    )
 }
 
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, the whole text.
@@ -521,7 +648,11 @@ fn check_json(
     root_rule: Span,
     require_json: bool,
 ) -> Option<(Reason, Violation)> {
-    let mut parser = Parser { b: body, i: 0, limits: *limits };
+    let mut parser = Parser {
+        b: body,
+        i: 0,
+        limits: *limits,
+    };
     parser.ws();
     let Some(&first) = body.get(parser.i) else {
         if !require_json {
@@ -551,14 +682,27 @@ fn check_json(
                 LimitKind::String => (limits.string, spans.string),
                 LimitKind::DuplicateKey => (0, None),
             };
-            let v = Violation { part: Part::Body, pointer, problem: Problem::Limit { limit, max }, rule: span.unwrap_or(root_rule) };
+            let v = Violation {
+                part: Part::Body,
+                pointer,
+                problem: Problem::Limit { limit, max },
+                rule: span.unwrap_or(root_rule),
+            };
             return Some((Reason::BodyLimitExceeded, v));
         }
     };
     let schema = schema?;
     let mut path = Vec::new();
     walk_object(schema, &value, root_rule, &mut path).map(|(pointer, problem, rule)| {
-        (Reason::BodyInvalid, Violation { part: Part::Body, pointer, problem, rule })
+        (
+            Reason::BodyInvalid,
+            Violation {
+                part: Part::Body,
+                pointer,
+                problem,
+                rule,
+            },
+        )
     })
 }
 
@@ -566,7 +710,10 @@ fn malformed(problem: JsonProblem, at: usize, rule: Span) -> (Reason, Violation)
     let v = Violation {
         part: Part::Body,
         pointer: String::new(),
-        problem: Problem::Malformed { json: problem, offset: at as u64 },
+        problem: Problem::Malformed {
+            json: problem,
+            offset: at as u64,
+        },
         rule,
     };
     (Reason::BodyMalformed, v)
@@ -574,9 +721,20 @@ fn malformed(problem: JsonProblem, at: usize, rule: Span) -> (Reason, Violation)
 
 type Found = (String, Problem, Span);
 
-fn walk_object(fields: &FieldsSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Option<Found> {
+fn walk_object(
+    fields: &FieldsSchema,
+    value: &J,
+    rule: Span,
+    path: &mut Vec<String>,
+) -> Option<Found> {
     let J::Obj(members) = value else {
-        return Some((pointer(path), Problem::Type { expected: Expected::Object }, rule));
+        return Some((
+            pointer(path),
+            Problem::Type {
+                expected: Expected::Object,
+            },
+            rule,
+        ));
     };
     for (key, member) in members {
         path.push(key.clone());
@@ -603,12 +761,21 @@ fn walk_object(fields: &FieldsSchema, value: &J, rule: Span, path: &mut Vec<Stri
 
 fn walk(ty: &TypeSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Option<Found> {
     let here = |path: &Vec<String>, problem: Problem| Some((pointer(path), problem, rule));
-    let in_range = |min: Option<f64>, max: Option<f64>, n: f64| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+    let in_range = |min: Option<f64>, max: Option<f64>, n: f64| {
+        min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)
+    };
     match ty {
         TypeSchema::Any => None,
         TypeSchema::Object(fields) => walk_object(fields, value, rule, path),
         TypeSchema::Array { length, items } => {
-            let J::Arr(xs) = value else { return here(path, Problem::Type { expected: Expected::Array }) };
+            let J::Arr(xs) = value else {
+                return here(
+                    path,
+                    Problem::Type {
+                        expected: Expected::Array,
+                    },
+                );
+            };
             for (i, x) in xs.iter().enumerate() {
                 if length.max.is_some_and(|m| i as u64 + 1 > m) {
                     return here(path, Problem::Length);
@@ -625,8 +792,19 @@ fn walk(ty: &TypeSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Optio
             }
             None
         }
-        TypeSchema::String { length, pattern, format } => {
-            let J::Str { text, chars } = value else { return here(path, Problem::Type { expected: Expected::String }) };
+        TypeSchema::String {
+            length,
+            pattern,
+            format,
+        } => {
+            let J::Str { text, chars } = value else {
+                return here(
+                    path,
+                    Problem::Type {
+                        expected: Expected::String,
+                    },
+                );
+            };
             if length.min.is_some_and(|m| *chars < m) || length.max.is_some_and(|m| *chars > m) {
                 here(path, Problem::Length)
             } else if format.is_some_and(|f| !f.accepts(text)) {
@@ -647,27 +825,56 @@ fn walk(ty: &TypeSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Optio
                 }
             }
             J::Num { int: None, .. } => here(path, Problem::Integer),
-            _ => here(path, Problem::Type { expected: Expected::Integer }),
+            _ => here(
+                path,
+                Problem::Type {
+                    expected: Expected::Integer,
+                },
+            ),
         },
         TypeSchema::Number { range } => match value {
             J::Num { float, .. } if in_range(range.min, range.max, *float) => None,
             J::Num { .. } => here(path, Problem::Range),
-            _ => here(path, Problem::Type { expected: Expected::Number }),
+            _ => here(
+                path,
+                Problem::Type {
+                    expected: Expected::Number,
+                },
+            ),
         },
         TypeSchema::Bool => match value {
             J::Bool(_) => None,
-            _ => here(path, Problem::Type { expected: Expected::Boolean }),
+            _ => here(
+                path,
+                Problem::Type {
+                    expected: Expected::Boolean,
+                },
+            ),
         },
         TypeSchema::Null => match value {
             J::Null => None,
-            _ => here(path, Problem::Type { expected: Expected::Null }),
+            _ => here(
+                path,
+                Problem::Type {
+                    expected: Expected::Null,
+                },
+            ),
         },
         TypeSchema::Enum(lits) => {
             let ok = match value {
-                J::Arr(_) | J::Obj(_) => return here(path, Problem::Type { expected: Expected::OneOf }),
+                J::Arr(_) | J::Obj(_) => {
+                    return here(
+                        path,
+                        Problem::Type {
+                            expected: Expected::OneOf,
+                        },
+                    )
+                }
                 J::Null => false,
                 J::Bool(b) => lits.contains(&Lit::Bool(*b)),
-                J::Str { text, .. } => lits.iter().any(|l| matches!(l, Lit::String(s) if s == text)),
+                J::Str { text, .. } => lits
+                    .iter()
+                    .any(|l| matches!(l, Lit::String(s) if s == text)),
                 J::Num { float, int } => lits.iter().any(|l| match (l, int) {
                     (Lit::Int(a), Some(b)) => a == b,
                     (Lit::Int(a), None) => (*a as f64) == *float,
@@ -687,22 +894,37 @@ fn walk(ty: &TypeSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Optio
 // ---------------------------------------------------------------- query and headers
 
 fn check_query(schema: &FieldsSchema, query: &str, statement: Span) -> Option<Violation> {
-    let fail = |pointer: String, problem: Problem, rule: Span| Some(Violation { part: Part::Query, pointer, problem, rule });
+    let fail = |pointer: String, problem: Problem, rule: Span| {
+        Some(Violation {
+            part: Part::Query,
+            pointer,
+            problem,
+            rule,
+        })
+    };
     let mut pairs: Vec<(String, String)> = Vec::new();
     for piece in query.split('&') {
         if piece.is_empty() {
             continue;
         }
         let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-        let Some(name) = super::form_decode(k) else { return fail(String::new(), Problem::Encoding, statement) };
-        let Some(value) = super::form_decode(v) else { return fail(pointer(&[name]), Problem::Encoding, statement) };
+        let Some(name) = super::form_decode(k) else {
+            return fail(String::new(), Problem::Encoding, statement);
+        };
+        let Some(value) = super::form_decode(v) else {
+            return fail(pointer(&[name]), Problem::Encoding, statement);
+        };
         if !schema.allow_unknown && !schema.fields.iter().any(|f| f.name == name) {
             return fail(pointer(&[name]), Problem::Unknown, schema.span);
         }
         pairs.push((name, value));
     }
     for field in &schema.fields {
-        let values: Vec<&str> = pairs.iter().filter(|(n, _)| *n == field.name).map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = pairs
+            .iter()
+            .filter(|(n, _)| *n == field.name)
+            .map(|(_, v)| v.as_str())
+            .collect();
         if let Some((p, problem)) = field_values(&field.name, field.optional, &field.ty, &values) {
             return fail(p, problem, field.span);
         }
@@ -728,13 +950,23 @@ fn check_headers(schema: &FieldsSchema, request: &Request<'_>) -> Option<Violati
             _ => lines,
         };
         if let Some((p, problem)) = field_values(&field.name, field.optional, &field.ty, &values) {
-            return Some(Violation { part: Part::Header, pointer: p, problem, rule: field.span });
+            return Some(Violation {
+                part: Part::Header,
+                pointer: p,
+                problem,
+                rule: field.span,
+            });
         }
     }
     None
 }
 
-fn field_values(name: &str, optional: bool, ty: &TypeSchema, values: &[&str]) -> Option<(String, Problem)> {
+fn field_values(
+    name: &str,
+    optional: bool,
+    ty: &TypeSchema,
+    values: &[&str],
+) -> Option<(String, Problem)> {
     let at = pointer(&[name.to_string()]);
     if let TypeSchema::Array { length, items } = ty {
         for (i, v) in values.iter().enumerate() {
@@ -767,13 +999,21 @@ fn text_number(text: &str) -> Option<(f64, Option<i64>)> {
         return None;
     }
     let float: f64 = text.parse().ok().filter(|f: &f64| f.is_finite())?;
-    let int = if text.contains(['.', 'e', 'E']) { None } else { text.parse::<i64>().ok() };
+    let int = if text.contains(['.', 'e', 'E']) {
+        None
+    } else {
+        text.parse::<i64>().ok()
+    };
     Some((float, int))
 }
 
 fn text_problem(ty: &TypeSchema, text: &str) -> Option<Problem> {
     match ty {
-        TypeSchema::String { length, pattern, format } => {
+        TypeSchema::String {
+            length,
+            pattern,
+            format,
+        } => {
             let chars = text.chars().count() as u64;
             if length.min.is_some_and(|m| chars < m) || length.max.is_some_and(|m| chars > m) {
                 Some(Problem::Length)
@@ -786,7 +1026,9 @@ fn text_problem(ty: &TypeSchema, text: &str) -> Option<Problem> {
             }
         }
         TypeSchema::Int { range } => match text_number(text) {
-            None => Some(Problem::Type { expected: Expected::Integer }),
+            None => Some(Problem::Type {
+                expected: Expected::Integer,
+            }),
             Some((_, None)) => Some(Problem::Integer),
             Some((_, Some(i))) => {
                 let ok = range.min.is_none_or(|m| i >= m) && range.max.is_none_or(|m| i <= m);
@@ -794,13 +1036,17 @@ fn text_problem(ty: &TypeSchema, text: &str) -> Option<Problem> {
             }
         },
         TypeSchema::Number { range } => match text_number(text) {
-            None => Some(Problem::Type { expected: Expected::Number }),
+            None => Some(Problem::Type {
+                expected: Expected::Number,
+            }),
             Some((f, _)) => {
                 let ok = range.min.is_none_or(|m| f >= m) && range.max.is_none_or(|m| f <= m);
                 (!ok).then_some(Problem::Range)
             }
         },
-        TypeSchema::Bool => (!matches!(text, "true" | "false")).then_some(Problem::Type { expected: Expected::Boolean }),
+        TypeSchema::Bool => (!matches!(text, "true" | "false")).then_some(Problem::Type {
+            expected: Expected::Boolean,
+        }),
         TypeSchema::Enum(lits) => {
             let number = text_number(text);
             let ok = lits.iter().any(|l| match l {
@@ -816,8 +1062,14 @@ fn text_problem(ty: &TypeSchema, text: &str) -> Option<Problem> {
             (!ok).then_some(Problem::Enum)
         }
         TypeSchema::Any => None,
-        TypeSchema::Null => Some(Problem::Type { expected: Expected::Null }),
-        TypeSchema::Object(_) => Some(Problem::Type { expected: Expected::Object }),
-        TypeSchema::Array { .. } => Some(Problem::Type { expected: Expected::Array }),
+        TypeSchema::Null => Some(Problem::Type {
+            expected: Expected::Null,
+        }),
+        TypeSchema::Object(_) => Some(Problem::Type {
+            expected: Expected::Object,
+        }),
+        TypeSchema::Array { .. } => Some(Problem::Type {
+            expected: Expected::Array,
+        }),
     }
 }

@@ -72,13 +72,17 @@ impl JsonProblem {
             JsonProblem::ExpectedColon => "expected `:` after a member name".into(),
             JsonProblem::ExpectedCommaOrClose => "expected `,` or a closing bracket".into(),
             JsonProblem::InvalidNumber => "invalid number".into(),
-            JsonProblem::InvalidLiteral => "invalid literal (expected `true`, `false` or `null`)".into(),
+            JsonProblem::InvalidLiteral => {
+                "invalid literal (expected `true`, `false` or `null`)".into()
+            }
             JsonProblem::ControlCharacter => "unescaped control character in a string".into(),
             JsonProblem::InvalidEscape => "invalid escape in a string".into(),
             JsonProblem::InvalidUtf8 => "a string is not valid UTF-8".into(),
             JsonProblem::Truncated => format!("the {what} ends in the middle of a value"),
             JsonProblem::TrailingData => format!("unexpected data after the end of the {what}"),
-            JsonProblem::LoneSurrogate => "a string holds half of a UTF-16 surrogate pair (`\\ud800`)".into(),
+            JsonProblem::LoneSurrogate => {
+                "a string holds half of a UTF-16 surrogate pair (`\\ud800`)".into()
+            }
             JsonProblem::NumberOutOfRange => "a number is too large for a 64-bit float".into(),
         }
     }

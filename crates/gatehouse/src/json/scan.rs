@@ -29,7 +29,10 @@ fn incomplete<T>(input: &[u8], eof: bool) -> Result<Option<T>, ScanError> {
 #[inline]
 pub(crate) fn skip_ws(input: &[u8], pos: usize) -> usize {
     let rest = input.get(pos..).unwrap_or_default();
-    match rest.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+    match rest
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
         Some(n) => pos + n,
         None => input.len().max(pos),
     }
@@ -39,20 +42,31 @@ pub(crate) fn skip_ws(input: &[u8], pos: usize) -> usize {
 /// quote) and whether it contains escapes. Lone surrogate escapes are
 /// accepted (they are valid JSON text) and pass through unchanged.
 #[inline]
-pub(crate) fn string(input: &[u8], start: usize, eof: bool) -> Result<Option<(usize, bool)>, ScanError> {
+pub(crate) fn string(
+    input: &[u8],
+    start: usize,
+    eof: bool,
+) -> Result<Option<(usize, bool)>, ScanError> {
     let mut i = start + 1;
     let mut escaped = false;
     let mut ascii = true;
     loop {
         // Eight bytes at a time while none needs a closer look.
-        while let Some(word) = input.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        while let Some(word) = input
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        {
             let word = u64::from_le_bytes(word);
             let found = special(word);
             if found != 0 {
                 // The lowest flag is exact: go straight to that byte, noting
                 // any non-ASCII byte before it.
                 let skip = found.trailing_zeros() / 8;
-                let before = if skip == 0 { 0 } else { word & (u64::MAX >> (64 - 8 * skip)) };
+                let before = if skip == 0 {
+                    0
+                } else {
+                    word & (u64::MAX >> (64 - 8 * skip))
+                };
                 ascii &= before & HIGH == 0;
                 i += skip as usize;
                 break;
@@ -117,12 +131,19 @@ pub(crate) fn special(word: u64) -> u64 {
 #[inline]
 pub(crate) fn number(input: &[u8], start: usize, eof: bool) -> Result<Option<usize>, ScanError> {
     let rest = input.get(start..).unwrap_or_default();
-    let Some(len) = rest.iter().position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')) else {
+    let Some(len) = rest
+        .iter()
+        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+    else {
         // The number may go on in the next chunk.
         if !eof {
             return Ok(None);
         }
-        return if valid_number(rest) { Ok(Some(input.len())) } else { Err((start, JsonProblem::InvalidNumber)) };
+        return if valid_number(rest) {
+            Ok(Some(input.len()))
+        } else {
+            Err((start, JsonProblem::InvalidNumber))
+        };
     };
     if valid_number(rest.get(..len).unwrap_or_default()) {
         Ok(Some(start + len))
@@ -134,7 +155,10 @@ pub(crate) fn number(input: &[u8], start: usize, eof: bool) -> Result<Option<usi
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
 pub(crate) fn valid_number(text: &[u8]) -> bool {
     fn digits(s: &[u8]) -> &[u8] {
-        let n = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+        let n = s
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(s.len());
         s.get(n..).unwrap_or_default()
     }
     let mut s = text.strip_prefix(b"-").unwrap_or(text);
@@ -151,7 +175,10 @@ pub(crate) fn valid_number(text: &[u8]) -> bool {
         s = after;
     }
     if let Some((b'e' | b'E', rest)) = s.split_first() {
-        let rest = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-")).unwrap_or(rest);
+        let rest = rest
+            .strip_prefix(b"+")
+            .or_else(|| rest.strip_prefix(b"-"))
+            .unwrap_or(rest);
         let after = digits(rest);
         if after.len() == rest.len() {
             return false;
@@ -163,7 +190,12 @@ pub(crate) fn valid_number(text: &[u8]) -> bool {
 
 /// `true`, `false` or `null` starting at `start`: its end.
 #[inline]
-pub(crate) fn literal(input: &[u8], start: usize, word: &[u8], eof: bool) -> Result<Option<usize>, ScanError> {
+pub(crate) fn literal(
+    input: &[u8],
+    start: usize,
+    word: &[u8],
+    eof: bool,
+) -> Result<Option<usize>, ScanError> {
     let rest = input.get(start..).unwrap_or_default();
     let n = rest.len().min(word.len());
     if rest.get(..n) != word.get(..n) {
@@ -200,9 +232,15 @@ mod tests {
             text.extend(std::iter::repeat_n(b'x', 20));
             text.push(b'"');
             text[1 + at] = b'\n';
-            assert_eq!(string(&text, 0, true), Err((1 + at, JsonProblem::ControlCharacter)));
+            assert_eq!(
+                string(&text, 0, true),
+                Err((1 + at, JsonProblem::ControlCharacter))
+            );
             text[1 + at] = 0xff;
-            assert_eq!(string(&text, 0, true), Err((1 + at, JsonProblem::InvalidUtf8)));
+            assert_eq!(
+                string(&text, 0, true),
+                Err((1 + at, JsonProblem::InvalidUtf8))
+            );
             text[1 + at] = b'"';
             assert_eq!(string(&text, 0, true), Ok(Some((2 + at, false))));
         }
@@ -213,7 +251,9 @@ mod tests {
         for ok in ["0", "-0", "12", "1.5", "1e9", "1E+9", "-1.25e-3", "0.0"] {
             assert!(valid_number(ok.as_bytes()), "{ok}");
         }
-        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "--1", "1-2", "0x1"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "--1", "1-2", "0x1",
+        ] {
             assert!(!valid_number(bad.as_bytes()), "{bad}");
         }
     }
@@ -225,13 +265,31 @@ mod tests {
         assert_eq!(string(br#""\ud800""#, 0, true), Ok(Some((8, true))));
         assert_eq!(string(br#""abc"#, 0, false), Ok(None));
         assert_eq!(string(br#""ab\u00"#, 0, false), Ok(None));
-        assert_eq!(string(br#""abc"#, 0, true), Err((4, JsonProblem::Truncated)));
-        assert_eq!(string(br#""a\x""#, 0, true), Err((2, JsonProblem::InvalidEscape)));
-        assert_eq!(string(br#""a\u12g4""#, 0, true), Err((2, JsonProblem::InvalidEscape)));
-        assert_eq!(string(b"\"a\nb\"", 0, true), Err((2, JsonProblem::ControlCharacter)));
-        assert_eq!(string(b"\"a\xffb\"", 0, true), Err((2, JsonProblem::InvalidUtf8)));
+        assert_eq!(
+            string(br#""abc"#, 0, true),
+            Err((4, JsonProblem::Truncated))
+        );
+        assert_eq!(
+            string(br#""a\x""#, 0, true),
+            Err((2, JsonProblem::InvalidEscape))
+        );
+        assert_eq!(
+            string(br#""a\u12g4""#, 0, true),
+            Err((2, JsonProblem::InvalidEscape))
+        );
+        assert_eq!(
+            string(b"\"a\nb\"", 0, true),
+            Err((2, JsonProblem::ControlCharacter))
+        );
+        assert_eq!(
+            string(b"\"a\xffb\"", 0, true),
+            Err((2, JsonProblem::InvalidUtf8))
+        );
         // A surrogate encoded directly in UTF-8 is not valid UTF-8.
-        assert_eq!(string(b"\"\xed\xa0\x80\"", 0, true), Err((1, JsonProblem::InvalidUtf8)));
+        assert_eq!(
+            string(b"\"\xed\xa0\x80\"", 0, true),
+            Err((1, JsonProblem::InvalidUtf8))
+        );
     }
 
     #[test]
@@ -240,7 +298,13 @@ mod tests {
         assert_eq!(number(b"123", 0, true), Ok(Some(3)));
         assert_eq!(number(b"123,", 0, false), Ok(Some(3)));
         assert_eq!(literal(b"tr", 0, b"true", false), Ok(None));
-        assert_eq!(literal(b"tr", 0, b"true", true), Err((2, JsonProblem::Truncated)));
-        assert_eq!(literal(b"trap", 0, b"true", true), Err((0, JsonProblem::InvalidLiteral)));
+        assert_eq!(
+            literal(b"tr", 0, b"true", true),
+            Err((2, JsonProblem::Truncated))
+        );
+        assert_eq!(
+            literal(b"trap", 0, b"true", true),
+            Err((0, JsonProblem::InvalidLiteral))
+        );
     }
 }

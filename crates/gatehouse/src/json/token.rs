@@ -69,13 +69,22 @@ impl StrScan {
     /// Scans `input` from `pos`. Decoded text is appended to `out` while it
     /// is shorter than `cap` bytes (a character that would cross the cap is
     /// left out whole); pass `None` when the text is not needed.
-    pub fn scan(&mut self, input: &[u8], mut pos: usize, mut out: Option<&mut Vec<u8>>, cap: usize) -> Step {
+    pub fn scan(
+        &mut self,
+        input: &[u8],
+        mut pos: usize,
+        mut out: Option<&mut Vec<u8>>,
+        cap: usize,
+    ) -> Step {
         loop {
             match self.state {
                 StrState::Plain => {
                     // Skip plain ASCII a word at a time, then byte by byte.
                     let run_start = pos;
-                    while let Some(word) = input.get(pos..pos + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+                    while let Some(word) = input
+                        .get(pos..pos + 8)
+                        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                    {
                         let word = u64::from_le_bytes(word);
                         let found = special(word) | (word & HIGH);
                         if found != 0 {
@@ -97,10 +106,16 @@ impl StrScan {
                         if let Some(out) = out.as_deref_mut().filter(|_| !self.truncated) {
                             let room = cap.saturating_sub(out.len());
                             self.truncated = room < run;
-                            out.extend_from_slice(input.get(run_start..run_start + run.min(room)).unwrap_or_default());
+                            out.extend_from_slice(
+                                input
+                                    .get(run_start..run_start + run.min(room))
+                                    .unwrap_or_default(),
+                            );
                         }
                     }
-                    let Some(&b) = input.get(pos) else { return Step::More };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
                     pos += 1;
                     match b {
                         b'"' => return Step::Done(pos),
@@ -122,12 +137,19 @@ impl StrScan {
                                 // character does not fit.
                                 out.push(b);
                             }
-                            self.state = StrState::Utf8 { need, lo, hi, len: need + 1 };
+                            self.state = StrState::Utf8 {
+                                need,
+                                lo,
+                                hi,
+                                len: need + 1,
+                            };
                         }
                     }
                 }
                 StrState::Utf8 { need, lo, hi, len } => {
-                    let Some(&b) = input.get(pos) else { return Step::More };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
                     if b < lo || b > hi {
                         return Step::Invalid(JsonProblem::InvalidUtf8);
                     }
@@ -136,7 +158,12 @@ impl StrScan {
                         out.push(b);
                     }
                     if need > 1 {
-                        self.state = StrState::Utf8 { need: need - 1, lo: 0x80, hi: 0xbf, len };
+                        self.state = StrState::Utf8 {
+                            need: need - 1,
+                            lo: 0x80,
+                            hi: 0xbf,
+                            len,
+                        };
                     } else {
                         self.chars += 1;
                         self.bytes += u64::from(len);
@@ -150,7 +177,9 @@ impl StrScan {
                     }
                 }
                 StrState::Escape => {
-                    let Some(&b) = input.get(pos) else { return Step::More };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
                     pos += 1;
                     let c = match b {
                         b'"' => '"',
@@ -162,7 +191,10 @@ impl StrScan {
                         b'r' => '\r',
                         b't' => '\t',
                         b'u' => {
-                            self.state = StrState::Hex { digits: 0, value: 0 };
+                            self.state = StrState::Hex {
+                                digits: 0,
+                                value: 0,
+                            };
                             continue;
                         }
                         _ => return Step::Invalid(JsonProblem::InvalidEscape),
@@ -171,17 +203,26 @@ impl StrScan {
                     self.state = StrState::Plain;
                 }
                 StrState::Hex { digits, value } => {
-                    let Some(&b) = input.get(pos) else { return Step::More };
-                    let Some(d) = char::from(b).to_digit(16) else { return Step::Invalid(JsonProblem::InvalidEscape) };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
+                    let Some(d) = char::from(b).to_digit(16) else {
+                        return Step::Invalid(JsonProblem::InvalidEscape);
+                    };
                     pos += 1;
                     let value = value * 16 + d;
                     if digits < 3 {
-                        self.state = StrState::Hex { digits: digits + 1, value };
+                        self.state = StrState::Hex {
+                            digits: digits + 1,
+                            value,
+                        };
                         continue;
                     }
                     match (self.high.take(), value) {
                         (Some(high), 0xdc00..=0xdfff) => {
-                            let c = char::from_u32(0x10000 + ((high - 0xd800) << 10) + (value - 0xdc00));
+                            let c = char::from_u32(
+                                0x10000 + ((high - 0xd800) << 10) + (value - 0xdc00),
+                            );
                             match c {
                                 Some(c) => self.emit(c, &mut out, cap),
                                 None => return Step::Invalid(JsonProblem::LoneSurrogate),
@@ -193,7 +234,9 @@ impl StrScan {
                             self.high = Some(value);
                             self.state = StrState::AfterHigh;
                         }
-                        (None, 0xdc00..=0xdfff) => return Step::Invalid(JsonProblem::LoneSurrogate),
+                        (None, 0xdc00..=0xdfff) => {
+                            return Step::Invalid(JsonProblem::LoneSurrogate)
+                        }
                         (None, _) => {
                             match char::from_u32(value) {
                                 Some(c) => self.emit(c, &mut out, cap),
@@ -204,7 +247,9 @@ impl StrScan {
                     }
                 }
                 StrState::AfterHigh => {
-                    let Some(&b) = input.get(pos) else { return Step::More };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
                     if b != b'\\' {
                         return Step::Invalid(JsonProblem::LoneSurrogate);
                     }
@@ -212,10 +257,17 @@ impl StrScan {
                     self.state = StrState::AfterHighEscape;
                 }
                 StrState::AfterHighEscape => {
-                    let Some(&b) = input.get(pos) else { return Step::More };
+                    let Some(&b) = input.get(pos) else {
+                        return Step::More;
+                    };
                     pos += 1;
                     match b {
-                        b'u' => self.state = StrState::Hex { digits: 0, value: 0 },
+                        b'u' => {
+                            self.state = StrState::Hex {
+                                digits: 0,
+                                value: 0,
+                            }
+                        }
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
                             return Step::Invalid(JsonProblem::LoneSurrogate)
                         }
@@ -379,7 +431,10 @@ impl NumScan {
                     Int
                 }
                 (Int, b'0'..=b'9') => {
-                    self.int = self.int.and_then(|i| i.checked_mul(10)).and_then(|i| i.checked_add(u64::from(b - b'0')));
+                    self.int = self
+                        .int
+                        .and_then(|i| i.checked_mul(10))
+                        .and_then(|i| i.checked_add(u64::from(b - b'0')));
                     self.digit(b, false);
                     Int
                 }
@@ -443,7 +498,11 @@ impl NumScan {
         } else if let Some(f) = self.fast_float() {
             f
         } else {
-            let exp = if self.exp_negative { -self.exp } else { self.exp };
+            let exp = if self.exp_negative {
+                -self.exp
+            } else {
+                self.exp
+            };
             let e = (self.scale + exp).clamp(-100_000, 100_000);
             // "-0.DIGITS[1]e±E", formatted on the stack.
             let mut buf = [0u8; MAX_DIGITS + 24];
@@ -509,15 +568,22 @@ impl NumScan {
     /// division rounds correctly.
     fn fast_float(&self) -> Option<f64> {
         const POW10: [f64; 23] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-            1e19, 1e20, 1e21, 1e22,
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];
         if self.len > 15 || self.sticky {
             return None;
         }
-        let exp = if self.exp_negative { -self.exp } else { self.exp };
+        let exp = if self.exp_negative {
+            -self.exp
+        } else {
+            self.exp
+        };
         // value = 0.DIGITS × 10^(scale + exp) = MANTISSA × 10^(scale + exp - len)
-        let e = self.scale.checked_add(exp)?.checked_sub(i64::try_from(self.len).ok()?)?;
+        let e = self
+            .scale
+            .checked_add(exp)?
+            .checked_sub(i64::try_from(self.len).ok()?)?;
         let m = self.mantissa as f64;
         let value = match e {
             0..=22 => m * POW10.get(usize::try_from(e).ok()?)?,
@@ -553,7 +619,9 @@ impl LitScan {
 
     pub fn scan(&mut self, input: &[u8], mut pos: usize) -> Step {
         while self.matched < self.word.len() {
-            let Some(&b) = input.get(pos) else { return Step::More };
+            let Some(&b) = input.get(pos) else {
+                return Step::More;
+            };
             if self.word.get(self.matched) != Some(&b) {
                 return Step::Invalid(JsonProblem::InvalidLiteral);
             }
@@ -578,19 +646,55 @@ mod tests {
     #[test]
     fn strings_decode_count_and_fail_in_reading_order() {
         assert_eq!(string(b"\"abc\" "), (Step::Done(5), 3, 3, b"abc".to_vec()));
-        assert_eq!(string("\"h\\u00e9\\ud83d\\ude00é\"".as_bytes()), (Step::Done(23), 4, 9, "hé😀é".as_bytes().to_vec()));
-        assert_eq!(string(b"\"a\\x\"").0, Step::Invalid(JsonProblem::InvalidEscape));
-        assert_eq!(string(b"\"\\ud800\"").0, Step::Invalid(JsonProblem::LoneSurrogate));
-        assert_eq!(string(b"\"\\ud800\\n\"").0, Step::Invalid(JsonProblem::LoneSurrogate));
-        assert_eq!(string(b"\"\\ud800\\u0041\"").0, Step::Invalid(JsonProblem::LoneSurrogate));
-        assert_eq!(string(b"\"\\udc00\"").0, Step::Invalid(JsonProblem::LoneSurrogate));
-        assert_eq!(string(b"\"\\ud800\\x\"").0, Step::Invalid(JsonProblem::InvalidEscape));
-        assert_eq!(string(b"\"a\xffb\"").0, Step::Invalid(JsonProblem::InvalidUtf8));
-        assert_eq!(string(b"\"\xed\xa0\x80\"").0, Step::Invalid(JsonProblem::InvalidUtf8));
-        assert_eq!(string(b"\"\xc0\xaf\"").0, Step::Invalid(JsonProblem::InvalidUtf8));
-        assert_eq!(string(b"\"a\nb\"").0, Step::Invalid(JsonProblem::ControlCharacter));
+        assert_eq!(
+            string("\"h\\u00e9\\ud83d\\ude00é\"".as_bytes()),
+            (Step::Done(23), 4, 9, "hé😀é".as_bytes().to_vec())
+        );
+        assert_eq!(
+            string(b"\"a\\x\"").0,
+            Step::Invalid(JsonProblem::InvalidEscape)
+        );
+        assert_eq!(
+            string(b"\"\\ud800\"").0,
+            Step::Invalid(JsonProblem::LoneSurrogate)
+        );
+        assert_eq!(
+            string(b"\"\\ud800\\n\"").0,
+            Step::Invalid(JsonProblem::LoneSurrogate)
+        );
+        assert_eq!(
+            string(b"\"\\ud800\\u0041\"").0,
+            Step::Invalid(JsonProblem::LoneSurrogate)
+        );
+        assert_eq!(
+            string(b"\"\\udc00\"").0,
+            Step::Invalid(JsonProblem::LoneSurrogate)
+        );
+        assert_eq!(
+            string(b"\"\\ud800\\x\"").0,
+            Step::Invalid(JsonProblem::InvalidEscape)
+        );
+        assert_eq!(
+            string(b"\"a\xffb\"").0,
+            Step::Invalid(JsonProblem::InvalidUtf8)
+        );
+        assert_eq!(
+            string(b"\"\xed\xa0\x80\"").0,
+            Step::Invalid(JsonProblem::InvalidUtf8)
+        );
+        assert_eq!(
+            string(b"\"\xc0\xaf\"").0,
+            Step::Invalid(JsonProblem::InvalidUtf8)
+        );
+        assert_eq!(
+            string(b"\"a\nb\"").0,
+            Step::Invalid(JsonProblem::ControlCharacter)
+        );
         // Invalid UTF-8 before a control character is found first.
-        assert_eq!(string(b"\"aaaaaaaaaa\xff\n\"").0, Step::Invalid(JsonProblem::InvalidUtf8));
+        assert_eq!(
+            string(b"\"aaaaaaaaaa\xff\n\"").0,
+            Step::Invalid(JsonProblem::InvalidUtf8)
+        );
         assert_eq!(string(b"\"abc").0, Step::More);
     }
 
@@ -602,9 +706,20 @@ mod tests {
         for cut in 1..text.len() {
             let mut s = StrScan::new();
             let mut got = Vec::new();
-            assert_eq!(s.scan(&text[..cut], 1, Some(&mut got), 1 << 20), Step::More, "cut at {cut}");
-            assert_eq!(s.scan(&text[cut..], 0, Some(&mut got), 1 << 20), Step::Done(text.len() - cut));
-            assert_eq!((s.chars, s.bytes, &got), (chars, bytes, &out), "cut at {cut}");
+            assert_eq!(
+                s.scan(&text[..cut], 1, Some(&mut got), 1 << 20),
+                Step::More,
+                "cut at {cut}"
+            );
+            assert_eq!(
+                s.scan(&text[cut..], 0, Some(&mut got), 1 << 20),
+                Step::Done(text.len() - cut)
+            );
+            assert_eq!(
+                (s.chars, s.bytes, &got),
+                (chars, bytes, &out),
+                "cut at {cut}"
+            );
         }
     }
 
@@ -627,11 +742,19 @@ mod tests {
 
     #[test]
     fn numbers_follow_the_grammar_and_round_correctly() {
-        for ok in ["0", "-0", "12", "1.5", "1e9", "1E+9", "-1.25e-3", "0.0", "0e5"] {
+        for ok in [
+            "0", "-0", "12", "1.5", "1e9", "1E+9", "-1.25e-3", "0.0", "0e5",
+        ] {
             assert!(number(ok).is_ok(), "{ok}");
-            assert_eq!(number(ok).unwrap().float, ok.parse::<f64>().unwrap(), "{ok}");
+            assert_eq!(
+                number(ok).unwrap().float,
+                ok.parse::<f64>().unwrap(),
+                "{ok}"
+            );
         }
-        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "--1", "1-2"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "--1", "1-2",
+        ] {
             assert_eq!(number(bad), Err(JsonProblem::InvalidNumber), "{bad}");
         }
         assert_eq!(number("1e400"), Err(JsonProblem::NumberOutOfRange));
@@ -655,6 +778,9 @@ mod tests {
         let mut l = LitScan::new(b't').unwrap();
         assert_eq!(l.scan(b"tr", 0), Step::More);
         assert_eq!(l.scan(b"ue,", 0), Step::Done(2));
-        assert_eq!(LitScan::new(b'n').unwrap().scan(b"nul!", 0), Step::Invalid(JsonProblem::InvalidLiteral));
+        assert_eq!(
+            LitScan::new(b'n').unwrap().scan(b"nul!", 0),
+            Step::Invalid(JsonProblem::InvalidLiteral)
+        );
     }
 }

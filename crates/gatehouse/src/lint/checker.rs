@@ -22,7 +22,10 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The top-level item whose span holds `span`.
     pub fn item_at(&self, span: Span) -> Option<&Item> {
-        self.ast?.items.iter().find(|i| i.span.start <= span.start && span.end <= i.span.end)
+        self.ast?
+            .items
+            .iter()
+            .find(|i| i.span.start <= span.start && span.end <= i.span.end)
     }
 
     /// The span of an option as written (`on_store_error = allow`).
@@ -48,7 +51,9 @@ impl Ctx<'_> {
 fn find_statement(statements: &[Statement], span: Span) -> Option<&Statement> {
     statements.iter().find_map(|s| match &s.kind {
         _ if s.span == span => Some(s),
-        StatementKind::ShadowBlock(inner) if s.span.start <= span.start && span.end <= s.span.end => {
+        StatementKind::ShadowBlock(inner)
+            if s.span.start <= span.start && span.end <= s.span.end =>
+        {
             find_statement(inner, span)
         }
         _ => None,
@@ -63,7 +68,9 @@ pub(crate) struct Out {
 
 impl Out {
     pub fn push(&mut self, finding: Finding) {
-        let repeat = self.findings.iter().any(|f| f.rule == finding.rule && f.span == finding.span && f.message == finding.message);
+        let repeat = self.findings.iter().any(|f| {
+            f.rule == finding.rule && f.span == finding.span && f.message == finding.message
+        });
         if !repeat {
             self.findings.push(finding);
         }
@@ -79,7 +86,9 @@ pub(crate) struct ApiFacts {
 
 impl ApiFacts {
     fn new(api: &Api) -> ApiFacts {
-        ApiFacts { used_scopes: vec![false; api.scopes.len()] }
+        ApiFacts {
+            used_scopes: vec![false; api.scopes.len()],
+        }
     }
 
     fn endpoint(&mut self, endpoint: &Endpoint) {
@@ -98,14 +107,19 @@ impl ApiFacts {
     /// Conditions nest at most as deep as brackets may (`MAX_NESTING`).
     fn condition(&mut self, expr: &CondExpr) {
         match expr {
-            CondExpr::Or(parts) | CondExpr::And(parts) => parts.iter().for_each(|p| self.condition(p)),
+            CondExpr::Or(parts) | CondExpr::And(parts) => {
+                parts.iter().for_each(|p| self.condition(p))
+            }
             CondExpr::Not(inner) => self.condition(inner),
             CondExpr::HasScope { scope, .. } => {
                 if let Some(used) = self.used_scopes.get_mut(usize::from(scope.0)) {
                     *used = true;
                 }
             }
-            CondExpr::Compare { .. } | CondExpr::In { .. } | CondExpr::Like { .. } | CondExpr::Truthy(_) => {}
+            CondExpr::Compare { .. }
+            | CondExpr::In { .. }
+            | CondExpr::Like { .. }
+            | CondExpr::Truthy(_) => {}
         }
     }
 }
@@ -117,13 +131,21 @@ pub(crate) fn run(
     model: &Model,
     options: &LintOptions,
 ) -> (Vec<Finding>, Vec<Coverage>) {
-    let mut out = Out { findings: Vec::new() };
+    let mut out = Out {
+        findings: Vec::new(),
+    };
     let mut coverage = Vec::new();
     for api in &model.apis {
-        let ast = files.iter().find(|(id, _)| *id == api.file).map(|(_, ast)| ast);
+        let ast = files
+            .iter()
+            .find(|(id, _)| *id == api.file)
+            .map(|(_, ast)| ast);
         let ctx = Ctx { api, ast };
         let mut facts = ApiFacts::new(api);
-        let mut cover = Coverage { api: api.name.clone(), ..Coverage::default() };
+        let mut cover = Coverage {
+            api: api.name.clone(),
+            ..Coverage::default()
+        };
 
         macro_rules! run {
             ($rule:ident, $call:expr) => {
@@ -136,31 +158,73 @@ pub(crate) fn run(
         // The API.
         run!(MissingOwner, rules::missing_owner::api(&ctx, &mut out));
         run!(UnversionedApi, rules::unversioned_api::api(&ctx, &mut out));
-        run!(FailOpenOnStoreError, rules::fail_open_on_store_error::api(&ctx, &mut out));
+        run!(
+            FailOpenOnStoreError,
+            rules::fail_open_on_store_error::api(&ctx, &mut out)
+        );
         run!(PermissiveCidr, rules::permissive_cidr::api(&ctx, &mut out));
         for scheme in &api.schemes {
-            run!(JwtWithoutAudience, rules::jwt_without_audience::scheme(&ctx, scheme, &mut out));
+            run!(
+                JwtWithoutAudience,
+                rules::jwt_without_audience::scheme(&ctx, scheme, &mut out)
+            );
         }
 
         // Each endpoint.
         for endpoint in &api.endpoints {
             facts.endpoint(endpoint);
             count(&mut cover, endpoint);
-            run!(PublicWithoutQuota, rules::public_without_quota::endpoint(&ctx, endpoint, &mut out));
-            run!(EndpointNeverAllowed, rules::endpoint_never_allowed::endpoint(&ctx, endpoint, &mut out));
-            run!(WriteWithoutBodyLimit, rules::write_without_body_limit::endpoint(&ctx, endpoint, &mut out));
-            run!(ShadowedRoute, rules::shadowed_route::endpoint(&ctx, endpoint, &mut out));
-            run!(FallthroughToWeakerRoute, rules::fallthrough_to_weaker_route::endpoint(&ctx, endpoint, &mut out));
-            run!(PermissiveCidr, rules::permissive_cidr::endpoint(&ctx, endpoint, &mut out));
-            run!(UnrestrictedWildcardWrite, rules::unrestricted_wildcard_write::endpoint(&ctx, endpoint, &mut out));
-            run!(UnmaskedSensitiveField, rules::unmasked_sensitive_field::endpoint(&ctx, endpoint, &mut out));
-            run!(ShadowEndpoint, rules::shadow_endpoint::endpoint(&ctx, endpoint, &mut out));
-            run!(UnreachableMask, rules::unreachable_mask::endpoint(&ctx, endpoint, &mut out));
-            run!(PublicWrite, rules::public_write::endpoint(&ctx, endpoint, &mut out));
+            run!(
+                PublicWithoutQuota,
+                rules::public_without_quota::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                EndpointNeverAllowed,
+                rules::endpoint_never_allowed::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                WriteWithoutBodyLimit,
+                rules::write_without_body_limit::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                ShadowedRoute,
+                rules::shadowed_route::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                FallthroughToWeakerRoute,
+                rules::fallthrough_to_weaker_route::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                PermissiveCidr,
+                rules::permissive_cidr::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                UnrestrictedWildcardWrite,
+                rules::unrestricted_wildcard_write::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                UnmaskedSensitiveField,
+                rules::unmasked_sensitive_field::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                ShadowEndpoint,
+                rules::shadow_endpoint::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                UnreachableMask,
+                rules::unreachable_mask::endpoint(&ctx, endpoint, &mut out)
+            );
+            run!(
+                PublicWrite,
+                rules::public_write::endpoint(&ctx, endpoint, &mut out)
+            );
         }
 
         // What needs every endpoint seen.
-        run!(UnusedScope, rules::unused_scope::api(&ctx, &facts, &mut out));
+        run!(
+            UnusedScope,
+            rules::unused_scope::api(&ctx, &facts, &mut out)
+        );
         coverage.push(cover);
     }
     (out.findings, coverage)
@@ -174,10 +238,17 @@ fn count(cover: &mut Coverage, endpoint: &Endpoint) {
     }
     let enforced = |meta: &RuleMeta| !meta.shadow;
     let authenticated = matches!(endpoint.access, Access::Authenticated { .. });
-    let scoped = endpoint.scopes.iter().any(|s| enforced(&s.meta) && !s.groups.is_empty());
+    let scoped = endpoint
+        .scopes
+        .iter()
+        .any(|s| enforced(&s.meta) && !s.groups.is_empty());
     let quota = endpoint.quotas.iter().any(|q| enforced(&q.meta));
     let writes = rules::accepts_writes(endpoint);
-    let body_limited = endpoint.body.max.as_ref().is_some_and(|(_, meta)| enforced(meta));
+    let body_limited = endpoint
+        .body
+        .max
+        .as_ref()
+        .is_some_and(|(_, meta)| enforced(meta));
     cover.endpoints += 1;
     cover.authenticated += usize::from(authenticated);
     cover.scoped += usize::from(scoped);

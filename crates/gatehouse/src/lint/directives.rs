@@ -49,9 +49,20 @@ pub struct Directive {
 
 impl Directive {
     fn covers(&self, finding: &Finding) -> bool {
-        let Some(target) = self.target else { return false };
-        let inside = |span: Span| span.file == target.file && target.start <= span.start && span.start < target.end.max(target.start + 1);
-        self.rules.contains(&finding.rule) && (inside(finding.span) || finding.endpoint.as_ref().is_some_and(|(span, _)| inside(*span)))
+        let Some(target) = self.target else {
+            return false;
+        };
+        let inside = |span: Span| {
+            span.file == target.file
+                && target.start <= span.start
+                && span.start < target.end.max(target.start + 1)
+        };
+        self.rules.contains(&finding.rule)
+            && (inside(finding.span)
+                || finding
+                    .endpoint
+                    .as_ref()
+                    .is_some_and(|(span, _)| inside(*span)))
     }
 }
 
@@ -62,22 +73,34 @@ struct Invalid {
 }
 
 /// Reads the directives of every file; malformed ones become findings.
-pub(crate) fn directives(sources: &Sources, files: &[(FileId, PolicyAst)]) -> (Vec<Directive>, Vec<Finding>) {
+pub(crate) fn directives(
+    sources: &Sources,
+    files: &[(FileId, PolicyAst)],
+) -> (Vec<Directive>, Vec<Finding>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for (file, ast) in files {
-        let Some(source) = sources.get(*file) else { continue };
+        let Some(source) = sources.get(*file) else {
+            continue;
+        };
         for comment in comments(&source.text) {
             let span = Span::new(*file, comment.start, comment.end);
             match parse(&comment.text) {
                 None => {}
-                Some(Err(invalid)) => problems.push(invalid_allow::finding(span, invalid.message, invalid.help)),
+                Some(Err(invalid)) => {
+                    problems.push(invalid_allow::finding(span, invalid.message, invalid.help))
+                }
                 Some(Ok((rules, reason, invalid))) => {
                     if let Some(invalid) = invalid {
                         problems.push(invalid_allow::finding(span, invalid.message, invalid.help));
                     }
                     if !rules.is_empty() {
-                        found.push(Directive { span, rules, reason, target: attach(*file, ast, &comment) });
+                        found.push(Directive {
+                            span,
+                            rules,
+                            reason,
+                            target: attach(*file, ast, &comment),
+                        });
                     }
                 }
             }
@@ -95,14 +118,23 @@ pub(crate) fn apply(
     options: &LintOptions,
 ) -> (Vec<Finding>, Vec<Allowed>) {
     let (directives, problems) = directives(sources, files);
-    let mut used: Vec<Vec<bool>> = directives.iter().map(|d| vec![false; d.rules.len()]).collect();
+    let mut used: Vec<Vec<bool>> = directives
+        .iter()
+        .map(|d| vec![false; d.rules.len()])
+        .collect();
     let mut findings = Vec::new();
     let mut allowed = Vec::new();
     for finding in raw {
         let by = directives.iter().position(|d| d.covers(&finding));
         match by.and_then(|i| directives.get(i).map(|d| (i, d))) {
             Some((i, directive)) => {
-                if let Some(slot) = used.get_mut(i).and_then(|u| directive.rules.iter().position(|r| *r == finding.rule).and_then(|p| u.get_mut(p))) {
+                if let Some(slot) = used.get_mut(i).and_then(|u| {
+                    directive
+                        .rules
+                        .iter()
+                        .position(|r| *r == finding.rule)
+                        .and_then(|p| u.get_mut(p))
+                }) {
                     *slot = true;
                 }
                 allowed.push(Allowed {
@@ -122,11 +154,18 @@ pub(crate) fn apply(
     for (directive, used) in directives.iter().zip(&used) {
         if directive.reason.is_none() && options.enabled(Rule::AllowWithoutReason) {
             let names: Vec<&str> = directive.rules.iter().map(|r| r.code()).collect();
-            findings.push(allow_without_reason::finding(directive.span, &names.join(", ")));
+            findings.push(allow_without_reason::finding(
+                directive.span,
+                &names.join(", "),
+            ));
         }
         for (rule, used) in directive.rules.iter().zip(used) {
             if !used && options.enabled(*rule) && options.enabled(Rule::UnusedAllow) {
-                findings.push(unused_allow::finding(directive.span, *rule, directive.target.is_some()));
+                findings.push(unused_allow::finding(
+                    directive.span,
+                    *rule,
+                    directive.target.is_some(),
+                ));
             }
         }
     }
@@ -141,10 +180,17 @@ fn parse(comment: &str) -> Option<Result<(Vec<Rule>, Option<String>, Option<Inva
     let body = comment.strip_prefix('#')?.trim_start();
     let rest = body.strip_prefix(PREFIX)?.trim();
     let (spec, reason) = match rest.split_once("--") {
-        Some((spec, reason)) => (spec.trim(), Some(reason.trim()).filter(|r| !r.is_empty()).map(str::to_string)),
+        Some((spec, reason)) => (
+            spec.trim(),
+            Some(reason.trim())
+                .filter(|r| !r.is_empty())
+                .map(str::to_string),
+        ),
         None => (rest, None),
     };
-    let mut words = spec.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty());
+    let mut words = spec
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty());
     let usage = "write `# gatehouse: allow RULE -- REASON`, with RULE a lint code (`GH-L001`) or name (`public-without-quota`)";
     match words.next() {
         Some("allow") => {}
@@ -154,7 +200,12 @@ fn parse(comment: &str) -> Option<Result<(Vec<Rule>, Option<String>, Option<Inva
                 help: format!("the only directive is `allow`: {usage}"),
             }))
         }
-        None => return Some(Err(Invalid { message: "empty `gatehouse:` directive".into(), help: usage.into() })),
+        None => {
+            return Some(Err(Invalid {
+                message: "empty `gatehouse:` directive".into(),
+                help: usage.into(),
+            }))
+        }
     }
     let mut rules = Vec::new();
     let mut invalid = None;
@@ -172,20 +223,30 @@ fn parse(comment: &str) -> Option<Result<(Vec<Rule>, Option<String>, Option<Inva
             None => {
                 let upper = word.to_ascii_uppercase();
                 let help = if upper.starts_with("GH-E") || upper.starts_with("GH-W") {
-                    "checker diagnostics (`GH-E...`, `GH-W...`) cannot be allowed; fix the policy".to_string()
+                    "checker diagnostics (`GH-E...`, `GH-W...`) cannot be allowed; fix the policy"
+                        .to_string()
                 } else {
-                    let names = Rule::ALL.iter().map(|r| r.name()).chain(Rule::ALL.iter().map(|r| r.code()));
+                    let names = Rule::ALL
+                        .iter()
+                        .map(|r| r.name())
+                        .chain(Rule::ALL.iter().map(|r| r.code()));
                     match did_you_mean(word, names) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "`gatehouse lint --list-rules` lists the rules".to_string(),
                     }
                 };
-                invalid.get_or_insert(Invalid { message: format!("`{word}` is not a lint rule"), help });
+                invalid.get_or_insert(Invalid {
+                    message: format!("`{word}` is not a lint rule"),
+                    help,
+                });
             }
         }
     }
     if !any {
-        return Some(Err(Invalid { message: "`allow` names no rule".into(), help: usage.into() }));
+        return Some(Err(Invalid {
+            message: "`allow` names no rule".into(),
+            help: usage.into(),
+        }));
     }
     if rules.is_empty() {
         return invalid.map(Err);
@@ -200,7 +261,13 @@ fn attach(file: FileId, ast: &PolicyAst, comment: &Comment) -> Option<Span> {
     let found = items
         .iter()
         .find(|i| i.span.start <= at && at < i.span.end)
-        .or_else(|| if comment.own_line { None } else { items.iter().rev().find(|i| i.span.end <= at) })
+        .or_else(|| {
+            if comment.own_line {
+                None
+            } else {
+                items.iter().rev().find(|i| i.span.end <= at)
+            }
+        })
         .or_else(|| items.iter().find(|i| i.span.start > at));
     found.map(|i| Span { file, ..i.span })
 }
@@ -211,7 +278,11 @@ mod tests {
 
     #[test]
     fn parses_directives() {
-        let (rules, reason, invalid) = parse("# gatehouse: allow GH-L001, shadow-endpoint -- a reason").unwrap().ok().unwrap();
+        let (rules, reason, invalid) =
+            parse("# gatehouse: allow GH-L001, shadow-endpoint -- a reason")
+                .unwrap()
+                .ok()
+                .unwrap();
         assert_eq!(rules, [Rule::PublicWithoutQuota, Rule::ShadowEndpoint]);
         assert_eq!(reason.as_deref(), Some("a reason"));
         assert!(invalid.is_none());
@@ -221,8 +292,13 @@ mod tests {
         assert!(parse("# gatehouse: alow GH-L001 -- x").unwrap().is_err());
         assert!(parse("# gatehouse: allow -- x").unwrap().is_err());
         assert!(parse("# gatehouse: allow GH-E0202 -- x").unwrap().is_err());
-        assert!(parse("# gatehouse: allow unused-allow -- x").unwrap().is_err());
-        let (rules, _, invalid) = parse("# gatehouse: allow GH-L001 GH-L999 -- x").unwrap().ok().unwrap();
+        assert!(parse("# gatehouse: allow unused-allow -- x")
+            .unwrap()
+            .is_err());
+        let (rules, _, invalid) = parse("# gatehouse: allow GH-L001 GH-L999 -- x")
+            .unwrap()
+            .ok()
+            .unwrap();
         assert_eq!(rules, [Rule::PublicWithoutQuota]);
         assert!(invalid.is_some());
     }
@@ -235,7 +311,10 @@ mod tests {
         let (ast, _) = crate::syntax::parse(FileId(0), text);
         let ast = ast.unwrap();
         let b = ast.items[1].span;
-        let targets: Vec<Option<Span>> = comments(text).iter().map(|c| attach(FileId(0), &ast, c)).collect();
+        let targets: Vec<Option<Span>> = comments(text)
+            .iter()
+            .map(|c| attach(FileId(0), &ast, c))
+            .collect();
         assert_eq!(targets, [Some(b), Some(b), Some(b), None]);
     }
 }

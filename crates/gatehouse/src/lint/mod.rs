@@ -102,7 +102,11 @@ impl Finding {
     pub fn report(&self, sources: &Sources) -> FindingReport {
         let source = sources.get(self.span.file);
         let mut help = self.help.clone();
-        for (span, label) in self.related.iter().filter(|(span, _)| span.file != self.span.file) {
+        for (span, label) in self
+            .related
+            .iter()
+            .filter(|(span, _)| span.file != self.span.file)
+        {
             let note = format!("{label}: {}", sources.locate(*span));
             help = Some(match help {
                 Some(help) => format!("{help}\n{note}"),
@@ -110,7 +114,10 @@ impl Finding {
             });
         }
         FindingReport {
-            finding: Finding { help, ..self.clone() },
+            finding: Finding {
+                help,
+                ..self.clone()
+            },
             source: miette::NamedSource::new(
                 source.map_or_else(String::new, |s| s.name.clone()),
                 source.map_or_else(String::new, |s| s.text.to_string()),
@@ -127,7 +134,9 @@ impl Finding {
             severity: self.level(),
             message: self.message.clone(),
             help: self.help.clone(),
-            source_line: sources.get(self.span.file).map(|f| f.line_text(location.line).to_string()),
+            source_line: sources
+                .get(self.span.file)
+                .map(|f| f.line_text(location.line).to_string()),
             location,
             span: crate::diag::SpanJson::from(self.span),
             label: self.label.clone(),
@@ -199,7 +208,10 @@ pub struct Coverage {
 impl Coverage {
     /// The sum over several APIs, named `api`.
     pub fn total<'a>(api: &str, all: impl IntoIterator<Item = &'a Coverage>) -> Coverage {
-        let mut total = Coverage { api: api.to_string(), ..Coverage::default() };
+        let mut total = Coverage {
+            api: api.to_string(),
+            ..Coverage::default()
+        };
         for c in all {
             total.endpoints += c.endpoints;
             total.shadow += c.shadow;
@@ -235,11 +247,21 @@ impl LintResult {
     }
 
     pub fn errors(&self) -> usize {
-        self.diagnostics.errors().count() + self.findings.iter().filter(|f| f.level() == Severity::Error).count()
+        self.diagnostics.errors().count()
+            + self
+                .findings
+                .iter()
+                .filter(|f| f.level() == Severity::Error)
+                .count()
     }
 
     pub fn warnings(&self) -> usize {
-        self.diagnostics.warnings().count() + self.findings.iter().filter(|f| f.level() == Severity::Warning).count()
+        self.diagnostics.warnings().count()
+            + self
+                .findings
+                .iter()
+                .filter(|f| f.level() == Severity::Warning)
+                .count()
     }
 }
 
@@ -247,13 +269,21 @@ impl LintResult {
 pub fn lint(sources: &Sources, options: &LintOptions) -> LintResult {
     let (files, model, diagnostics) = crate::parse_and_check(sources);
     if diagnostics.has_errors() {
-        return LintResult { diagnostics, ..LintResult::default() };
+        return LintResult {
+            diagnostics,
+            ..LintResult::default()
+        };
     }
     let (raw, coverage) = checker::run(&files, &model, options);
     let (mut findings, mut allowed) = directives::apply(sources, &files, raw, options);
     findings.sort_by(|a, b| order(a).cmp(&order(b)));
     allowed.sort_by(|a, b| order(&a.finding).cmp(&order(&b.finding)));
-    LintResult { diagnostics, findings, allowed, coverage }
+    LintResult {
+        diagnostics,
+        findings,
+        allowed,
+        coverage,
+    }
 }
 
 fn order(f: &Finding) -> (crate::span::FileId, u32, &'static str, u32) {
@@ -278,7 +308,11 @@ impl std::error::Error for FindingReport {}
 impl miette::Diagnostic for FindingReport {
     /// `warning[GH-L001]`, like the checker's codes.
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(format!("{}[{}]", self.finding.level().as_str(), self.finding.rule.code())))
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.finding.level().as_str(),
+            self.finding.rule.code()
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -289,7 +323,10 @@ impl miette::Diagnostic for FindingReport {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.finding.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -298,13 +335,17 @@ impl miette::Diagnostic for FindingReport {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let f = &self.finding;
-        let primary =
-            miette::LabeledSpan::new_primary_with_span((!f.label.is_empty()).then(|| f.label.clone()), f.span.range());
+        let primary = miette::LabeledSpan::new_primary_with_span(
+            (!f.label.is_empty()).then(|| f.label.clone()),
+            f.span.range(),
+        );
         let related = f
             .related
             .iter()
             .filter(|(span, _)| span.file == f.span.file)
-            .map(|(span, label)| miette::LabeledSpan::new_with_span(Some(label.clone()), span.range()));
+            .map(|(span, label)| {
+                miette::LabeledSpan::new_with_span(Some(label.clone()), span.range())
+            });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -331,16 +372,28 @@ scopes {
 "#;
 
     fn gate_blocks(text: &str) -> Vec<String> {
-        text.split("```gate\n").skip(1).filter_map(|b| b.split("```").next()).map(str::to_string).collect()
+        text.split("```gate\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .map(str::to_string)
+            .collect()
     }
 
     fn rules_found(example: &str) -> Vec<Rule> {
-        let text = if example.starts_with("api ") { example.to_string() } else { format!("{PRELUDE}\n{example}") };
+        let text = if example.starts_with("api ") {
+            example.to_string()
+        } else {
+            format!("{PRELUDE}\n{example}")
+        };
         let mut sources = Sources::new();
         sources.add("example.gate", text);
         let result = lint(&sources, &LintOptions::default());
         // The reference checks its examples too: they must check clean.
-        assert!(result.diagnostics.is_empty(), "the example does not check clean:\n{example}\n{:?}", result.diagnostics);
+        assert!(
+            result.diagnostics.is_empty(),
+            "the example does not check clean:\n{example}\n{:?}",
+            result.diagnostics
+        );
         result.findings.iter().map(|f| f.rule).collect()
     }
 
@@ -352,11 +405,19 @@ scopes {
             let example = doc.split("## Example").nth(1).unwrap_or("");
             let (bad, good) = example.split_once("Use instead:").unwrap_or(("", ""));
             for block in gate_blocks(bad) {
-                assert!(rules_found(&block).contains(rule), "{}: the bad example gives no finding:\n{block}", rule.code());
+                assert!(
+                    rules_found(&block).contains(rule),
+                    "{}: the bad example gives no finding:\n{block}",
+                    rule.code()
+                );
             }
             for block in gate_blocks(good) {
                 let found = rules_found(&block);
-                assert!(!found.contains(rule), "{}: the good example still gives the finding:\n{block}", rule.code());
+                assert!(
+                    !found.contains(rule),
+                    "{}: the good example still gives the finding:\n{block}",
+                    rule.code()
+                );
             }
         }
     }
@@ -364,17 +425,31 @@ scopes {
     #[test]
     fn disabled_rules_do_not_run() {
         let mut sources = Sources::new();
-        sources.add("a.gate", format!("{PRELUDE}\nendpoint GET /x {{\n  public\n}}\n"));
+        sources.add(
+            "a.gate",
+            format!("{PRELUDE}\nendpoint GET /x {{\n  public\n}}\n"),
+        );
         let all = lint(&sources, &LintOptions::default());
-        assert!(all.findings.iter().any(|f| f.rule == Rule::PublicWithoutQuota));
-        let options = LintOptions { disabled: vec![Rule::PublicWithoutQuota] };
-        assert!(!lint(&sources, &options).findings.iter().any(|f| f.rule == Rule::PublicWithoutQuota));
+        assert!(all
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::PublicWithoutQuota));
+        let options = LintOptions {
+            disabled: vec![Rule::PublicWithoutQuota],
+        };
+        assert!(!lint(&sources, &options)
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::PublicWithoutQuota));
     }
 
     #[test]
     fn a_policy_with_errors_is_not_linted() {
         let mut sources = Sources::new();
-        sources.add("a.gate", "api \"a\"\nendpoint GET /x {\n  require nope\n}\n");
+        sources.add(
+            "a.gate",
+            "api \"a\"\nendpoint GET /x {\n  require nope\n}\n",
+        );
         let result = lint(&sources, &LintOptions::default());
         assert!(result.check_failed());
         assert!(result.findings.is_empty() && result.coverage.is_empty());

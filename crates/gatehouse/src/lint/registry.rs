@@ -96,12 +96,18 @@ impl Rule {
     /// A rule by code (`GH-L001`, any case) or name (`public-without-quota`).
     pub fn find(text: &str) -> Option<Rule> {
         let text = text.trim();
-        Rule::ALL.iter().copied().find(|r| r.code().eq_ignore_ascii_case(text) || r.name() == text)
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|r| r.code().eq_ignore_ascii_case(text) || r.name() == text)
     }
 
     /// The rules about allow directives themselves, which cannot be allowed.
     pub fn is_directive_rule(self) -> bool {
-        matches!(self, Rule::AllowWithoutReason | Rule::InvalidAllow | Rule::UnusedAllow)
+        matches!(
+            self,
+            Rule::AllowWithoutReason | Rule::InvalidAllow | Rule::UnusedAllow
+        )
     }
 }
 
@@ -109,7 +115,9 @@ impl Rule {
 fn doc_comment(source: &str) -> String {
     let mut doc = String::new();
     for line in source.lines() {
-        let Some(rest) = line.strip_prefix("//!") else { break };
+        let Some(rest) = line.strip_prefix("//!") else {
+            break;
+        };
         doc.push_str(rest.strip_prefix(' ').unwrap_or(rest));
         doc.push('\n');
     }
@@ -129,8 +137,18 @@ mod tests {
             assert!(names.insert(rule.name()), "{} is used twice", rule.name());
             // Codes are numbered in registry order, from GH-L001.
             assert_eq!(rule.code(), format!("GH-L{:03}", i + 1));
-            assert!(rule.name().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", rule.name());
-            assert!(!rule.name().starts_with("no-") && !rule.name().starts_with("disallow"), "{}", rule.name());
+            assert!(
+                rule.name()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                rule.name()
+            );
+            assert!(
+                !rule.name().starts_with("no-") && !rule.name().starts_with("disallow"),
+                "{}",
+                rule.name()
+            );
             assert_eq!(Rule::find(rule.code()), Some(*rule));
             assert_eq!(Rule::find(&rule.code().to_lowercase()), Some(*rule));
             assert_eq!(Rule::find(rule.name()), Some(*rule));
@@ -143,15 +161,34 @@ mod tests {
         for rule in Rule::ALL {
             let doc = rule.doc();
             let heading = doc.lines().next().unwrap_or("");
-            assert!(heading.starts_with("# ") && heading.contains(rule.code()) && heading.contains(rule.name()),
-                "{}: the doc must open with `# {} ({})`, found {heading:?}", rule.code(), rule.name(), rule.code());
-            for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:"] {
-                assert!(doc.contains(section), "{}: the doc has no `{section}`", rule.code());
+            assert!(
+                heading.starts_with("# ")
+                    && heading.contains(rule.code())
+                    && heading.contains(rule.name()),
+                "{}: the doc must open with `# {} ({})`, found {heading:?}",
+                rule.code(),
+                rule.name(),
+                rule.code()
+            );
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "Use instead:",
+            ] {
+                assert!(
+                    doc.contains(section),
+                    "{}: the doc has no `{section}`",
+                    rule.code()
+                );
             }
             let example = doc.split("## Example").nth(1).unwrap_or("");
             let (bad, good) = example.split_once("Use instead:").unwrap_or(("", ""));
-            assert!(bad.contains("```gate") && good.contains("```gate"),
-                "{}: `## Example` needs a ```gate block before and after `Use instead:`", rule.code());
+            assert!(
+                bad.contains("```gate") && good.contains("```gate"),
+                "{}: `## Example` needs a ```gate block before and after `Use instead:`",
+                rule.code()
+            );
         }
     }
 }

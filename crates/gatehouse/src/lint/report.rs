@@ -41,7 +41,10 @@ pub fn to_json(result: &LintResult, sources: &Sources, files: usize) -> Value {
             let mut value = serde_json::to_value(a.finding.to_json(sources)).unwrap_or_default();
             if let Some(map) = value.as_object_mut() {
                 map.insert("reason".into(), Value::String(a.reason.clone()));
-                map.insert("directive".into(), serde_json::to_value(sources.locate(a.directive)).unwrap_or_default());
+                map.insert(
+                    "directive".into(),
+                    serde_json::to_value(sources.locate(a.directive)).unwrap_or_default(),
+                );
             }
             value
         })
@@ -68,7 +71,8 @@ pub fn to_sarif(result: &LintResult, sources: &Sources) -> Value {
     let mut rules: Vec<Value> = Rule::ALL.iter().map(|r| lint_rule(*r)).collect();
     rules.extend(Code::ALL.iter().map(|c| check_rule(*c)));
     let lint_index = |rule: Rule| Rule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
-    let check_index = |code: Code| Rule::ALL.len() + Code::ALL.iter().position(|c| *c == code).unwrap_or(0);
+    let check_index =
+        |code: Code| Rule::ALL.len() + Code::ALL.iter().position(|c| *c == code).unwrap_or(0);
 
     let mut results: Vec<Value> = Vec::new();
     for d in result.diagnostics.iter() {

@@ -23,8 +23,8 @@ use std::io::{Read, Write};
 use super::config::MaskConfig;
 use super::error::{JsonProblem, MaskError};
 use super::plan::{Action, Entry, MaskPlan, StateId};
-use crate::json::scan::{self, ScanError};
 use super::strategy::{decode_key, Scalar, Transformer};
+use crate::json::scan::{self, ScanError};
 
 /// What happens to one value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,10 @@ impl Target {
     /// allow-listed fields: containers stay, scalars go), so its key must
     /// be held back until the value starts.
     fn filters(self) -> bool {
-        matches!(self, Target::Walk { filter: true, .. } | Target::Mask { filter: true, .. })
+        matches!(
+            self,
+            Target::Walk { filter: true, .. } | Target::Mask { filter: true, .. }
+        )
     }
 }
 
@@ -157,7 +160,8 @@ impl Sink<'_, '_> {
     #[inline]
     fn flush(&mut self) -> Result<(), MaskError> {
         if let Some((from, to)) = self.run.take() {
-            self.out.extend_from_slice(self.input.get(from..to).ok_or(MaskError::Internal)?);
+            self.out
+                .extend_from_slice(self.input.get(from..to).ok_or(MaskError::Internal)?);
         }
         Ok(())
     }
@@ -196,22 +200,39 @@ impl<'p> Machine<'p> {
     }
 
     fn error(&self, (at, problem): ScanError) -> MaskError {
-        MaskError::InvalidJson { offset: self.base + at as u64, problem }
+        MaskError::InvalidJson {
+            offset: self.base + at as u64,
+            problem,
+        }
     }
 
     /// Processes every complete token of `input`, appending output to
     /// `out`, and returns how many bytes were consumed. The next call must
     /// start with `input[consumed..]`. With `eof`, the input must end the
     /// document: anything incomplete is an error.
-    pub(crate) fn feed(&mut self, input: &[u8], eof: bool, out: &mut Vec<u8>) -> Result<usize, MaskError> {
-        let mut sink = Sink { input, out, run: None };
+    pub(crate) fn feed(
+        &mut self,
+        input: &[u8],
+        eof: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, MaskError> {
+        let mut sink = Sink {
+            input,
+            out,
+            run: None,
+        };
         let consumed = self.run(input, eof, &mut sink)?;
         sink.flush()?;
         self.base += consumed as u64;
         Ok(consumed)
     }
 
-    fn run(&mut self, input: &[u8], eof: bool, sink: &mut Sink<'_, '_>) -> Result<usize, MaskError> {
+    fn run(
+        &mut self,
+        input: &[u8],
+        eof: bool,
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<usize, MaskError> {
         let mut pos = 0;
         loop {
             let unit = pos;
@@ -232,10 +253,12 @@ impl<'p> Machine<'p> {
                 Expect::Done => return Err(self.error((tok, JsonProblem::TrailingData))),
                 Expect::FirstValue if byte == b']' => pos = self.close(sink, unit, tok)?,
                 Expect::FirstKey if byte == b'}' => pos = self.close(sink, unit, tok)?,
-                Expect::Root | Expect::Value | Expect::FirstValue => match self.value(input, eof, sink, unit, tok, byte)? {
-                    Some(end) => pos = end,
-                    None => return Ok(unit),
-                },
+                Expect::Root | Expect::Value | Expect::FirstValue => {
+                    match self.value(input, eof, sink, unit, tok, byte)? {
+                        Some(end) => pos = end,
+                        None => return Ok(unit),
+                    }
+                }
                 Expect::FirstKey | Expect::Key => {
                     if byte != b'"' {
                         return Err(self.error((tok, JsonProblem::ExpectedKey)));
@@ -282,10 +305,18 @@ impl<'p> Machine<'p> {
     }
 
     /// The `:` after a key (at `tok`, with whitespace from `unit`).
-    fn colon(&mut self, input: &[u8], sink: &mut Sink<'_, '_>, unit: usize, tok: usize) -> Result<(), MaskError> {
+    fn colon(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_, '_>,
+        unit: usize,
+        tok: usize,
+    ) -> Result<(), MaskError> {
         match self.member.1 {
             KeyOut::Written => sink.copy(unit, tok + 1)?,
-            KeyOut::Held => self.held.extend_from_slice(input.get(unit..=tok).ok_or(MaskError::Internal)?),
+            KeyOut::Held => self
+                .held
+                .extend_from_slice(input.get(unit..=tok).ok_or(MaskError::Internal)?),
             KeyOut::Dropped => {}
         }
         self.expect = Expect::Value;
@@ -293,23 +324,41 @@ impl<'p> Machine<'p> {
     }
 
     /// A `,` between members or elements (at `tok`, whitespace from `unit`).
-    fn comma_token(&mut self, sink: &mut Sink<'_, '_>, unit: usize, tok: usize) -> Result<usize, MaskError> {
+    fn comma_token(
+        &mut self,
+        sink: &mut Sink<'_, '_>,
+        unit: usize,
+        tok: usize,
+    ) -> Result<usize, MaskError> {
         let frame = self.stack.last().ok_or(MaskError::Internal)?;
         // Copied containers copy their commas; elsewhere the machine
         // writes its own before each member it keeps.
         if frame.mode == Mode::Copy {
             sink.copy(unit, tok + 1)?;
         }
-        self.expect = if frame.object { Expect::Key } else { Expect::Value };
+        self.expect = if frame.object {
+            Expect::Key
+        } else {
+            Expect::Value
+        };
         Ok(tok + 1)
     }
 
-    fn close(&mut self, sink: &mut Sink<'_, '_>, unit: usize, tok: usize) -> Result<usize, MaskError> {
+    fn close(
+        &mut self,
+        sink: &mut Sink<'_, '_>,
+        unit: usize,
+        tok: usize,
+    ) -> Result<usize, MaskError> {
         let frame = self.stack.pop().ok_or(MaskError::Internal)?;
         if frame.mode != Mode::Skip {
             sink.copy(unit, tok + 1)?;
         }
-        self.expect = if self.stack.is_empty() { Expect::Done } else { Expect::Next };
+        self.expect = if self.stack.is_empty() {
+            Expect::Done
+        } else {
+            Expect::Next
+        };
         Ok(tok + 1)
     }
 
@@ -341,7 +390,8 @@ impl<'p> Machine<'p> {
                     Target::Skip => (target, KeyOut::Dropped),
                     _ if target.filters() => {
                         self.held.clear();
-                        self.held.extend_from_slice(input.get(unit..end).ok_or(MaskError::Internal)?);
+                        self.held
+                            .extend_from_slice(input.get(unit..end).ok_or(MaskError::Internal)?);
                         (target, KeyOut::Held)
                     }
                     _ => {
@@ -399,7 +449,9 @@ impl<'p> Machine<'p> {
             b'n' => scan::literal(input, tok, b"null", eof),
             other => Err((tok, JsonProblem::UnexpectedByte(other))),
         };
-        let Some(end) = scanned.map_err(|e| self.error(e))? else { return Ok(None) };
+        let Some(end) = scanned.map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
 
         let (target, prefix) = match self.stack.last_mut() {
             None => (self.target(0), Prefix::None),
@@ -420,7 +472,10 @@ impl<'p> Machine<'p> {
 
         if byte == b'{' || byte == b'[' {
             if self.stack.len() >= self.max_depth {
-                return Err(MaskError::TooDeep { offset: self.base + tok as u64, limit: self.max_depth });
+                return Err(MaskError::TooDeep {
+                    offset: self.base + tok as u64,
+                    limit: self.max_depth,
+                });
             }
             let mode = match target {
                 Target::Skip => Mode::Skip,
@@ -442,8 +497,17 @@ impl<'p> Machine<'p> {
                     Mode::Skip
                 }
             };
-            self.stack.push(Frame { object: byte == b'{', mode, wrote: false, index: 0 });
-            self.expect = if byte == b'{' { Expect::FirstKey } else { Expect::FirstValue };
+            self.stack.push(Frame {
+                object: byte == b'{',
+                mode,
+                wrote: false,
+                index: 0,
+            });
+            self.expect = if byte == b'{' {
+                Expect::FirstKey
+            } else {
+                Expect::FirstValue
+            };
             return Ok(Some(end));
         }
 
@@ -465,7 +529,10 @@ impl<'p> Machine<'p> {
                 let scalar = match byte {
                     b'"' => {
                         let raw = token.get(1..token.len() - 1).ok_or(MaskError::Internal)?;
-                        Scalar::Str { raw, escaped: raw.contains(&b'\\') }
+                        Scalar::Str {
+                            raw,
+                            escaped: raw.contains(&b'\\'),
+                        }
                     }
                     b'n' => Scalar::Null,
                     _ => Scalar::Text(token),
@@ -473,7 +540,11 @@ impl<'p> Machine<'p> {
                 self.transformer.scalar(action, scalar, sink.out)?;
             }
         }
-        self.expect = if self.stack.is_empty() { Expect::Done } else { Expect::Next };
+        self.expect = if self.stack.is_empty() {
+            Expect::Done
+        } else {
+            Expect::Next
+        };
         Ok(Some(end))
     }
 }
@@ -482,7 +553,9 @@ impl<'p> Machine<'p> {
 pub fn mask_slice(plan: &MaskPlan, body: &[u8], config: &MaskConfig) -> Result<Vec<u8>, MaskError> {
     let mut machine = Machine::new(plan, config)?;
     if body.len() as u64 > config.max_bytes() {
-        return Err(MaskError::TooLarge { limit: config.max_bytes() });
+        return Err(MaskError::TooLarge {
+            limit: config.max_bytes(),
+        });
     }
     let mut out = Vec::with_capacity(body.len() + body.len() / 8);
     machine.feed(body, true, &mut out)?;
@@ -536,7 +609,9 @@ impl<'p> MaskStream<'p> {
     fn push_inner(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), MaskError> {
         self.total = self.total.saturating_add(chunk.len() as u64);
         if self.total > self.max_bytes {
-            return Err(MaskError::TooLarge { limit: self.max_bytes });
+            return Err(MaskError::TooLarge {
+                limit: self.max_bytes,
+            });
         }
         if self.carry.is_empty() {
             let used = self.machine.feed(chunk, false, out)?;

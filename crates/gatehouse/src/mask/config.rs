@@ -27,7 +27,12 @@ impl Default for MaskConfig {
     /// No hash key, responses up to 16 MiB, nesting up to 256 levels, hashes
     /// of 16 bytes (32 hex digits).
     fn default() -> MaskConfig {
-        MaskConfig { hash_key: None, max_bytes: 16 << 20, max_depth: 256, hash_len: 16 }
+        MaskConfig {
+            hash_key: None,
+            max_bytes: 16 << 20,
+            max_depth: 256,
+            hash_len: 16,
+        }
     }
 }
 
@@ -75,7 +80,9 @@ impl MaskConfig {
     }
 
     pub(crate) fn usable_key(&self) -> Option<&[u8]> {
-        self.hash_key.as_deref().filter(|k| k.len() >= MIN_HASH_KEY_LEN)
+        self.hash_key
+            .as_deref()
+            .filter(|k| k.len() >= MIN_HASH_KEY_LEN)
     }
 }
 

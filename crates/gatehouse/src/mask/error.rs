@@ -38,23 +38,40 @@ pub enum MaskError {
 impl std::fmt::Display for MaskError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            MaskError::Denied => f.write_str("the request was denied, so there is no response to mask"),
-            MaskError::UnknownEndpoint => f.write_str("the decision does not name an endpoint of this policy set"),
+            MaskError::Denied => {
+                f.write_str("the request was denied, so there is no response to mask")
+            }
+            MaskError::UnknownEndpoint => {
+                f.write_str("the decision does not name an endpoint of this policy set")
+            }
             MaskError::MissingHashKey => {
                 f.write_str("a mask uses `hash` but no hash key of at least 16 bytes is configured")
             }
             MaskError::InvalidJson { offset, problem } => {
-                write!(f, "the response is not valid JSON: {} at byte {offset}", problem.describe())
+                write!(
+                    f,
+                    "the response is not valid JSON: {} at byte {offset}",
+                    problem.describe()
+                )
             }
-            MaskError::TooLarge { limit } => write!(f, "the response is larger than the limit of {limit} bytes"),
+            MaskError::TooLarge { limit } => {
+                write!(f, "the response is larger than the limit of {limit} bytes")
+            }
             MaskError::TooDeep { offset, limit } => {
-                write!(f, "the response nests deeper than the limit of {limit} levels at byte {offset}")
+                write!(
+                    f,
+                    "the response nests deeper than the limit of {limit} levels at byte {offset}"
+                )
             }
-            MaskError::NotContainer => {
-                f.write_str("the endpoint has `response only`, but the response is not an object or array")
+            MaskError::NotContainer => f.write_str(
+                "the endpoint has `response only`, but the response is not an object or array",
+            ),
+            MaskError::PlanTooComplex => {
+                f.write_str("the endpoint's mask paths are too complex to apply")
             }
-            MaskError::PlanTooComplex => f.write_str("the endpoint's mask paths are too complex to apply"),
-            MaskError::StreamFailed => f.write_str("masking this response already failed; withhold it"),
+            MaskError::StreamFailed => {
+                f.write_str("masking this response already failed; withhold it")
+            }
             MaskError::Io(error) => write!(f, "reading or writing the response failed: {error}"),
             MaskError::Internal => f.write_str("internal error while masking the response"),
         }

@@ -144,8 +144,16 @@ pub(crate) fn check_plans(model: &Model, diagnostics: &mut Diagnostics) {
         if MaskPlan::compile(&endpoint.masks, endpoint.response_only.as_ref()).is_ok() {
             continue;
         }
-        let rules = endpoint.masks.iter().map(|m| m.meta).chain(endpoint.response_only.iter().map(|r| r.meta));
-        let span = rules.clone().find(|m| !m.inherited).or_else(|| rules.clone().next()).map_or(endpoint.span, |m| m.span);
+        let rules = endpoint
+            .masks
+            .iter()
+            .map(|m| m.meta)
+            .chain(endpoint.response_only.iter().map(|r| r.meta));
+        let span = rules
+            .clone()
+            .find(|m| !m.inherited)
+            .or_else(|| rules.clone().next())
+            .map_or(endpoint.span, |m| m.span);
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidJsonPath,

@@ -92,13 +92,23 @@ impl Default for MaskPlan {
     /// The plan of an endpoint with no masks and no allow-list: validate and
     /// copy.
     fn default() -> MaskPlan {
-        MaskPlan { states: vec![State::leaf(Entry::Copy)], needs_hash_key: false, unusable: false }
+        MaskPlan {
+            states: vec![State::leaf(Entry::Copy)],
+            needs_hash_key: false,
+            unusable: false,
+        }
     }
 }
 
 impl State {
     fn leaf(entry: Entry) -> State {
-        State { entry, keys: Box::new([]), other_key: 0, indices: Box::new([]), other_index: 0 }
+        State {
+            entry,
+            keys: Box::new([]),
+            other_key: 0,
+            indices: Box::new([]),
+            other_index: 0,
+        }
     }
 }
 
@@ -148,22 +158,48 @@ struct Builder<'a> {
 
 impl MaskPlan {
     /// Compiles an endpoint's masks and `response only` paths.
-    pub fn compile(masks: &[Mask], response_only: Option<&ResponseOnly>) -> Result<MaskPlan, PlanError> {
-        let mask_paths: Vec<(&[JsonStep], MaskStrategy)> =
-            masks.iter().flat_map(|m| m.paths.iter().map(move |p| (p.steps.as_slice(), m.strategy))).collect();
-        let allow_paths: Vec<&[JsonStep]> =
-            response_only.map(|r| r.paths.iter().map(|p: &JsonPath| p.steps.as_slice()).collect()).unwrap_or_default();
+    pub fn compile(
+        masks: &[Mask],
+        response_only: Option<&ResponseOnly>,
+    ) -> Result<MaskPlan, PlanError> {
+        let mask_paths: Vec<(&[JsonStep], MaskStrategy)> = masks
+            .iter()
+            .flat_map(|m| {
+                m.paths
+                    .iter()
+                    .map(move |p| (p.steps.as_slice(), m.strategy))
+            })
+            .collect();
+        let allow_paths: Vec<&[JsonStep]> = response_only
+            .map(|r| {
+                r.paths
+                    .iter()
+                    .map(|p: &JsonPath| p.steps.as_slice())
+                    .collect()
+            })
+            .unwrap_or_default();
         if mask_paths.len() > usize::from(u16::MAX) || allow_paths.len() > usize::from(u16::MAX) {
             return Err(PlanError::TooComplex);
         }
         let needs_hash_key = mask_paths.iter().any(|(_, s)| *s == MaskStrategy::Hash);
-        let mut builder =
-            Builder { mask_paths, allow_paths, states: Vec::new(), ids: HashMap::new(), work: Vec::new() };
+        let mut builder = Builder {
+            mask_paths,
+            allow_paths,
+            states: Vec::new(),
+            ids: HashMap::new(),
+            work: Vec::new(),
+        };
         // The root: nothing matched yet. Paths never name the root itself
         // (the checker rejects `$` alone), so it is never masked or dropped.
-        let masks0: Vec<Pos> = (0..builder.mask_paths.len()).map(|p| (p as u16, 0)).collect();
+        let masks0: Vec<Pos> = (0..builder.mask_paths.len())
+            .map(|p| (p as u16, 0))
+            .collect();
         let allow0: Option<Vec<Pos>> = if response_only.is_some() {
-            Some((0..builder.allow_paths.len()).map(|p| (p as u16, 0)).collect())
+            Some(
+                (0..builder.allow_paths.len())
+                    .map(|p| (p as u16, 0))
+                    .collect(),
+            )
         } else {
             None
         };
@@ -172,14 +208,21 @@ impl MaskPlan {
         while let Some((id, masks, allow)) = builder.work.pop() {
             builder.expand(id, &masks, allow.as_deref())?;
         }
-        Ok(MaskPlan { states: builder.states, needs_hash_key, unusable: false })
+        Ok(MaskPlan {
+            states: builder.states,
+            needs_hash_key,
+            unusable: false,
+        })
     }
 
     /// A plan that refuses every response: what the compiler stores when
     /// [`MaskPlan::compile`] fails (the checker reports that case, so a
     /// loaded policy never has one).
     pub fn unusable() -> MaskPlan {
-        MaskPlan { unusable: true, ..MaskPlan::default() }
+        MaskPlan {
+            unusable: true,
+            ..MaskPlan::default()
+        }
     }
 
     /// Whether the plan changes nothing: the response is only validated.
@@ -202,19 +245,27 @@ impl MaskPlan {
     }
 
     pub(crate) fn entry(&self, state: StateId) -> Entry {
-        self.states.get(state as usize).map_or(Entry::Drop, |s| s.entry)
+        self.states
+            .get(state as usize)
+            .map_or(Entry::Drop, |s| s.entry)
     }
 
     /// Where an object member with this (decoded) key leads. `None` for a
     /// key that cannot be decoded to Unicode (a lone surrogate escape),
     /// which no path names.
     pub(crate) fn key(&self, state: StateId, key: Option<&[u8]>) -> StateId {
-        let Some(s) = self.states.get(state as usize) else { return state };
+        let Some(s) = self.states.get(state as usize) else {
+            return state;
+        };
         if let Some(key) = key {
             let found = if s.keys.len() <= 8 {
                 s.keys.iter().find(|(k, _)| &**k == key).map(|(_, t)| *t)
             } else {
-                s.keys.binary_search_by(|(k, _)| (**k).cmp(key)).ok().and_then(|i| s.keys.get(i)).map(|(_, t)| *t)
+                s.keys
+                    .binary_search_by(|(k, _)| (**k).cmp(key))
+                    .ok()
+                    .and_then(|i| s.keys.get(i))
+                    .map(|(_, t)| *t)
             };
             if let Some(next) = found {
                 return next;
@@ -225,7 +276,9 @@ impl MaskPlan {
 
     /// Where an array element with this index leads.
     pub(crate) fn index(&self, state: StateId, index: u64) -> StateId {
-        let Some(s) = self.states.get(state as usize) else { return state };
+        let Some(s) = self.states.get(state as usize) else {
+            return state;
+        };
         match s.indices.binary_search_by(|(i, _)| i.cmp(&index)) {
             Ok(i) => s.indices.get(i).map_or(s.other_index, |(_, t)| *t),
             Err(_) => s.other_index,
@@ -235,18 +288,30 @@ impl MaskPlan {
 
 impl<'a> Builder<'a> {
     fn mask_steps(&self, path: u16) -> &'a [JsonStep] {
-        self.mask_paths.get(usize::from(path)).map_or(&[], |(s, _)| *s)
+        self.mask_paths
+            .get(usize::from(path))
+            .map_or(&[], |(s, _)| *s)
     }
 
     fn allow_steps(&self, path: u16) -> &'a [JsonStep] {
-        self.allow_paths.get(usize::from(path)).copied().unwrap_or(&[])
+        self.allow_paths
+            .get(usize::from(path))
+            .copied()
+            .unwrap_or(&[])
     }
 
     /// The state for a set of mask positions (some possibly accepting) and
     /// allow-list positions (`None`: everything is kept).
-    fn classify(&self, masks: Vec<Pos>, accepted: Option<MaskStrategy>, allow: Option<Vec<Pos>>) -> Key {
+    fn classify(
+        &self,
+        masks: Vec<Pos>,
+        accepted: Option<MaskStrategy>,
+        allow: Option<Vec<Pos>>,
+    ) -> Key {
         if let Some(allow) = &allow {
-            let accepted_allow = allow.iter().any(|&(p, i)| usize::from(i) == self.allow_steps(p).len());
+            let accepted_allow = allow
+                .iter()
+                .any(|&(p, i)| usize::from(i) == self.allow_steps(p).len());
             if accepted_allow {
                 return self.classify(masks, accepted, None);
             }
@@ -273,25 +338,44 @@ impl<'a> Builder<'a> {
         let entry = match &key {
             Key::Copy => Entry::Copy,
             Key::Drop => Entry::Drop,
-            Key::Mask(action, filter) => Entry::Mask { action: *action, filter: *filter },
+            Key::Mask(action, filter) => Entry::Mask {
+                action: *action,
+                filter: *filter,
+            },
             Key::Walk(masks, allow) => {
                 self.work.push((id, masks.clone(), allow.clone()));
-                Entry::Walk { filter: allow.is_some() }
+                Entry::Walk {
+                    filter: allow.is_some(),
+                }
             }
         };
-        self.states.push(State { other_key: id, other_index: id, ..State::leaf(entry) });
+        self.states.push(State {
+            other_key: id,
+            other_index: id,
+            ..State::leaf(entry)
+        });
         self.ids.insert(key, id);
         Ok(id)
     }
 
     /// Builds the transitions of a walk state.
-    fn expand(&mut self, id: StateId, masks: &[Pos], allow: Option<&[Pos]>) -> Result<(), PlanError> {
+    fn expand(
+        &mut self,
+        id: StateId,
+        masks: &[Pos],
+        allow: Option<&[Pos]>,
+    ) -> Result<(), PlanError> {
         let mut keys: BTreeSet<&'a str> = BTreeSet::new();
         let mut indices: BTreeSet<u64> = BTreeSet::new();
         let live = masks
             .iter()
             .map(|&(p, i)| self.mask_steps(p).get(usize::from(i)))
-            .chain(allow.unwrap_or(&[]).iter().map(|&(p, i)| self.allow_steps(p).get(usize::from(i))));
+            .chain(
+                allow
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&(p, i)| self.allow_steps(p).get(usize::from(i))),
+            );
         for step in live.flatten() {
             match step {
                 JsonStep::Child(k) | JsonStep::Descend(k) => {
@@ -324,7 +408,12 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn next(&mut self, masks: &[Pos], allow: Option<&[Pos]>, elem: Elem<'_>) -> Result<StateId, PlanError> {
+    fn next(
+        &mut self,
+        masks: &[Pos],
+        allow: Option<&[Pos]>,
+        elem: Elem<'_>,
+    ) -> Result<StateId, PlanError> {
         let mut next_masks = Vec::new();
         let mut accepted: Option<MaskStrategy> = None;
         for &(p, i) in masks {
@@ -390,11 +479,18 @@ mod tests {
     use crate::model::RuleMeta;
 
     fn path(steps: Vec<JsonStep>) -> JsonPath {
-        JsonPath { steps, text: String::new() }
+        JsonPath {
+            steps,
+            text: String::new(),
+        }
     }
 
     fn mask(steps: Vec<JsonStep>, strategy: MaskStrategy) -> Mask {
-        Mask { paths: vec![path(steps)], strategy, meta: RuleMeta::default() }
+        Mask {
+            paths: vec![path(steps)],
+            strategy,
+            meta: RuleMeta::default(),
+        }
     }
 
     fn key(s: &str) -> JsonStep {
@@ -410,10 +506,20 @@ mod tests {
 
     #[test]
     fn child_path_masks_only_that_key() {
-        let plan = MaskPlan::compile(&[mask(vec![key("a"), key("b")], MaskStrategy::Redact)], None).unwrap();
+        let plan = MaskPlan::compile(
+            &[mask(vec![key("a"), key("b")], MaskStrategy::Redact)],
+            None,
+        )
+        .unwrap();
         let a = plan.key(0, Some(b"a"));
         assert_eq!(plan.entry(a), Entry::Walk { filter: false });
-        assert_eq!(plan.entry(plan.key(a, Some(b"b"))), Entry::Mask { action: Action::Redact, filter: false });
+        assert_eq!(
+            plan.entry(plan.key(a, Some(b"b"))),
+            Entry::Mask {
+                action: Action::Redact,
+                filter: false
+            }
+        );
         assert_eq!(plan.entry(plan.key(a, Some(b"c"))), Entry::Copy);
         assert_eq!(plan.entry(plan.key(0, Some(b"b"))), Entry::Copy);
         assert_eq!(plan.entry(plan.index(0, 0)), Entry::Copy);
@@ -421,21 +527,52 @@ mod tests {
 
     #[test]
     fn descend_matches_at_any_depth() {
-        let plan = MaskPlan::compile(&[mask(vec![JsonStep::Descend("ssn".into())], MaskStrategy::Null)], None).unwrap();
+        let plan = MaskPlan::compile(
+            &[mask(
+                vec![JsonStep::Descend("ssn".into())],
+                MaskStrategy::Null,
+            )],
+            None,
+        )
+        .unwrap();
         let deep = plan.index(plan.key(plan.key(0, Some(b"x")), Some(b"y")), 3);
         assert_eq!(plan.entry(deep), Entry::Walk { filter: false });
-        assert_eq!(plan.entry(plan.key(deep, Some(b"ssn"))), Entry::Mask { action: Action::Null, filter: false });
-        assert_eq!(plan.entry(plan.key(0, Some(b"ssn"))), Entry::Mask { action: Action::Null, filter: false });
+        assert_eq!(
+            plan.entry(plan.key(deep, Some(b"ssn"))),
+            Entry::Mask {
+                action: Action::Null,
+                filter: false
+            }
+        );
+        assert_eq!(
+            plan.entry(plan.key(0, Some(b"ssn"))),
+            Entry::Mask {
+                action: Action::Null,
+                filter: false
+            }
+        );
     }
 
     #[test]
     fn least_revealing_mask_wins() {
         let masks = [
-            mask(vec![key("a")], MaskStrategy::Keep { end: KeepEnd::Last, count: 4 }),
+            mask(
+                vec![key("a")],
+                MaskStrategy::Keep {
+                    end: KeepEnd::Last,
+                    count: 4,
+                },
+            ),
             mask(vec![JsonStep::Descend("a".into())], MaskStrategy::Hash),
         ];
         let plan = MaskPlan::compile(&masks, None).unwrap();
-        assert_eq!(plan.entry(plan.key(0, Some(b"a"))), Entry::Mask { action: Action::Hash, filter: false });
+        assert_eq!(
+            plan.entry(plan.key(0, Some(b"a"))),
+            Entry::Mask {
+                action: Action::Hash,
+                filter: false
+            }
+        );
         assert!(plan.needs_hash_key());
     }
 
@@ -462,6 +599,9 @@ mod tests {
         // elements were `a`, 2^n states.
         let mut steps = vec![JsonStep::Descend("a".into())];
         steps.extend(std::iter::repeat_n(JsonStep::Wildcard, 14));
-        assert_eq!(MaskPlan::compile(&[mask(steps, MaskStrategy::Redact)], None).unwrap_err(), PlanError::TooComplex);
+        assert_eq!(
+            MaskPlan::compile(&[mask(steps, MaskStrategy::Redact)], None).unwrap_err(),
+            PlanError::TooComplex
+        );
     }
 }

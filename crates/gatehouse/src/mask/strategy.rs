@@ -29,7 +29,10 @@ const EMAIL_STARS: &str = "***";
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Scalar<'a> {
     /// The bytes between the quotes; `escaped` if they contain a `\`.
-    Str { raw: &'a [u8], escaped: bool },
+    Str {
+        raw: &'a [u8],
+        escaped: bool,
+    },
     /// A number, or `true` / `false`: its JSON text.
     Text(&'a [u8]),
     Null,
@@ -48,22 +51,36 @@ pub(crate) struct Transformer {
 impl Transformer {
     pub(crate) fn new(key: Option<&[u8]>, hash_len: usize) -> Result<Transformer, MaskError> {
         let mac = match key {
-            Some(key) => Some(Hmac::<Sha256>::new_from_slice(key).map_err(|_| MaskError::MissingHashKey)?),
+            Some(key) => {
+                Some(Hmac::<Sha256>::new_from_slice(key).map_err(|_| MaskError::MissingHashKey)?)
+            }
             None => None,
         };
-        Ok(Transformer { mac, hash_len: hash_len.clamp(1, 32), units: Vec::new(), bytes: Vec::new() })
+        Ok(Transformer {
+            mac,
+            hash_len: hash_len.clamp(1, 32),
+            units: Vec::new(),
+            bytes: Vec::new(),
+        })
     }
 
     /// Writes the replacement for a masked object or array.
     pub(crate) fn container(&self, action: Action, out: &mut Vec<u8>) {
         match action {
             Action::Null => out.extend_from_slice(b"null"),
-            Action::Redact | Action::Hash | Action::Email | Action::Keep { .. } => out.extend_from_slice(REDACTED_JSON),
+            Action::Redact | Action::Hash | Action::Email | Action::Keep { .. } => {
+                out.extend_from_slice(REDACTED_JSON)
+            }
         }
     }
 
     /// Writes the replacement for a masked scalar.
-    pub(crate) fn scalar(&mut self, action: Action, value: Scalar<'_>, out: &mut Vec<u8>) -> Result<(), MaskError> {
+    pub(crate) fn scalar(
+        &mut self,
+        action: Action,
+        value: Scalar<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MaskError> {
         if let (Scalar::Null, _) | (_, Action::Null) = (value, action) {
             out.extend_from_slice(b"null");
             return Ok(());
@@ -74,7 +91,11 @@ impl Transformer {
             Action::Hash => {
                 let mut mac = self.mac.clone().ok_or(MaskError::MissingHashKey)?;
                 match value {
-                    Scalar::Str { raw, escaped: false } | Scalar::Text(raw) => mac.update(raw),
+                    Scalar::Str {
+                        raw,
+                        escaped: false,
+                    }
+                    | Scalar::Text(raw) => mac.update(raw),
                     Scalar::Str { raw, escaped: true } => {
                         decode(raw, &mut self.units)?;
                         self.bytes.clear();
@@ -95,7 +116,11 @@ impl Transformer {
                 // Without escapes, the raw text is already valid JSON string
                 // content: keep slices of it as they are.
                 let plain = match value {
-                    Scalar::Str { raw, escaped: false } | Scalar::Text(raw) => {
+                    Scalar::Str {
+                        raw,
+                        escaped: false,
+                    }
+                    | Scalar::Text(raw) => {
                         Some(std::str::from_utf8(raw).map_err(|_| MaskError::Internal)?)
                     }
                     _ => None,
@@ -251,7 +276,9 @@ pub(crate) fn decode(raw: &[u8], units: &mut Vec<u32>) -> Result<(), MaskError> 
         let (run, tail) = rest.split_at_checked(plain).ok_or(MaskError::Internal)?;
         let text = std::str::from_utf8(run).map_err(|_| MaskError::Internal)?;
         units.extend(text.chars().map(u32::from));
-        let Some((_, tail)) = tail.split_first() else { return Ok(()) };
+        let Some((_, tail)) = tail.split_first() else {
+            return Ok(());
+        };
         let (&kind, tail) = tail.split_first().ok_or(MaskError::Internal)?;
         rest = tail;
         let simple = match kind {
@@ -295,7 +322,12 @@ fn hex4(bytes: &[u8]) -> Option<(u32, &[u8])> {
 
 /// Decodes a member key for look-up: `None` if it holds a lone surrogate
 /// (no path can name such a key).
-pub(crate) fn decode_key<'a>(raw: &'a [u8], escaped: bool, units: &mut Vec<u32>, buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+pub(crate) fn decode_key<'a>(
+    raw: &'a [u8],
+    escaped: bool,
+    units: &mut Vec<u32>,
+    buf: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     if !escaped {
         return Some(raw);
     }
@@ -320,7 +352,11 @@ fn wtf8(units: &[u32], out: &mut Vec<u8>) {
             }
             None => {
                 let u = *unit & 0xFFFF;
-                out.extend_from_slice(&[0xE0 | (u >> 12) as u8, 0x80 | ((u >> 6) & 0x3F) as u8, 0x80 | (u & 0x3F) as u8]);
+                out.extend_from_slice(&[
+                    0xE0 | (u >> 12) as u8,
+                    0x80 | ((u >> 6) & 0x3F) as u8,
+                    0x80 | (u & 0x3F) as u8,
+                ]);
             }
         }
     }
@@ -338,25 +374,61 @@ mod tests {
     }
 
     fn s(raw: &str) -> Scalar<'_> {
-        Scalar::Str { raw: raw.as_bytes(), escaped: raw.contains('\\') }
+        Scalar::Str {
+            raw: raw.as_bytes(),
+            escaped: raw.contains('\\'),
+        }
     }
 
     #[test]
     fn keep_counts_characters_not_bytes() {
-        let last = Action::Keep { end: KeepEnd::Last, count: 2 };
+        let last = Action::Keep {
+            end: KeepEnd::Last,
+            count: 2,
+        };
         assert_eq!(apply(last, s("héllo")), "\"***lo\"");
         assert_eq!(apply(last, s("h\\u00e9llo")), "\"***lo\"");
-        assert_eq!(apply(Action::Keep { end: KeepEnd::First, count: 2 }, s("h\\u00e9llo")), "\"hé***\"");
+        assert_eq!(
+            apply(
+                Action::Keep {
+                    end: KeepEnd::First,
+                    count: 2
+                },
+                s("h\\u00e9llo")
+            ),
+            "\"hé***\""
+        );
         assert_eq!(apply(last, s("ab")), "\"**\"");
         assert_eq!(apply(last, s("\\ud83d\\ude00x\\ud83d\\ude00")), "\"*x😀\"");
         assert_eq!(apply(last, s("\\ud800abc")), "\"**bc\"");
-        assert_eq!(apply(Action::Keep { end: KeepEnd::First, count: 1 }, s("\\ud800abc")), "\"\\ud800***\"");
-        assert_eq!(apply(Action::Keep { end: KeepEnd::First, count: 2 }, s("a\\\"bc")), "\"a\\\"**\"");
+        assert_eq!(
+            apply(
+                Action::Keep {
+                    end: KeepEnd::First,
+                    count: 1
+                },
+                s("\\ud800abc")
+            ),
+            "\"\\ud800***\""
+        );
+        assert_eq!(
+            apply(
+                Action::Keep {
+                    end: KeepEnd::First,
+                    count: 2
+                },
+                s("a\\\"bc")
+            ),
+            "\"a\\\"**\""
+        );
     }
 
     #[test]
     fn email_keeps_first_letter_and_domain() {
-        assert_eq!(apply(Action::Email, s("jane.doe@example.com")), "\"j***@example.com\"");
+        assert_eq!(
+            apply(Action::Email, s("jane.doe@example.com")),
+            "\"j***@example.com\""
+        );
         assert_eq!(apply(Action::Email, s("é@x.org")), "\"é***@x.org\"");
         assert_eq!(apply(Action::Email, s("@x.org")), "\"***@x.org\"");
         assert_eq!(apply(Action::Email, s("no address")), "\"***\"");
@@ -375,8 +447,20 @@ mod tests {
 
     #[test]
     fn non_strings_are_masked_through_their_text() {
-        assert_eq!(apply(Action::Keep { end: KeepEnd::Last, count: 4 }, Scalar::Text(b"123456789")), "\"*****6789\"");
-        assert_eq!(apply(Action::Redact, Scalar::Text(b"true")), "\"[REDACTED]\"");
+        assert_eq!(
+            apply(
+                Action::Keep {
+                    end: KeepEnd::Last,
+                    count: 4
+                },
+                Scalar::Text(b"123456789")
+            ),
+            "\"*****6789\""
+        );
+        assert_eq!(
+            apply(Action::Redact, Scalar::Text(b"true")),
+            "\"[REDACTED]\""
+        );
         assert_eq!(apply(Action::Redact, Scalar::Null), "null");
         assert_eq!(apply(Action::Null, Scalar::Text(b"1")), "null");
     }

@@ -54,11 +54,15 @@ impl Format {
 }
 
 fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.rsplit_once('@') else { return false };
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
     let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.split('.').all(|part| !part.is_empty() && part.bytes().all(atext));
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(atext));
     let domain_ok = domain.split('.').nth(1).is_some()
         && domain.split('.').all(|label| {
             let b = label.as_bytes();
@@ -72,7 +76,9 @@ fn is_email(text: &str) -> bool {
 }
 
 fn is_uri(text: &str) -> bool {
-    let Some((scheme, rest)) = text.split_once(':') else { return false };
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
     let mut scheme_bytes = scheme.bytes();
     let scheme_ok = scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
         && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -110,9 +116,11 @@ fn is_date(b: &[u8]) -> bool {
     if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return false;
     }
-    let (Some(year), Some(month), Some(day)) =
-        (digits(b.get(0..4).unwrap_or_default()), digits(b.get(5..7).unwrap_or_default()), digits(b.get(8..10).unwrap_or_default()))
-    else {
+    let (Some(year), Some(month), Some(day)) = (
+        digits(b.get(0..4).unwrap_or_default()),
+        digits(b.get(5..7).unwrap_or_default()),
+        digits(b.get(8..10).unwrap_or_default()),
+    ) else {
         return false;
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -127,12 +135,16 @@ fn is_date(b: &[u8]) -> bool {
 }
 
 fn is_date_time(b: &[u8]) -> bool {
-    let (Some(date), Some(sep), Some(time)) = (b.get(..10), b.get(10), b.get(11..)) else { return false };
+    let (Some(date), Some(sep), Some(time)) = (b.get(..10), b.get(10), b.get(11..)) else {
+        return false;
+    };
     if !is_date(date) || !matches!(sep, b'T' | b't') || time.len() < 9 {
         return false;
     }
     let two = |at: usize| digits(time.get(at..at + 2).unwrap_or_default());
-    let (Some(h), Some(m), Some(s)) = (two(0), two(3), two(6)) else { return false };
+    let (Some(h), Some(m), Some(s)) = (two(0), two(3), two(6)) else {
+        return false;
+    };
     if time.get(2) != Some(&b':') || time.get(5) != Some(&b':') || h > 23 || m > 59 || s > 60 {
         return false;
     }
@@ -160,13 +172,92 @@ mod tests {
     #[test]
     fn formats_accept_and_reject() {
         let cases: &[(Format, &[&str], &[&str])] = &[
-            (Format::Uuid, &["123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000"], &["123e4567e89b12d3a456426614174000", "123e4567-e89b-12d3-a456-42661417400g", ""]),
-            (Format::Email, &["a@example.com", "first.last+tag@sub.example.org", "x_y@a-b.co"], &["a@b", "@example.com", "a@example..com", ".a@example.com", "a b@example.com", "a@-example.com", "a@exam_ple.com", "é@example.com", "a@[127.0.0.1]"]),
-            (Format::Uri, &["https://example.com/a?b=c#d", "urn:isbn:0451450523", "mailto:a@example.com", "http://[::1]:8080/%20x"], &["example.com/a", "//example.com", "https://exa mple.com", "1http://x", "http://x/%zz", "http://x/é"]),
-            (Format::Date, &["2024-02-29", "2023-12-31", "0001-01-01"], &["2023-02-29", "2023-13-01", "2023-1-01", "2023-01-00", "2023/01/01", "1900-02-29"]),
-            (Format::DateTime, &["2024-02-29T12:30:00Z", "2024-02-29t12:30:00.123+05:30", "2016-12-31T23:59:60Z"], &["2024-02-29 12:30:00Z", "2024-02-29T24:00:00Z", "2024-02-29T12:30Z", "2024-02-29T12:30:00", "2024-02-29T12:30:00+0530", "2024-02-29T12:30:00.Z"]),
-            (Format::Ipv4, &["192.0.2.1", "0.0.0.0", "255.255.255.255"], &["256.0.0.1", "1.2.3", "01.2.3.4", "1.2.3.4 ", "::1"]),
-            (Format::Ipv6, &["::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1"], &["1.2.3.4", "2001:db8:::1", "fe80::1%eth0", ""]),
+            (
+                Format::Uuid,
+                &[
+                    "123e4567-e89b-12d3-a456-426614174000",
+                    "123E4567-E89B-12D3-A456-426614174000",
+                ],
+                &[
+                    "123e4567e89b12d3a456426614174000",
+                    "123e4567-e89b-12d3-a456-42661417400g",
+                    "",
+                ],
+            ),
+            (
+                Format::Email,
+                &[
+                    "a@example.com",
+                    "first.last+tag@sub.example.org",
+                    "x_y@a-b.co",
+                ],
+                &[
+                    "a@b",
+                    "@example.com",
+                    "a@example..com",
+                    ".a@example.com",
+                    "a b@example.com",
+                    "a@-example.com",
+                    "a@exam_ple.com",
+                    "é@example.com",
+                    "a@[127.0.0.1]",
+                ],
+            ),
+            (
+                Format::Uri,
+                &[
+                    "https://example.com/a?b=c#d",
+                    "urn:isbn:0451450523",
+                    "mailto:a@example.com",
+                    "http://[::1]:8080/%20x",
+                ],
+                &[
+                    "example.com/a",
+                    "//example.com",
+                    "https://exa mple.com",
+                    "1http://x",
+                    "http://x/%zz",
+                    "http://x/é",
+                ],
+            ),
+            (
+                Format::Date,
+                &["2024-02-29", "2023-12-31", "0001-01-01"],
+                &[
+                    "2023-02-29",
+                    "2023-13-01",
+                    "2023-1-01",
+                    "2023-01-00",
+                    "2023/01/01",
+                    "1900-02-29",
+                ],
+            ),
+            (
+                Format::DateTime,
+                &[
+                    "2024-02-29T12:30:00Z",
+                    "2024-02-29t12:30:00.123+05:30",
+                    "2016-12-31T23:59:60Z",
+                ],
+                &[
+                    "2024-02-29 12:30:00Z",
+                    "2024-02-29T24:00:00Z",
+                    "2024-02-29T12:30Z",
+                    "2024-02-29T12:30:00",
+                    "2024-02-29T12:30:00+0530",
+                    "2024-02-29T12:30:00.Z",
+                ],
+            ),
+            (
+                Format::Ipv4,
+                &["192.0.2.1", "0.0.0.0", "255.255.255.255"],
+                &["256.0.0.1", "1.2.3", "01.2.3.4", "1.2.3.4 ", "::1"],
+            ),
+            (
+                Format::Ipv6,
+                &["::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1"],
+                &["1.2.3.4", "2001:db8:::1", "fe80::1%eth0", ""],
+            ),
         ];
         for (format, good, bad) in cases {
             for text in *good {

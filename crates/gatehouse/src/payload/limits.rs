@@ -23,7 +23,13 @@ impl Limits {
     /// limit a `body json limits(...)` leaves out. Generous for real APIs,
     /// small enough that a hostile body costs little: depth 32, 10,000 items
     /// per array, 1,000 members per object, 256-byte keys, 64 KiB strings.
-    pub const DEFAULT: Limits = Limits { depth: 32, array: 10_000, object: 1_000, key: 256, string: 64 * 1024 };
+    pub const DEFAULT: Limits = Limits {
+        depth: 32,
+        array: 10_000,
+        object: 1_000,
+        key: 256,
+        string: 64 * 1024,
+    };
 
     /// The deepest nesting a policy may allow.
     pub const MAX_DEPTH: u64 = 1_000;

@@ -29,7 +29,12 @@ impl MediaTypes {
     /// What `body json` accepts without `body types`: `application/json`
     /// and `application/*+json`.
     pub fn json() -> MediaTypes {
-        MediaTypes { patterns: Box::new([("application".into(), "json".into()), ("application".into(), "*+json".into())]) }
+        MediaTypes {
+            patterns: Box::new([
+                ("application".into(), "json".into()),
+                ("application".into(), "*+json".into()),
+            ]),
+        }
     }
 
     /// Whether the media type `ty/subtype` (lowercase) is accepted.
@@ -95,10 +100,22 @@ mod tests {
         let peer = "192.0.2.1".parse().unwrap();
         let headers = [("Content-Type", "Application/JSON; charset=utf-8")];
         let r = Request::new("POST", "/", peer).headers(&headers);
-        assert_eq!(content_type(&r), Some(("application".into(), "json".into())));
-        let two = [("Content-Type", "application/json"), ("content-type", "text/plain")];
-        assert_eq!(content_type(&Request::new("POST", "/", peer).headers(&two)), None);
-        let same = [("Content-Type", "application/json"), ("content-type", "application/JSON")];
+        assert_eq!(
+            content_type(&r),
+            Some(("application".into(), "json".into()))
+        );
+        let two = [
+            ("Content-Type", "application/json"),
+            ("content-type", "text/plain"),
+        ];
+        assert_eq!(
+            content_type(&Request::new("POST", "/", peer).headers(&two)),
+            None
+        );
+        let same = [
+            ("Content-Type", "application/json"),
+            ("content-type", "application/JSON"),
+        ];
         assert!(content_type(&Request::new("POST", "/", peer).headers(&same)).is_some());
         assert_eq!(content_type(&Request::new("POST", "/", peer)), None);
     }

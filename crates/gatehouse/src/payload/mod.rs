@@ -80,9 +80,20 @@ impl PayloadPlan {
             (None, None) => None,
         };
         PayloadPlan {
-            query: endpoint.query.as_ref().map(|q| (Schema::compile(&q.schema), q.meta)),
-            headers: endpoint.headers.as_ref().map(|h| (Schema::compile(&h.schema), h.meta)),
-            body: BodyPlan { max: body.max, types, json, endpoint: endpoint.span },
+            query: endpoint
+                .query
+                .as_ref()
+                .map(|q| (Schema::compile(&q.schema), q.meta)),
+            headers: endpoint
+                .headers
+                .as_ref()
+                .map(|h| (Schema::compile(&h.schema), h.meta)),
+            body: BodyPlan {
+                max: body.max,
+                types,
+                json,
+                endpoint: endpoint.span,
+            },
         }
     }
 }
@@ -96,7 +107,9 @@ impl BodyPlan {
 
     /// The enforced size limit, if any.
     pub fn enforced_max(&self) -> Option<u64> {
-        self.max.filter(|(_, meta)| !meta.shadow).map(|(max, _)| max)
+        self.max
+            .filter(|(_, meta)| !meta.shadow)
+            .map(|(max, _)| max)
     }
 }
 
@@ -107,7 +120,9 @@ pub struct BadContentLength;
 /// The request's declared body length: `Ok(None)` without
 /// `Content-Length`; an error if a value is not a decimal number or two
 /// values differ (request smuggling looks like this).
-pub fn content_length(request: &crate::request::Request<'_>) -> Result<Option<u64>, BadContentLength> {
+pub fn content_length(
+    request: &crate::request::Request<'_>,
+) -> Result<Option<u64>, BadContentLength> {
     let mut found: Option<u64> = None;
     for value in request.header_values("content-length") {
         for item in value.split(',') {

@@ -34,11 +34,18 @@ pub fn check_query(schema: &Schema, query: Option<&str>, rule: Span) -> Option<V
     let query = query.unwrap_or("");
     let pairs = || query.split('&').filter(|p| !p.is_empty());
     let fail = |pointer: String, problem: Problem, rule: Span| {
-        Some(Violation { part: Part::Query, pointer, problem, rule })
+        Some(Violation {
+            part: Part::Query,
+            pointer,
+            problem,
+            rule,
+        })
     };
     for pair in pairs() {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let Some(name) = decode_component(key) else { return fail(String::new(), Problem::Encoding, rule) };
+        let Some(name) = decode_component(key) else {
+            return fail(String::new(), Problem::Encoding, rule);
+        };
         if decode_component(value).is_none() {
             return fail(pointer::of_key(&name), Problem::Encoding, rule);
         }
@@ -49,7 +56,9 @@ pub fn check_query(schema: &Schema, query: Option<&str>, rule: Span) -> Option<V
     for field in root.fields.iter() {
         let values = pairs().filter_map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(key)? == *field.name).then(|| decode_component(value)).flatten()
+            (decode_component(key)? == *field.name)
+                .then(|| decode_component(value))
+                .flatten()
         });
         if let Some(problem) = check_field(schema, field, values) {
             return fail(problem.0, problem.1, field.rule);
@@ -62,17 +71,27 @@ pub fn check_query(schema: &Schema, query: Option<&str>, rule: Span) -> Option<V
 pub fn check_headers(schema: &Schema, request: &Request<'_>) -> Option<Violation> {
     let root = schema.root()?;
     for field in root.fields.iter() {
-        let values = request.header_values(&field.name).map(|v| v.trim_matches([' ', '\t']));
+        let values = request
+            .header_values(&field.name)
+            .map(|v| v.trim_matches([' ', '\t']));
         let array = matches!(schema.node(field.node), Some(Node::Array { .. }));
         let problem = if array {
             // A list header: every comma-separated element of every line.
-            let items = values.flat_map(|v| v.split(',')).map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty());
+            let items = values
+                .flat_map(|v| v.split(','))
+                .map(|e| e.trim_matches([' ', '\t']))
+                .filter(|e| !e.is_empty());
             check_field(schema, field, items.map(Cow::Borrowed))
         } else {
             check_field(schema, field, values.map(Cow::Borrowed))
         };
         if let Some((pointer, problem)) = problem {
-            return Some(Violation { part: Part::Header, pointer, problem, rule: field.rule });
+            return Some(Violation {
+                part: Part::Header,
+                pointer,
+                problem,
+                rule: field.rule,
+            });
         }
     }
     None
@@ -129,7 +148,11 @@ fn number(text: &str) -> Option<NumValue> {
 /// What is wrong with `text` as a value of `node`, if anything.
 pub fn text_problem(node: &Node, text: &str) -> Option<Problem> {
     match node {
-        Node::String { length, format, pattern } => {
+        Node::String {
+            length,
+            format,
+            pattern,
+        } => {
             if !within(length, text.chars().count() as u64) {
                 Some(Problem::Length)
             } else if format.is_some_and(|f| !f.accepts(text)) {
@@ -141,17 +164,26 @@ pub fn text_problem(node: &Node, text: &str) -> Option<Problem> {
             }
         }
         Node::Int { range } => match number(text) {
-            None => Some(Problem::Type { expected: Expected::Integer }),
+            None => Some(Problem::Type {
+                expected: Expected::Integer,
+            }),
             Some(NumValue { int: None, .. }) => Some(Problem::Integer),
             Some(NumValue { int: Some(i), .. }) => (!within(range, i)).then_some(Problem::Range),
         },
         Node::Number { range } => match number(text) {
-            None => Some(Problem::Type { expected: Expected::Number }),
+            None => Some(Problem::Type {
+                expected: Expected::Number,
+            }),
             Some(v) => (!within(range, v.float)).then_some(Problem::Range),
         },
-        Node::Bool => (text != "true" && text != "false").then_some(Problem::Type { expected: Expected::Boolean }),
+        Node::Bool => (text != "true" && text != "false").then_some(Problem::Type {
+            expected: Expected::Boolean,
+        }),
         Node::Enum(lits) => {
-            let as_number = number(text).map(|v| Scalar::Num { int: v.int, float: v.float });
+            let as_number = number(text).map(|v| Scalar::Num {
+                int: v.int,
+                float: v.float,
+            });
             let as_bool = match text {
                 "true" => Some(Scalar::Bool(true)),
                 "false" => Some(Scalar::Bool(false)),
@@ -163,8 +195,14 @@ pub fn text_problem(node: &Node, text: &str) -> Option<Problem> {
             (!ok).then_some(Problem::Enum)
         }
         Node::Any => None,
-        Node::Null => Some(Problem::Type { expected: Expected::Null }),
-        Node::Object(_) => Some(Problem::Type { expected: Expected::Object }),
-        Node::Array { .. } => Some(Problem::Type { expected: Expected::Array }),
+        Node::Null => Some(Problem::Type {
+            expected: Expected::Null,
+        }),
+        Node::Object(_) => Some(Problem::Type {
+            expected: Expected::Object,
+        }),
+        Node::Array { .. } => Some(Problem::Type {
+            expected: Expected::Array,
+        }),
     }
 }

@@ -20,13 +20,24 @@ pub struct Schema {
 
 #[derive(Clone, Debug)]
 pub enum Node {
-    String { length: Bounds<u64>, format: Option<Format>, pattern: Option<regex::Regex> },
-    Int { range: Bounds<i64> },
-    Number { range: Bounds<f64> },
+    String {
+        length: Bounds<u64>,
+        format: Option<Format>,
+        pattern: Option<regex::Regex>,
+    },
+    Int {
+        range: Bounds<i64>,
+    },
+    Number {
+        range: Bounds<f64>,
+    },
     Bool,
     Null,
     Any,
-    Array { length: Bounds<u64>, items: NodeId },
+    Array {
+        length: Bounds<u64>,
+        items: NodeId,
+    },
     Object(ObjectNode),
     Enum(Box<[Lit]>),
 }
@@ -63,7 +74,16 @@ impl ObjectNode {
 impl Node {
     /// Whether checking a string needs its decoded text.
     pub fn needs_text(&self) -> bool {
-        matches!(self, Node::String { format: Some(_), .. } | Node::String { pattern: Some(_), .. } | Node::Enum(_))
+        matches!(
+            self,
+            Node::String {
+                format: Some(_),
+                ..
+            } | Node::String {
+                pattern: Some(_),
+                ..
+            } | Node::Enum(_)
+        )
     }
 }
 
@@ -100,16 +120,31 @@ impl Schema {
         let compiled: Box<[FieldNode]> = fields
             .fields
             .iter()
-            .map(|f| FieldNode { name: f.name.as_str().into(), optional: f.optional, node: self.ty(&f.ty), rule: f.span })
+            .map(|f| FieldNode {
+                name: f.name.as_str().into(),
+                optional: f.optional,
+                node: self.ty(&f.ty),
+                rule: f.span,
+            })
             .collect();
         let index = (compiled.len() > LINEAR_LOOKUP).then(|| {
             compiled
                 .iter()
                 .enumerate()
-                .map(|(i, f)| (Box::<[u8]>::from(f.name.as_bytes()), u32::try_from(i).unwrap_or(u32::MAX)))
+                .map(|(i, f)| {
+                    (
+                        Box::<[u8]>::from(f.name.as_bytes()),
+                        u32::try_from(i).unwrap_or(u32::MAX),
+                    )
+                })
                 .collect()
         });
-        let node = Node::Object(ObjectNode { fields: compiled, allow_unknown: fields.allow_unknown, block: fields.span, index });
+        let node = Node::Object(ObjectNode {
+            fields: compiled,
+            allow_unknown: fields.allow_unknown,
+            block: fields.span,
+            index,
+        });
         if let Some(slot) = self.nodes.get_mut(id as usize) {
             *slot = node;
         }
@@ -118,7 +153,11 @@ impl Schema {
 
     fn ty(&mut self, ty: &TypeSchema) -> NodeId {
         match ty {
-            TypeSchema::String { length, pattern, format } => self.push(Node::String {
+            TypeSchema::String {
+                length,
+                pattern,
+                format,
+            } => self.push(Node::String {
                 length: *length,
                 format: *format,
                 pattern: pattern.as_ref().map(|p| p.regex.clone()),
@@ -130,7 +169,10 @@ impl Schema {
             TypeSchema::Any => self.push(Node::Any),
             TypeSchema::Array { length, items } => {
                 let items = self.ty(items);
-                self.push(Node::Array { length: *length, items })
+                self.push(Node::Array {
+                    length: *length,
+                    items,
+                })
             }
             TypeSchema::Object(fields) => self.object(fields),
             TypeSchema::Enum(values) => self.push(Node::Enum(values.clone().into_boxed_slice())),

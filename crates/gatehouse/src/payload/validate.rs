@@ -178,7 +178,10 @@ impl<'s> Validator<'s> {
             dup_bytes: Vec::new(),
             token: Token::None,
             token_start: 0,
-            slot: Slot { node: None, rule: root_rule },
+            slot: Slot {
+                node: None,
+                rule: root_rule,
+            },
             text: Vec::new(),
             keep_text: false,
             string: StrScan::new(),
@@ -235,11 +238,17 @@ impl<'s> Validator<'s> {
         let (max, span) = match limit {
             LimitKind::Depth => (self.limits.depth, self.limit_spans.depth),
             LimitKind::Array => (self.limits.array, self.limit_spans.array),
-            LimitKind::Object | LimitKind::DuplicateKey => (self.limits.object, self.limit_spans.object),
+            LimitKind::Object | LimitKind::DuplicateKey => {
+                (self.limits.object, self.limit_spans.object)
+            }
             LimitKind::Key => (self.limits.key, self.limit_spans.key),
             LimitKind::String => (self.limits.string, self.limit_spans.string),
         };
-        let (max, span) = if limit == LimitKind::DuplicateKey { (0, None) } else { (max, span) };
+        let (max, span) = if limit == LimitKind::DuplicateKey {
+            (0, None)
+        } else {
+            (max, span)
+        };
         self.json = Some(Violation {
             part: Part::Body,
             pointer,
@@ -256,7 +265,12 @@ impl<'s> Validator<'s> {
 
     fn violate(&mut self, pointer: String, problem: Problem, rule: Span) {
         if self.rule.is_none() {
-            self.rule = Some(Violation { part: Part::Body, pointer, problem, rule });
+            self.rule = Some(Violation {
+                part: Part::Body,
+                pointer,
+                problem,
+                rule,
+            });
         }
     }
 
@@ -266,8 +280,14 @@ impl<'s> Validator<'s> {
         let mut out = String::new();
         for (i, frame) in self.stack.iter().enumerate().take(depth) {
             if frame.object {
-                let end = self.stack.get(i + 1).map_or(self.keys.len(), |f| f.key_start);
-                pointer::push_key(&mut out, self.keys.get(frame.key_start..end).unwrap_or_default());
+                let end = self
+                    .stack
+                    .get(i + 1)
+                    .map_or(self.keys.len(), |f| f.key_start);
+                pointer::push_key(
+                    &mut out,
+                    self.keys.get(frame.key_start..end).unwrap_or_default(),
+                );
             } else {
                 pointer::push_index(&mut out, frame.count.saturating_sub(1));
             }
@@ -336,10 +356,12 @@ impl<'s> Validator<'s> {
                     self.close();
                     pos += 1;
                 }
-                Expect::Root | Expect::Value | Expect::FirstValue => match self.value(input, pos, byte) {
-                    Some(end) => pos = end,
-                    None => break,
-                },
+                Expect::Root | Expect::Value | Expect::FirstValue => {
+                    match self.value(input, pos, byte) {
+                        Some(end) => pos = end,
+                        None => break,
+                    }
+                }
                 Expect::FirstKey | Expect::Key => {
                     if byte != b'"' {
                         self.malformed(JsonProblem::ExpectedKey, at);
@@ -432,7 +454,10 @@ impl<'s> Validator<'s> {
     fn begin_value(&mut self) -> Option<Slot> {
         let Some(frame) = self.stack.last_mut() else {
             let node = self.schema.map(|_| Schema::ROOT);
-            return Some(Slot { node, rule: self.root_rule });
+            return Some(Slot {
+                node,
+                rule: self.root_rule,
+            });
         };
         if frame.object {
             return Some(frame.member);
@@ -494,7 +519,10 @@ impl<'s> Validator<'s> {
     /// token goes on past the input or the validator stopped.
     fn value(&mut self, input: &[u8], pos: usize, byte: u8) -> Option<usize> {
         let at = self.base + pos as u64;
-        let valid_start = matches!(byte, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n');
+        let valid_start = matches!(
+            byte,
+            b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+        );
         if !valid_start {
             self.malformed(JsonProblem::UnexpectedByte(byte), at);
             return None;
@@ -511,7 +539,8 @@ impl<'s> Validator<'s> {
                 let object = byte == b'{';
                 let bits_start = self.bits.len();
                 if let (true, Some(Node::Object(o))) = (object, self.node(node)) {
-                    self.bits.resize(bits_start + o.fields.len().div_ceil(64), 0);
+                    self.bits
+                        .resize(bits_start + o.fields.len().div_ceil(64), 0);
                 }
                 self.stack.push(Frame {
                     object,
@@ -523,14 +552,24 @@ impl<'s> Validator<'s> {
                     dup_start: self.dups.len(),
                     dup_bytes_start: self.dup_bytes.len(),
                     dup_set: None,
-                    member: Slot { node: None, rule: slot.rule },
+                    member: Slot {
+                        node: None,
+                        rule: slot.rule,
+                    },
                 });
-                self.expect = if object { Expect::FirstKey } else { Expect::FirstValue };
+                self.expect = if object {
+                    Expect::FirstKey
+                } else {
+                    Expect::FirstValue
+                };
                 Some(pos + 1)
             }
             b'"' => {
                 let node = self.check_type(slot, byte);
-                self.slot = Slot { node, rule: slot.rule };
+                self.slot = Slot {
+                    node,
+                    rule: slot.rule,
+                };
                 self.token = Token::Str;
                 self.token_start = at;
                 self.string = StrScan::new();
@@ -540,7 +579,10 @@ impl<'s> Validator<'s> {
             }
             b't' | b'f' | b'n' => {
                 let node = self.check_type(slot, byte);
-                self.slot = Slot { node, rule: slot.rule };
+                self.slot = Slot {
+                    node,
+                    rule: slot.rule,
+                };
                 self.token = Token::Lit;
                 self.token_start = at;
                 self.literal = LitScan::new(byte);
@@ -548,7 +590,10 @@ impl<'s> Validator<'s> {
             }
             _ => {
                 let node = self.check_type(slot, byte);
-                self.slot = Slot { node, rule: slot.rule };
+                self.slot = Slot {
+                    node,
+                    rule: slot.rule,
+                };
                 self.token = Token::Num;
                 self.token_start = at;
                 self.number.reset();
@@ -559,13 +604,21 @@ impl<'s> Validator<'s> {
 
     fn after_value(&mut self) {
         self.token = Token::None;
-        self.expect = if self.stack.is_empty() { Expect::Done } else { Expect::Next };
+        self.expect = if self.stack.is_empty() {
+            Expect::Done
+        } else {
+            Expect::Next
+        };
     }
 
     fn scan_string(&mut self, input: &[u8], pos: usize) -> Option<usize> {
         let key = self.token == Token::Key;
         let step = if key {
-            let cap = self.stack.last().map_or(0, |f| f.key_start).saturating_add(usize::try_from(self.limits.key).unwrap_or(usize::MAX));
+            let cap = self
+                .stack
+                .last()
+                .map_or(0, |f| f.key_start)
+                .saturating_add(usize::try_from(self.limits.key).unwrap_or(usize::MAX));
             self.string.scan(input, pos, Some(&mut self.keys), cap)
         } else if self.keep_text {
             let cap = usize::try_from(self.limits.string).unwrap_or(usize::MAX);
@@ -600,7 +653,11 @@ impl<'s> Validator<'s> {
         if let (Some(node), true) = (self.node(slot.node), self.checking()) {
             let text = std::str::from_utf8(&self.text).unwrap_or("");
             let problem = match node {
-                Node::String { length, format, pattern } => {
+                Node::String {
+                    length,
+                    format,
+                    pattern,
+                } => {
                     if !within(length, self.string.chars) {
                         Some(Problem::Length)
                     } else if format.is_some_and(|f| !f.accepts(text)) {
@@ -723,7 +780,9 @@ impl<'s> Validator<'s> {
             },
             None => None,
         };
-        let Some(frame) = self.stack.last_mut() else { return };
+        let Some(frame) = self.stack.last_mut() else {
+            return;
+        };
         let key = self.keys.get(frame.key_start..).unwrap_or_default();
         let known = object.and_then(|o| o.lookup(key).map(|i| (o, i)));
         let duplicate = match known {
@@ -747,10 +806,20 @@ impl<'s> Validator<'s> {
             return;
         }
         let member = match known {
-            Some((o, index)) if checking => {
-                o.fields.get(index).map_or(Slot { node: None, rule: o.block }, |f| Slot { node: Some(f.node), rule: f.rule })
-            }
-            _ => Slot { node: None, rule: frame.rule },
+            Some((o, index)) if checking => o.fields.get(index).map_or(
+                Slot {
+                    node: None,
+                    rule: o.block,
+                },
+                |f| Slot {
+                    node: Some(f.node),
+                    rule: f.rule,
+                },
+            ),
+            _ => Slot {
+                node: None,
+                rule: frame.rule,
+            },
         };
         frame.member = member;
         if let (None, Some(o), true) = (known, object, checking) {
@@ -767,13 +836,17 @@ impl<'s> Validator<'s> {
             if let Some(frame) = self.stack.last() {
                 match self.node(frame.node) {
                     Some(Node::Object(o)) => {
-                        if let Some(field) = first_missing(o, self.bits.get(frame.bits_start..).unwrap_or_default()) {
+                        if let Some(field) =
+                            first_missing(o, self.bits.get(frame.bits_start..).unwrap_or_default())
+                        {
                             let mut pointer = self.container_pointer();
                             pointer::push_key(&mut pointer, field.name.as_bytes());
                             self.violate(pointer, Problem::Missing, field.rule);
                         }
                     }
-                    Some(Node::Array { length, .. }) if length.min.is_some_and(|min| frame.count < min) => {
+                    Some(Node::Array { length, .. })
+                        if length.min.is_some_and(|min| frame.count < min) =>
+                    {
                         let pointer = self.container_pointer();
                         self.violate(pointer, Problem::Length, frame.rule);
                     }
@@ -794,7 +867,9 @@ impl<'s> Validator<'s> {
 /// The first required field of `object` whose bit is not set.
 fn first_missing<'o>(object: &'o ObjectNode, bits: &[u64]) -> Option<&'o super::schema::FieldNode> {
     object.fields.iter().enumerate().find_map(|(i, field)| {
-        let seen = bits.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0);
+        let seen = bits
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0);
         (!field.optional && !seen).then_some(field)
     })
 }
@@ -810,19 +885,32 @@ fn seen_before(frame: &mut Frame, dups: &mut Vec<DupRec>, bytes: &mut Vec<u8>, k
         Some(set) => set.contains(&hash),
         None => true,
     };
-    if maybe && mine.iter().any(|r| r.hash == hash && bytes.get(r.start..r.start + r.len) == Some(key)) {
+    if maybe
+        && mine
+            .iter()
+            .any(|r| r.hash == hash && bytes.get(r.start..r.start + r.len) == Some(key))
+    {
         return true;
     }
     let start = bytes.len();
     bytes.extend_from_slice(key);
-    dups.push(DupRec { hash, start, len: key.len() });
+    dups.push(DupRec {
+        hash,
+        start,
+        len: key.len(),
+    });
     let count = dups.len() - frame.dup_start;
     match &mut frame.dup_set {
         Some(set) => {
             set.insert(hash);
         }
         None if count > LINEAR_DUPLICATES => {
-            let set: FxHashSet<u64> = dups.get(frame.dup_start..).unwrap_or_default().iter().map(|r| r.hash).collect();
+            let set: FxHashSet<u64> = dups
+                .get(frame.dup_start..)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.hash)
+                .collect();
             frame.dup_set = Some(Box::new(set));
         }
         None => {}
@@ -839,7 +927,17 @@ fn number_problem(node: &Node, value: NumValue) -> Option<Problem> {
             Some(_) => None,
         },
         Node::Number { range } if !within(range, value.float) => Some(Problem::Range),
-        Node::Enum(lits) if !enum_accepts(lits, Scalar::Num { int: value.int, float: value.float }) => Some(Problem::Enum),
+        Node::Enum(lits)
+            if !enum_accepts(
+                lits,
+                Scalar::Num {
+                    int: value.int,
+                    float: value.float,
+                },
+            ) =>
+        {
+            Some(Problem::Enum)
+        }
         _ => None,
     }
 }

@@ -71,7 +71,10 @@ impl Gcra {
     pub fn new(rate: u64, window_secs: u64, burst: u64) -> Gcra {
         let window_us = window_secs.max(1).saturating_mul(1_000_000).min(MAX_MICROS);
         let interval_us = window_us.div_ceil(rate.max(1)).max(1);
-        Gcra { interval_us, burst: burst.max(1) }
+        Gcra {
+            interval_us,
+            burst: burst.max(1),
+        }
     }
 
     /// The emission interval `T`, in microseconds.
@@ -105,11 +108,23 @@ impl Gcra {
         let start = tat_us.max(now_us);
         let new = start.saturating_add(cost_us);
         if new.saturating_sub(now_us) <= tau {
-            Step { allowed: true, tat_us: new, retry_after_us: 0 }
+            Step {
+                allowed: true,
+                tat_us: new,
+                retry_after_us: 0,
+            }
         } else if cost_us > tau {
-            Step { allowed: false, tat_us, retry_after_us: MAX_MICROS }
+            Step {
+                allowed: false,
+                tat_us,
+                retry_after_us: MAX_MICROS,
+            }
         } else {
-            Step { allowed: false, tat_us, retry_after_us: new.saturating_sub(tau).saturating_sub(now_us) }
+            Step {
+                allowed: false,
+                tat_us,
+                retry_after_us: new.saturating_sub(tau).saturating_sub(now_us),
+            }
         }
     }
 
@@ -123,7 +138,14 @@ impl Gcra {
     /// is done (the new one if `charged`, else the old one), `allowed`
     /// whether this quota alone allowed the request.
     #[inline]
-    pub fn state(&self, tat_us: u64, now_us: u64, cost: u64, allowed: bool, charged: bool) -> super::QuotaState {
+    pub fn state(
+        &self,
+        tat_us: u64,
+        now_us: u64,
+        cost: u64,
+        allowed: bool,
+        charged: bool,
+    ) -> super::QuotaState {
         super::QuotaState::new(*self, cost, tat_us, now_us, allowed, charged)
     }
 }
@@ -208,10 +230,21 @@ mod tests {
         let mut tat = 0;
         run(&g, &mut tat, now, 1, 1);
         let state = g.state(tat, now, 1, true, true);
-        assert_eq!((state.limit(), state.remaining(), state.reset_ms(), state.retry_after_ms()), (20, 19, 600, 0));
+        assert_eq!(
+            (
+                state.limit(),
+                state.remaining(),
+                state.reset_ms(),
+                state.retry_after_ms()
+            ),
+            (20, 19, 600, 0)
+        );
         run(&g, &mut tat, now, 1, 19);
         let state = g.state(tat, now, 1, false, false);
-        assert_eq!((state.remaining(), state.reset_ms(), state.retry_after_ms()), (0, 12_000, 600));
+        assert_eq!(
+            (state.remaining(), state.reset_ms(), state.retry_after_ms()),
+            (0, 12_000, 600)
+        );
         assert_eq!((state.reset_secs(), state.retry_after_secs()), (12, 1));
         // Half an interval later: still nothing, 300 ms to wait.
         let state = g.state(tat, now + 300_000, 1, false, false);

@@ -54,7 +54,9 @@ impl<'a> KeyValue<'a> {
     pub fn claim(value: Option<&'a serde_json::Value>) -> KeyValue<'a> {
         match value {
             Some(serde_json::Value::String(s)) => KeyValue::Text(s),
-            Some(serde_json::Value::Number(n)) => n.as_i64().map_or(KeyValue::Absent, KeyValue::Int),
+            Some(serde_json::Value::Number(n)) => {
+                n.as_i64().map_or(KeyValue::Absent, KeyValue::Int)
+            }
             Some(serde_json::Value::Bool(b)) => KeyValue::Int(i64::from(*b)),
             _ => KeyValue::Absent,
         }
@@ -179,7 +181,10 @@ mod tests {
     #[test]
     fn long_text_is_digested_and_spellings_do_not_collide() {
         let long = "x".repeat(MAX_INLINE_TEXT + 1);
-        assert!(matches!(KeyValue::Text(&long).normalize(), KeyRef::Digest(_)));
+        assert!(matches!(
+            KeyValue::Text(&long).normalize(),
+            KeyRef::Digest(_)
+        ));
         assert_eq!(text(KeyValue::Text(&long)).len(), 2 + 64);
         assert_eq!(text(KeyValue::Text("42")), "s:42");
         assert_eq!(text(KeyValue::Int(42)), "n:42");

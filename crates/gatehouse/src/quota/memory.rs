@@ -72,7 +72,11 @@ pub struct MemoryStoreBuilder {
 
 impl Default for MemoryStoreBuilder {
     fn default() -> Self {
-        MemoryStoreBuilder { shards: 64, max_keys: 1 << 20, sweep_spacing_ms: 100 }
+        MemoryStoreBuilder {
+            shards: 64,
+            max_keys: 1 << 20,
+            sweep_spacing_ms: 100,
+        }
     }
 }
 
@@ -110,7 +114,9 @@ impl MemoryStoreBuilder {
     pub fn build_with_hasher<S: BuildHasher>(self, hasher: S) -> MemoryStore<S> {
         let shard_limit = self.max_keys.div_ceil(self.shards).max(1);
         MemoryStore {
-            shards: (0..self.shards).map(|_| Padded(RwLock::new(Shard::default()))).collect(),
+            shards: (0..self.shards)
+                .map(|_| Padded(RwLock::new(Shard::default())))
+                .collect(),
             hasher,
             shard_limit,
             sweep_spacing_us: micros(self.sweep_spacing_ms),
@@ -199,7 +205,8 @@ fn cas_step(tat: &AtomicU64, gcra: Gcra, now_us: u64, cost: u64) -> Step {
         if !step.allowed {
             return step;
         }
-        match tat.compare_exchange_weak(current, step.tat_us, Ordering::Relaxed, Ordering::Relaxed) {
+        match tat.compare_exchange_weak(current, step.tat_us, Ordering::Relaxed, Ordering::Relaxed)
+        {
             Ok(_) => return step,
             Err(actual) => current = actual,
         }
@@ -238,7 +245,9 @@ impl<S: BuildHasher> MemoryStore<S> {
         let mut hasher = self.hasher.build_hasher();
         match key {
             KeyRef::Absent => hasher.write_u8(0),
-            KeyRef::Ip(std::net::IpAddr::V4(ip)) => hasher.write_u64(0x100_0000_0000 | u64::from(ip.to_bits())),
+            KeyRef::Ip(std::net::IpAddr::V4(ip)) => {
+                hasher.write_u64(0x100_0000_0000 | u64::from(ip.to_bits()))
+            }
             KeyRef::Ip(std::net::IpAddr::V6(ip)) => hasher.write_u128(ip.to_bits()),
             // One value alone needs no terminator; equal hashes of different
             // variants are told apart by `Entry::is`.
@@ -296,13 +305,21 @@ impl<S: BuildHasher> MemoryStore<S> {
 
     /// The common case: one quota, one shard.
     #[inline]
-    fn check_one(&self, now_us: u64, check: &QuotaCheck<'_>, state: &mut QuotaState) -> Result<(), StoreError> {
+    fn check_one(
+        &self,
+        now_us: u64,
+        check: &QuotaCheck<'_>,
+        state: &mut QuotaState,
+    ) -> Result<(), StoreError> {
         let (gcra, cost, id) = (check.spec.gcra(), check.spec.cost(), &check.spec.id);
         let key = check.key.normalize();
         let hash = self.hash(check.spec.id_hash, &key);
         let padded = self.shard(self.shard_index(hash))?;
         // A known key: a CAS under the read lock.
-        let known = read(padded).table.find(hash, |e| e.is(hash, id, &key)).map(|e| cas_step(&e.tat_us, gcra, now_us, cost));
+        let known = read(padded)
+            .table
+            .find(hash, |e| e.is(hash, id, &key))
+            .map(|e| cas_step(&e.tat_us, gcra, now_us, cost));
         let step = match known {
             Some(step) => step,
             None => {
@@ -371,7 +388,9 @@ impl<S: BuildHasher> MemoryStore<S> {
         let mut all_allowed = true;
         for i in 0..checks.len() {
             let (before, rest) = prepared.split_at_mut_checked(i).ok_or(StoreError::Full)?;
-            let (Some(p), Some(c)) = (rest.first_mut(), checks.get(i)) else { break };
+            let (Some(p), Some(c)) = (rest.first_mut(), checks.get(i)) else {
+                break;
+            };
             p.slot = order.binary_search(&self.shard_index(p.hash)).unwrap_or(0);
             // The same counter twice in one call: the second sees the first.
             let earlier = before
@@ -383,8 +402,14 @@ impl<S: BuildHasher> MemoryStore<S> {
             let stored = match earlier {
                 Some(tat) => Some(tat),
                 None => {
-                    let shard = guards.get(p.slot).and_then(Option::as_ref).ok_or(StoreError::Full)?;
-                    shard.table.find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)).map(Entry::tat)
+                    let shard = guards
+                        .get(p.slot)
+                        .and_then(Option::as_ref)
+                        .ok_or(StoreError::Full)?;
+                    shard
+                        .table
+                        .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
+                        .map(Entry::tat)
                 }
             };
             p.exists = stored.is_some();
@@ -399,20 +424,33 @@ impl<S: BuildHasher> MemoryStore<S> {
             // Room for the new counters first, so that a full store changes
             // nothing.
             for (slot, guard) in guards.iter_mut().enumerate().take(order.len()) {
-                let Some(shard) = guard.as_deref_mut() else { continue };
+                let Some(shard) = guard.as_deref_mut() else {
+                    continue;
+                };
                 let charged_here = || prepared.iter().filter(|p| p.slot == slot && p.step.allowed);
                 let needed = charged_here().filter(|p| !p.exists).count();
                 let recount = |shard: &Shard| {
                     charged_here()
                         .zip(checks)
-                        .filter(|(p, c)| shard.table.find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)).is_none())
+                        .filter(|(p, c)| {
+                            shard
+                                .table
+                                .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
+                                .is_none()
+                        })
                         .count()
                 };
                 self.make_room(shard, now_us, needed, recount)?;
             }
             for (p, c) in prepared.iter().zip(checks).filter(|(p, _)| p.step.allowed) {
-                let shard = guards.get_mut(p.slot).and_then(Option::as_deref_mut).ok_or(StoreError::Full)?;
-                match shard.table.find_mut(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key)) {
+                let shard = guards
+                    .get_mut(p.slot)
+                    .and_then(Option::as_deref_mut)
+                    .ok_or(StoreError::Full)?;
+                match shard
+                    .table
+                    .find_mut(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
+                {
                     Some(entry) => *entry.tat_us.get_mut() = p.step.tat_us,
                     None => {
                         let entry = Entry {
@@ -430,16 +468,27 @@ impl<S: BuildHasher> MemoryStore<S> {
         for ((p, c), state) in prepared.iter().zip(checks).zip(states.iter_mut()) {
             let charged = all_allowed && p.step.allowed;
             let tat = if charged { p.step.tat_us } else { p.stored };
-            *state = c.spec.gcra().state(tat, now_us, c.spec.cost(), p.step.allowed, charged);
+            *state = c
+                .spec
+                .gcra()
+                .state(tat, now_us, c.spec.cost(), p.step.allowed, charged);
         }
         Ok(())
     }
 }
 
 impl<S: BuildHasher> QuotaStore for MemoryStore<S> {
-    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         if checks.len() != states.len() {
-            return Err(StoreError::StatesLength { checks: checks.len(), states: states.len() });
+            return Err(StoreError::StatesLength {
+                checks: checks.len(),
+                states: states.len(),
+            });
         }
         let now_us = micros(now_ms);
         match (checks, states) {
@@ -453,7 +502,12 @@ impl<S: BuildHasher> QuotaStore for MemoryStore<S> {
 impl<S: BuildHasher> MemoryStore<S> {
     /// Several quotas, with bookkeeping on the stack for up to eight.
     #[inline(never)]
-    fn check_several(&self, now_us: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    fn check_several(
+        &self,
+        now_us: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         match (checks, states) {
             (checks, states) if checks.len() <= INLINE => {
                 let n = checks.len();
@@ -473,8 +527,16 @@ impl<S: BuildHasher> MemoryStore<S> {
                 let n = checks.len();
                 let mut prepared = vec![Prepared::default(); n];
                 let mut order = vec![0usize; n];
-                let mut guards: Vec<Option<RwLockWriteGuard<'_, Shard>>> = (0..n).map(|_| None).collect();
-                self.check_many(now_us, checks, states, &mut prepared, &mut order, &mut guards)
+                let mut guards: Vec<Option<RwLockWriteGuard<'_, Shard>>> =
+                    (0..n).map(|_| None).collect();
+                self.check_many(
+                    now_us,
+                    checks,
+                    states,
+                    &mut prepared,
+                    &mut order,
+                    &mut guards,
+                )
             }
         }
     }

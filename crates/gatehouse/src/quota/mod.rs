@@ -145,7 +145,12 @@ impl QuotaSpec {
 
     /// A quota from its parts, for stores, tests and tools that have no
     /// policy: `rate` per `window_secs`, `burst` at once, keyed by principal.
-    pub fn from_parts(id: impl Into<Arc<str>>, rate: u64, window_secs: u64, burst: u64) -> QuotaSpec {
+    pub fn from_parts(
+        id: impl Into<Arc<str>>,
+        rate: u64,
+        window_secs: u64,
+        burst: u64,
+    ) -> QuotaSpec {
         let id = id.into();
         QuotaSpec {
             id_hash: id_hash(&id),
@@ -227,7 +232,12 @@ impl QuotaSpec {
         if self.gcra.burst() == self.rate {
             format!("{};w={}", self.rate, self.window_secs)
         } else {
-            format!("{};w={};burst={}", self.rate, self.window_secs, self.gcra.burst())
+            format!(
+                "{};w={};burst={}",
+                self.rate,
+                self.window_secs,
+                self.gcra.burst()
+            )
         }
     }
 
@@ -247,8 +257,13 @@ impl QuotaSpec {
         let principal: Option<&'a Principal> = request.principal;
         match &self.key {
             QuotaKey::Ip => KeyValue::ip(client_ip),
-            QuotaKey::Header(name) => request.header_values(name).next().map_or(KeyValue::Absent, KeyValue::Text),
-            QuotaKey::Principal => principal.map_or(KeyValue::Absent, |p| KeyValue::Text(&p.subject)),
+            QuotaKey::Header(name) => request
+                .header_values(name)
+                .next()
+                .map_or(KeyValue::Absent, KeyValue::Text),
+            QuotaKey::Principal => {
+                principal.map_or(KeyValue::Absent, |p| KeyValue::Text(&p.subject))
+            }
             QuotaKey::ApiKey => match principal {
                 Some(p) if self.key_schemes.contains(&p.scheme) => KeyValue::Text(&p.subject),
                 _ => KeyValue::Absent,
@@ -300,8 +315,22 @@ impl QuotaState {
     /// The state of a bucket whose TAT is `tat_us` once a check of `cost`
     /// at `now_us` is done.
     #[inline]
-    pub fn new(gcra: Gcra, cost: u64, tat_us: u64, now_us: u64, allowed: bool, charged: bool) -> QuotaState {
-        QuotaState { allowed, charged, gcra, cost, tat_us, now_us }
+    pub fn new(
+        gcra: Gcra,
+        cost: u64,
+        tat_us: u64,
+        now_us: u64,
+        allowed: bool,
+        charged: bool,
+    ) -> QuotaState {
+        QuotaState {
+            allowed,
+            charged,
+            gcra,
+            cost,
+            tat_us,
+            now_us,
+        }
     }
 
     /// `RateLimit-Limit`: the burst, the most requests allowed at once.
@@ -326,7 +355,10 @@ impl QuotaState {
         if self.allowed {
             0
         } else {
-            self.gcra.step(self.tat_us, self.now_us, self.cost).retry_after_us.div_ceil(1_000)
+            self.gcra
+                .step(self.tat_us, self.now_us, self.cost)
+                .retry_after_us
+                .div_ceil(1_000)
         }
     }
 
@@ -375,7 +407,9 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Unavailable(why) => write!(f, "the quota store is unavailable: {why}"),
-            StoreError::BadReply(why) => write!(f, "the quota store answered something unexpected: {why}"),
+            StoreError::BadReply(why) => {
+                write!(f, "the quota store answered something unexpected: {why}")
+            }
             StoreError::Full => f.write_str("the quota store is full of active keys"),
             StoreError::StatesLength { checks, states } => {
                 write!(f, "{checks} quota check(s) but room for {states} state(s)")
@@ -396,17 +430,32 @@ impl std::error::Error for StoreError {}
 /// no key is ever charged beyond its limit. Implementations never panic and
 /// never block for long: a store that cannot answer returns an error.
 pub trait QuotaStore {
-    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError>;
+    fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError>;
 }
 
 impl<T: QuotaStore + ?Sized> QuotaStore for &T {
-    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         (**self).check(now_ms, checks, states)
     }
 }
 
 impl<T: QuotaStore + ?Sized> QuotaStore for Arc<T> {
-    fn check(&self, now_ms: u64, checks: &[QuotaCheck<'_>], states: &mut [QuotaState]) -> Result<(), StoreError> {
+    fn check(
+        &self,
+        now_ms: u64,
+        checks: &[QuotaCheck<'_>],
+        states: &mut [QuotaState],
+    ) -> Result<(), StoreError> {
         (**self).check(now_ms, checks, states)
     }
 }
@@ -432,8 +481,15 @@ pub struct Verdict {
 impl Verdict {
     /// Summarises a store's states for `checks`; indexes are positions in
     /// `checks` mapped through `index`.
-    pub fn from_states(checks: &[QuotaCheck<'_>], states: &[QuotaState], index: impl Fn(usize) -> usize) -> Verdict {
-        let mut verdict = Verdict { allowed: true, ..Verdict::default() };
+    pub fn from_states(
+        checks: &[QuotaCheck<'_>],
+        states: &[QuotaState],
+        index: impl Fn(usize) -> usize,
+    ) -> Verdict {
+        let mut verdict = Verdict {
+            allowed: true,
+            ..Verdict::default()
+        };
         for (i, (check, state)) in checks.iter().zip(states).enumerate() {
             let at = index(i);
             if check.spec.is_shadow() {
@@ -447,7 +503,11 @@ impl Verdict {
                 verdict.denied = Some(at);
                 verdict.report = Some((at, *state));
             }
-            if verdict.denied.is_none() && verdict.report.is_none_or(|(_, best)| state.remaining() < best.remaining()) {
+            if verdict.denied.is_none()
+                && verdict
+                    .report
+                    .is_none_or(|(_, best)| state.remaining() < best.remaining())
+            {
                 verdict.report = Some((at, *state));
             }
         }
@@ -492,33 +552,58 @@ pub fn check_request<S: QuotaStore + ?Sized>(
         .iter()
         .enumerate()
         .filter(|(_, s)| s.is_pre_auth())
-        .chain(specs.iter().enumerate().filter(|(_, s)| phase == Phase::All && !s.is_pre_auth()));
+        .chain(
+            specs
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| phase == Phase::All && !s.is_pre_auth()),
+        );
     let count = selected.clone().count();
     let Some((_, first)) = selected.clone().next() else {
-        return Ok(Verdict { allowed: true, ..Verdict::default() });
+        return Ok(Verdict {
+            allowed: true,
+            ..Verdict::default()
+        });
     };
-    let filler = QuotaCheck { spec: first, key: KeyValue::Absent };
-    let (mut indexes_inline, mut checks_inline, mut states_inline) =
-        ([0usize; INLINE], [filler; INLINE], [QuotaState::default(); INLINE]);
-    let (mut indexes_spilled, mut checks_spilled, mut states_spilled) = (Vec::new(), Vec::new(), Vec::new());
-    let (indexes, checks, states): (&mut [usize], &mut [QuotaCheck<'_>], &mut [QuotaState]) = if count <= INLINE {
-        (
-            indexes_inline.get_mut(..count).unwrap_or_default(),
-            checks_inline.get_mut(..count).unwrap_or_default(),
-            states_inline.get_mut(..count).unwrap_or_default(),
-        )
-    } else {
-        indexes_spilled.resize(count, 0);
-        checks_spilled.resize(count, filler);
-        states_spilled.resize(count, QuotaState::default());
-        (&mut indexes_spilled, &mut checks_spilled, &mut states_spilled)
+    let filler = QuotaCheck {
+        spec: first,
+        key: KeyValue::Absent,
     };
+    let (mut indexes_inline, mut checks_inline, mut states_inline) = (
+        [0usize; INLINE],
+        [filler; INLINE],
+        [QuotaState::default(); INLINE],
+    );
+    let (mut indexes_spilled, mut checks_spilled, mut states_spilled) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let (indexes, checks, states): (&mut [usize], &mut [QuotaCheck<'_>], &mut [QuotaState]) =
+        if count <= INLINE {
+            (
+                indexes_inline.get_mut(..count).unwrap_or_default(),
+                checks_inline.get_mut(..count).unwrap_or_default(),
+                states_inline.get_mut(..count).unwrap_or_default(),
+            )
+        } else {
+            indexes_spilled.resize(count, 0);
+            checks_spilled.resize(count, filler);
+            states_spilled.resize(count, QuotaState::default());
+            (
+                &mut indexes_spilled,
+                &mut checks_spilled,
+                &mut states_spilled,
+            )
+        };
     for ((index, check), (i, spec)) in indexes.iter_mut().zip(checks.iter_mut()).zip(selected) {
         *index = i;
-        *check = QuotaCheck { spec, key: spec.key_value(request, client_ip) };
+        *check = QuotaCheck {
+            spec,
+            key: spec.key_value(request, client_ip),
+        };
     }
     store.check(now_ms, checks, states)?;
-    Ok(Verdict::from_states(checks, states, |i| indexes.get(i).copied().unwrap_or(usize::MAX)))
+    Ok(Verdict::from_states(checks, states, |i| {
+        indexes.get(i).copied().unwrap_or(usize::MAX)
+    }))
 }
 
 /// The [`QuotaSpec`]s of every endpoint of a model, named for stores. Build
@@ -540,7 +625,10 @@ impl QuotaTable {
                     .filter(|s| matches!(s.kind, AuthKind::ApiKey { .. }))
                     .map(|s| s.name.clone())
                     .collect();
-                api.endpoints.iter().map(|endpoint| endpoint_specs(api, endpoint, &key_schemes)).collect()
+                api.endpoints
+                    .iter()
+                    .map(|endpoint| endpoint_specs(api, endpoint, &key_schemes))
+                    .collect()
             })
             .collect();
         QuotaTable { apis }

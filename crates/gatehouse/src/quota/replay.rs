@@ -50,7 +50,12 @@ pub fn parse(text: &str) -> Result<Vec<ReplayLine>, ReplayParseError> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| ReplayParseError { line: i + 1, message: e.to_string() }))
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|e| ReplayParseError {
+                line: i + 1,
+                message: e.to_string(),
+            })
+        })
         .collect()
 }
 
@@ -81,7 +86,11 @@ impl ReplayStep {
     /// Whether the request goes through once quotas are counted (a store
     /// error denies, as with the default `on_store_error = deny`).
     pub fn allowed(&self) -> bool {
-        self.decision.allowed && self.quota.as_ref().is_none_or(|q| q.as_ref().is_ok_and(|v| v.allowed))
+        self.decision.allowed
+            && self
+                .quota
+                .as_ref()
+                .is_none_or(|q| q.as_ref().is_ok_and(|v| v.allowed))
     }
 
     /// The quota that denied, if one did (an IP or header quota denial
@@ -110,11 +119,17 @@ pub fn replay<S: QuotaStore + ?Sized>(
                 (Some(phase), Some(api), Some(endpoint)) => {
                     let specs = table.endpoint(api, endpoint);
                     let client_ip = decision.client_ip.unwrap_or(request.peer);
-                    Some(check_request(store, line.at_ms, specs, phase, &request, client_ip))
+                    Some(check_request(
+                        store, line.at_ms, specs, phase, &request, client_ip,
+                    ))
                 }
                 _ => None,
             };
-            ReplayStep { at_ms: line.at_ms, decision, quota }
+            ReplayStep {
+                at_ms: line.at_ms,
+                decision,
+                quota,
+            }
         })
         .collect()
 }

@@ -36,10 +36,16 @@ pub(crate) fn settle<S: QuotaStore + ?Sized>(
     store: &S,
     on_store_error: StoreErrorPolicy,
 ) {
-    let Some(phase) = phase_for(decision) else { return };
+    let Some(phase) = phase_for(decision) else {
+        return;
+    };
     let in_phase = |spec: &QuotaSpec| phase == Phase::All || spec.is_pre_auth();
     // The first enforced quota of the phase: the rule a failure points at.
-    let Some((first, first_spec)) = specs.iter().enumerate().find(|(_, s)| in_phase(s) && !s.is_shadow()) else {
+    let Some((first, first_spec)) = specs
+        .iter()
+        .enumerate()
+        .find(|(_, s)| in_phase(s) && !s.is_shadow())
+    else {
         if !specs.iter().any(in_phase) {
             return;
         }
@@ -54,7 +60,14 @@ pub(crate) fn settle<S: QuotaStore + ?Sized>(
         }
         return;
     }
-    count(decision, request, specs, store, phase, Some((first, first_spec, on_store_error)))
+    count(
+        decision,
+        request,
+        specs,
+        store,
+        phase,
+        Some((first, first_spec, on_store_error)),
+    )
 }
 
 fn count<S: QuotaStore + ?Sized>(
@@ -65,7 +78,9 @@ fn count<S: QuotaStore + ?Sized>(
     phase: Phase,
     enforced: Option<(u16, &QuotaSpec, StoreErrorPolicy)>,
 ) {
-    let endpoint = decision.endpoint.unwrap_or(crate::model::EndpointId(u32::MAX));
+    let endpoint = decision
+        .endpoint
+        .unwrap_or(crate::model::EndpointId(u32::MAX));
     let finding = |reason: Reason, i: usize, spec: &QuotaSpec| ShadowFinding {
         endpoint,
         reason,
@@ -75,18 +90,32 @@ fn count<S: QuotaStore + ?Sized>(
     };
     let Some(now_ms) = request.now_ms else {
         // Only report-only quotas, and no time: say so, decide as before.
-        if let Some((i, spec)) = specs.iter().enumerate().find(|(_, s)| phase == Phase::All || s.is_pre_auth()) {
-            decision.shadow.push(finding(Reason::QuotaClockMissing, i, spec));
+        if let Some((i, spec)) = specs
+            .iter()
+            .enumerate()
+            .find(|(_, s)| phase == Phase::All || s.is_pre_auth())
+        {
+            decision
+                .shadow
+                .push(finding(Reason::QuotaClockMissing, i, spec));
         }
         return;
     };
     let client_ip = decision.client_ip.unwrap_or(request.peer);
     match check_request(store, now_ms, specs, phase, request, client_ip) {
         Ok(verdict) => {
-            for (i, spec) in specs.iter().enumerate().filter(|(i, _)| *i < 64 && verdict.shadow_denied & (1 << i) != 0) {
-                decision.shadow.push(finding(Reason::QuotaExceeded, i, spec));
+            for (i, spec) in specs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 64 && verdict.shadow_denied & (1 << i) != 0)
+            {
+                decision
+                    .shadow
+                    .push(finding(Reason::QuotaExceeded, i, spec));
             }
-            let report = verdict.report.map(|(i, state)| QuotaReport::new(index(i), &state));
+            let report = verdict
+                .report
+                .map(|(i, state)| QuotaReport::new(index(i), &state));
             if let Some((i, spec)) = verdict.denied.and_then(|i| specs.get(i).map(|s| (i, s))) {
                 fail(decision, Reason::QuotaExceeded, index(i), spec);
             }
@@ -101,7 +130,9 @@ fn count<S: QuotaStore + ?Sized>(
             _ => {
                 let at = enforced.map_or(0, |(first, _, _)| usize::from(first));
                 if let Some(spec) = specs.get(at) {
-                    decision.shadow.push(finding(Reason::QuotaStoreUnavailable, at, spec));
+                    decision
+                        .shadow
+                        .push(finding(Reason::QuotaStoreUnavailable, at, spec));
                 }
             }
         },

@@ -11,18 +11,38 @@ use crate::{PolicySet, Principal, Request};
 
 const T0: u64 = 1_700_000_000_000; // ms
 
-fn check(store: &impl QuotaStore, now_ms: u64, checks: &[QuotaCheck<'_>]) -> (Verdict, Vec<QuotaState>) {
+fn check(
+    store: &impl QuotaStore,
+    now_ms: u64,
+    checks: &[QuotaCheck<'_>],
+) -> (Verdict, Vec<QuotaState>) {
     let mut states = vec![QuotaState::default(); checks.len()];
     store.check(now_ms, checks, &mut states).unwrap();
     (Verdict::from_states(checks, &states, |i| i), states)
 }
 
 fn one(store: &impl QuotaStore, now_ms: u64, spec: &QuotaSpec, key: &str) -> QuotaState {
-    check(store, now_ms, &[QuotaCheck { spec, key: KeyValue::Text(key) }]).1[0]
+    check(
+        store,
+        now_ms,
+        &[QuotaCheck {
+            spec,
+            key: KeyValue::Text(key),
+        }],
+    )
+    .1[0]
 }
 
-fn allowed_count(store: &impl QuotaStore, now_ms: u64, spec: &QuotaSpec, key: &str, tries: u32) -> u32 {
-    (0..tries).filter(|_| one(store, now_ms, spec, key).allowed).count() as u32
+fn allowed_count(
+    store: &impl QuotaStore,
+    now_ms: u64,
+    spec: &QuotaSpec,
+    key: &str,
+    tries: u32,
+) -> u32 {
+    (0..tries)
+        .filter(|_| one(store, now_ms, spec, key).allowed)
+        .count() as u32
 }
 
 #[test]
@@ -35,7 +55,9 @@ fn burst_then_steady_rate() {
     // Keys are independent.
     assert_eq!(allowed_count(&store, T0, &spec, "bob", 50), 10);
     // One attempt every 10 ms for a minute after the burst: 60 more.
-    let allowed: u32 = (1..=6_000).map(|i| allowed_count(&store, T0 + 1_000 + i * 10, &spec, "alice", 1)).sum();
+    let allowed: u32 = (1..=6_000)
+        .map(|i| allowed_count(&store, T0 + 1_000 + i * 10, &spec, "alice", 1))
+        .sum();
     assert_eq!(allowed, 60);
 }
 
@@ -57,10 +79,26 @@ fn header_values_from_the_store() {
     let spec = QuotaSpec::from_parts("t:headers", 100, 60, 20); // T = 600 ms
     let state = one(&store, T0, &spec, "k");
     assert!(state.allowed && state.charged);
-    assert_eq!((state.limit(), state.remaining(), state.reset_ms(), state.retry_after_ms()), (20, 19, 600, 0));
+    assert_eq!(
+        (
+            state.limit(),
+            state.remaining(),
+            state.reset_ms(),
+            state.retry_after_ms()
+        ),
+        (20, 19, 600, 0)
+    );
     assert_eq!(allowed_count(&store, T0, &spec, "k", 19), 19);
     let state = one(&store, T0, &spec, "k");
-    assert_eq!((state.allowed, state.remaining(), state.reset_secs(), state.retry_after_secs()), (false, 0, 12, 1));
+    assert_eq!(
+        (
+            state.allowed,
+            state.remaining(),
+            state.reset_secs(),
+            state.retry_after_secs()
+        ),
+        (false, 0, 12, 1)
+    );
     assert_eq!(spec.policy_header(), "100;w=60;burst=20");
     let json = serde_json::to_value(state).unwrap();
     assert_eq!(
@@ -74,7 +112,12 @@ fn one_denying_quota_charges_none() {
     let store = MemoryStore::new();
     let minute = QuotaSpec::from_parts("t:minute", 5, 60, 5);
     let day = QuotaSpec::from_parts("t:day", 7, 86_400, 7);
-    let both = |key| [QuotaCheck { spec: &minute, key }, QuotaCheck { spec: &day, key }];
+    let both = |key| {
+        [
+            QuotaCheck { spec: &minute, key },
+            QuotaCheck { spec: &day, key },
+        ]
+    };
     let alice = KeyValue::Text("alice");
     for _ in 0..5 {
         assert!(check(&store, T0, &both(alice)).0.allowed);
@@ -96,7 +139,11 @@ fn one_denying_quota_charges_none() {
     let (verdict, states) = check(&store, later, &both(alice));
     assert_eq!(verdict.denied, Some(1));
     assert!(states[0].allowed && !states[0].charged);
-    assert_eq!(states[0].remaining(), 3, "the minute quota was not charged for the denied request");
+    assert_eq!(
+        states[0].remaining(),
+        3,
+        "the minute quota was not charged for the denied request"
+    );
 }
 
 #[test]
@@ -105,13 +152,23 @@ fn shadow_quotas_report_but_never_deny() {
     let enforced = QuotaSpec::from_parts("t:enforced", 3, 60, 3);
     let shadow = QuotaSpec::from_parts("t:shadow", 1, 60, 1).with_shadow(true);
     let key = KeyValue::Text("k");
-    let checks = [QuotaCheck { spec: &shadow, key }, QuotaCheck { spec: &enforced, key }];
+    let checks = [
+        QuotaCheck { spec: &shadow, key },
+        QuotaCheck {
+            spec: &enforced,
+            key,
+        },
+    ];
     let (verdict, states) = check(&store, T0, &checks);
     assert!(verdict.allowed && states[0].charged && verdict.shadow_denied == 0);
     let (verdict, states) = check(&store, T0, &checks);
     assert!(verdict.allowed && !states[0].allowed && !states[0].charged);
     assert_eq!(verdict.shadow_denied, 1);
-    assert_eq!(verdict.report.unwrap().0, 1, "a shadow quota is never the one reported");
+    assert_eq!(
+        verdict.report.unwrap().0,
+        1,
+        "a shadow quota is never the one reported"
+    );
     check(&store, T0, &checks);
     let (verdict, _) = check(&store, T0, &checks);
     assert_eq!(verdict.denied, Some(1));
@@ -125,7 +182,10 @@ fn the_same_counter_twice_in_one_call_counts_twice() {
     let store = MemoryStore::new();
     let spec = QuotaSpec::from_parts("t:twice", 3, 60, 3);
     let key = KeyValue::Text("k");
-    let checks = [QuotaCheck { spec: &spec, key }, QuotaCheck { spec: &spec, key }];
+    let checks = [
+        QuotaCheck { spec: &spec, key },
+        QuotaCheck { spec: &spec, key },
+    ];
     assert!(check(&store, T0, &checks).0.allowed);
     assert_eq!(one(&store, T0, &spec, "k").remaining(), 0);
 }
@@ -133,8 +193,16 @@ fn the_same_counter_twice_in_one_call_counts_twice() {
 #[test]
 fn many_quotas_in_one_call() {
     let store = MemoryStore::new();
-    let specs: Vec<QuotaSpec> = (0..20).map(|i| QuotaSpec::from_parts(format!("t:many:{i}"), 2 + i, 60, 2 + i)).collect();
-    let checks: Vec<QuotaCheck<'_>> = specs.iter().map(|spec| QuotaCheck { spec, key: KeyValue::Int(7) }).collect();
+    let specs: Vec<QuotaSpec> = (0..20)
+        .map(|i| QuotaSpec::from_parts(format!("t:many:{i}"), 2 + i, 60, 2 + i))
+        .collect();
+    let checks: Vec<QuotaCheck<'_>> = specs
+        .iter()
+        .map(|spec| QuotaCheck {
+            spec,
+            key: KeyValue::Int(7),
+        })
+        .collect();
     assert!(check(&store, T0, &checks).0.allowed);
     assert!(check(&store, T0, &checks).0.allowed);
     let (verdict, states) = check(&store, T0, &checks);
@@ -147,13 +215,32 @@ fn many_quotas_in_one_call() {
 fn states_must_match_checks() {
     let store = MemoryStore::new();
     let spec = QuotaSpec::from_parts("t", 1, 1, 1);
-    let err = store.check(T0, &[QuotaCheck { spec: &spec, key: KeyValue::Absent }], &mut []).unwrap_err();
-    assert_eq!(err, StoreError::StatesLength { checks: 1, states: 0 });
+    let err = store
+        .check(
+            T0,
+            &[QuotaCheck {
+                spec: &spec,
+                key: KeyValue::Absent,
+            }],
+            &mut [],
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::StatesLength {
+            checks: 1,
+            states: 0
+        }
+    );
 }
 
 #[test]
 fn idle_keys_are_swept_and_a_full_store_fails_closed() {
-    let store = MemoryStore::builder().shards(1).max_keys(3).sweep_spacing_ms(1_000).build();
+    let store = MemoryStore::builder()
+        .shards(1)
+        .max_keys(3)
+        .sweep_spacing_ms(1_000)
+        .build();
     let spec = QuotaSpec::from_parts("t:evict", 1, 1, 1); // one per second
     for key in ["a", "b", "c"] {
         assert!(one(&store, T0, &spec, key).allowed);
@@ -161,13 +248,22 @@ fn idle_keys_are_swept_and_a_full_store_fails_closed() {
     assert_eq!(store.len(), 3);
     // A fourth key finds the store full of keys that are still counting.
     let mut states = [QuotaState::default()];
-    let d = QuotaCheck { spec: &spec, key: KeyValue::Text("d") };
-    assert_eq!(store.check(T0 + 500, &[d], &mut states), Err(StoreError::Full));
+    let d = QuotaCheck {
+        spec: &spec,
+        key: KeyValue::Text("d"),
+    };
+    assert_eq!(
+        store.check(T0 + 500, &[d], &mut states),
+        Err(StoreError::Full)
+    );
     // Known keys still work while the store is full.
     assert!(!one(&store, T0 + 500, &spec, "a").allowed);
     // Once their buckets are full again they carry nothing and are dropped,
     // but automatic sweeps of a shard are at least a second apart here.
-    assert_eq!(store.check(T0 + 1_499, &[d], &mut states), Err(StoreError::Full));
+    assert_eq!(
+        store.check(T0 + 1_499, &[d], &mut states),
+        Err(StoreError::Full)
+    );
     assert!(one(&store, T0 + 1_500, &spec, "d").allowed);
     assert_eq!(store.len(), 1);
     assert!(one(&store, T0 + 1_500, &spec, "e").allowed);
@@ -184,11 +280,33 @@ fn a_full_store_changes_nothing_for_several_quotas() {
     let c = QuotaSpec::from_parts("t:c", 5, 60, 5);
     one(&store, T0, &a, "k");
     let mut states = [QuotaState::default(); 2];
-    let checks = [QuotaCheck { spec: &a, key: KeyValue::Text("k") }, QuotaCheck { spec: &b, key: KeyValue::Text("k") }];
+    let checks = [
+        QuotaCheck {
+            spec: &a,
+            key: KeyValue::Text("k"),
+        },
+        QuotaCheck {
+            spec: &b,
+            key: KeyValue::Text("k"),
+        },
+    ];
     store.check(T0, &checks, &mut states).unwrap();
-    let checks = [QuotaCheck { spec: &a, key: KeyValue::Text("k") }, QuotaCheck { spec: &c, key: KeyValue::Text("k") }];
+    let checks = [
+        QuotaCheck {
+            spec: &a,
+            key: KeyValue::Text("k"),
+        },
+        QuotaCheck {
+            spec: &c,
+            key: KeyValue::Text("k"),
+        },
+    ];
     assert_eq!(store.check(T0, &checks, &mut states), Err(StoreError::Full));
-    assert_eq!(one(&store, T0, &a, "k").remaining(), 2, "a was charged twice, not three times");
+    assert_eq!(
+        one(&store, T0, &a, "k").remaining(),
+        2,
+        "a was charged twice, not three times"
+    );
 }
 
 #[test]
@@ -198,7 +316,8 @@ fn threads_on_one_key_never_exceed_the_limit() {
     let allowed = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..8)
         .map(|_| {
-            let (store, spec, allowed) = (Arc::clone(&store), Arc::clone(&spec), Arc::clone(&allowed));
+            let (store, spec, allowed) =
+                (Arc::clone(&store), Arc::clone(&spec), Arc::clone(&allowed));
             std::thread::spawn(move || {
                 for i in 0..1_000u64 {
                     // The clock moves a little, as it would: 1 ms per 100 tries.
@@ -226,15 +345,25 @@ fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
     let allowed_total = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..8)
         .map(|t| {
-            let (store, global, mine, allowed_total) =
-                (Arc::clone(&store), Arc::clone(&global), Arc::clone(&mine), Arc::clone(&allowed_total));
+            let (store, global, mine, allowed_total) = (
+                Arc::clone(&store),
+                Arc::clone(&global),
+                Arc::clone(&mine),
+                Arc::clone(&allowed_total),
+            );
             std::thread::spawn(move || {
                 let name = format!("user{t}");
                 let mut allowed: u64 = 0;
                 for _ in 0..300 {
                     let both = [
-                        QuotaCheck { spec: &global, key: KeyValue::Absent },
-                        QuotaCheck { spec: &mine, key: KeyValue::Text(&name) },
+                        QuotaCheck {
+                            spec: &global,
+                            key: KeyValue::Absent,
+                        },
+                        QuotaCheck {
+                            spec: &mine,
+                            key: KeyValue::Text(&name),
+                        },
                     ];
                     // Threads 6 and 7 check the global quota alone.
                     let checks = if t >= 6 { &both[..1] } else { &both[..] };
@@ -258,7 +387,14 @@ fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
     }
     // 600 globally, whoever asked: exactly 600 got through.
     assert_eq!(allowed_total.load(Ordering::Relaxed), 600);
-    let (verdict, _) = check(&*store, T0, &[QuotaCheck { spec: &global, key: KeyValue::Absent }]);
+    let (verdict, _) = check(
+        &*store,
+        T0,
+        &[QuotaCheck {
+            spec: &global,
+            key: KeyValue::Absent,
+        }],
+    );
     assert_eq!(verdict.report.unwrap().1.remaining(), 0);
 }
 
@@ -290,7 +426,12 @@ endpoint GET /health {
 }
 "#;
 
-fn specs<'a>(policy: &PolicySet, table: &'a QuotaTable, method: &str, path: &str) -> &'a [QuotaSpec] {
+fn specs<'a>(
+    policy: &PolicySet,
+    table: &'a QuotaTable,
+    method: &str,
+    path: &str,
+) -> &'a [QuotaSpec] {
     let request = Request::new(method, path, "203.0.113.9".parse().unwrap());
     let decision = policy.decide(&request);
     table.endpoint(decision.api.unwrap(), decision.endpoint.unwrap())
@@ -300,7 +441,10 @@ fn specs<'a>(policy: &PolicySet, table: &'a QuotaTable, method: &str, path: &str
 fn quota_ids_are_stable_names() {
     let policy = PolicySet::from_source("pets.gate", POLICY).unwrap();
     let table = QuotaTable::new(policy.model());
-    let ids: Vec<&str> = specs(&policy, &table, "GET", "/pets").iter().map(QuotaSpec::id).collect();
+    let ids: Vec<&str> = specs(&policy, &table, "GET", "/pets")
+        .iter()
+        .map(QuotaSpec::id)
+        .collect();
     assert_eq!(
         ids,
         [
@@ -312,8 +456,14 @@ fn quota_ids_are_stable_names() {
         ]
     );
     // A public endpoint inherits only the IP quota, the same counter.
-    let ids: Vec<&str> = specs(&policy, &table, "GET", "/health").iter().map(QuotaSpec::id).collect();
-    assert_eq!(ids, ["pets:1.4:defaults:ip:1s", "pets:1.4:GET /health:ip:1s"]);
+    let ids: Vec<&str> = specs(&policy, &table, "GET", "/health")
+        .iter()
+        .map(QuotaSpec::id)
+        .collect();
+    assert_eq!(
+        ids,
+        ["pets:1.4:defaults:ip:1s", "pets:1.4:GET /health:ip:1s"]
+    );
 }
 
 #[test]
@@ -325,12 +475,23 @@ fn counters_survive_a_reload_and_keep_their_debt() {
     let policy = PolicySet::from_source("pets.gate", POLICY).unwrap();
     let table = QuotaTable::new(policy.model());
     let get = specs(&policy, &table, "GET", "/pets");
-    assert!(check_request(&store, T0, get, Phase::All, &request, peer).unwrap().allowed);
-    assert!(check_request(&store, T0, get, Phase::All, &request, peer).unwrap().allowed);
+    assert!(
+        check_request(&store, T0, get, Phase::All, &request, peer)
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        check_request(&store, T0, get, Phase::All, &request, peer)
+            .unwrap()
+            .allowed
+    );
 
     // Reload with a new rate on the 2/min quota: the counters carry on.
-    let reloaded = PolicySet::from_source("pets.gate", &POLICY.replace("quota 2/min by principal", "quota 4/min by principal"))
-        .unwrap();
+    let reloaded = PolicySet::from_source(
+        "pets.gate",
+        &POLICY.replace("quota 2/min by principal", "quota 4/min by principal"),
+    )
+    .unwrap();
     let table = QuotaTable::new(reloaded.model());
     let get = specs(&reloaded, &table, "GET", "/pets");
     let verdict = check_request(&store, T0, get, Phase::All, &request, peer).unwrap();
@@ -350,7 +511,11 @@ fn pre_auth_phase_checks_only_ip_and_header_quotas() {
     let anonymous = Request::new("GET", "/pets", peer);
     let verdict = check_request(&store, T0, get, Phase::PreAuth, &anonymous, peer).unwrap();
     assert!(verdict.allowed);
-    assert_eq!(verdict.report.unwrap().0, 1, "the ip quota, in endpoint order");
+    assert_eq!(
+        verdict.report.unwrap().0,
+        1,
+        "the ip quota, in endpoint order"
+    );
     assert_eq!(store.len(), 1);
     // 50/s by IP: the 51st request in the same instant is denied.
     for _ in 0..49 {
@@ -380,7 +545,10 @@ fn key_values_come_from_the_request() {
     assert_eq!(post[2].key_value(&by_user, peer), KeyValue::Absent);
     assert_eq!(post[2].key_value(&by_key, peer), KeyValue::Text("key-17"));
     assert_eq!(get[0].key_value(&by_user, peer), KeyValue::Text("alice"));
-    assert_eq!(get[1].key_value(&by_user, peer), KeyValue::ip("2001:db8::".parse().unwrap()));
+    assert_eq!(
+        get[1].key_value(&by_user, peer),
+        KeyValue::ip("2001:db8::".parse().unwrap())
+    );
     assert_eq!(get[4].key_value(&by_key, peer), KeyValue::Int(42));
     assert_eq!(get[4].key_value(&by_user, peer), KeyValue::Absent);
     let header = QuotaSpec::from_parts("h", 1, 1, 1).with_key(QuotaKey::Header("x-tenant".into()));

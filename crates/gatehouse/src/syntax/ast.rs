@@ -25,7 +25,10 @@ pub struct Item {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
     /// `api "petstore" version "1.4"`
-    Api { name: Spanned<String>, version: Option<Spanned<String>> },
+    Api {
+        name: Spanned<String>,
+        version: Option<Spanned<String>>,
+    },
     /// `owner "pets-team@example.com"`
     Owner(Spanned<String>),
     /// `base /v1`
@@ -102,7 +105,10 @@ pub struct PathPattern {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SegmentAst {
     Literal(String),
-    Param { name: Ident, ty: Option<Ident> },
+    Param {
+        name: Ident,
+        ty: Option<Ident>,
+    },
     /// `*`: any one segment.
     Star,
     /// `**`: any number of remaining segments, including none.
@@ -131,11 +137,17 @@ pub enum StatementKind {
     Quota(Vec<QuotaAst>),
     BodyMax(Spanned<u64>),
     BodyTypes(Vec<Spanned<String>>),
-    BodyJson { limits: Vec<LimitArg>, fields: Option<Fields> },
+    BodyJson {
+        limits: Vec<LimitArg>,
+        fields: Option<Fields>,
+    },
     Query(Fields),
     Headers(Fields),
     ResponseOnly(Vec<JsonPathAst>),
-    Mask { paths: Vec<JsonPathAst>, strategy: Spanned<MaskStrategyAst> },
+    Mask {
+        paths: Vec<JsonPathAst>,
+        strategy: Spanned<MaskStrategyAst>,
+    },
 }
 
 impl StatementKind {
@@ -208,9 +220,15 @@ pub struct TypeExpr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeKind {
     /// `string(1..64)`, `int`, `uuid`, ...
-    Scalar { name: Ident, range: Option<RangeAst> },
+    Scalar {
+        name: Ident,
+        range: Option<RangeAst>,
+    },
     /// `array(1..10) of T`
-    Array { range: Option<RangeAst>, items: Box<TypeExpr> },
+    Array {
+        range: Option<RangeAst>,
+        items: Box<TypeExpr>,
+    },
     /// `enum("a", "b")`
     Enum(Vec<Spanned<Literal>>),
     /// `{ ... }` or `object { ... }`
@@ -277,10 +295,23 @@ pub enum ExprKind {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Not(Box<Expr>),
-    Compare { op: Spanned<CmpOp>, left: Operand, right: Operand },
-    In { left: Operand, right: Operand },
-    Has { left: Operand, scope: Ident },
-    Like { left: Operand, pattern: Spanned<String> },
+    Compare {
+        op: Spanned<CmpOp>,
+        left: Operand,
+        right: Operand,
+    },
+    In {
+        left: Operand,
+        right: Operand,
+    },
+    Has {
+        left: Operand,
+        scope: Ident,
+    },
+    Like {
+        left: Operand,
+        pattern: Spanned<String>,
+    },
     /// An operand on its own, which must be a boolean.
     Value(Operand),
 }

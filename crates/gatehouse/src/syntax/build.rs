@@ -24,7 +24,10 @@ type P<'i> = Pair<'i, Rule>;
 
 impl Builder {
     pub(crate) fn new(file: FileId) -> Builder {
-        Builder { file, diagnostics: Diagnostics::default() }
+        Builder {
+            file,
+            diagnostics: Diagnostics::default(),
+        }
     }
 
     pub(crate) fn into_diagnostics(self) -> Diagnostics {
@@ -47,16 +50,24 @@ impl Builder {
     /// a bug in Gatehouse, reported as a diagnostic rather than a panic.
     fn lost(&mut self, span: Span, what: &str) {
         self.diagnostics.push(
-            Diagnostic::new(Code::Syntax, span, format!("the parser lost track while reading {what}"))
-                .label("here")
-                .help("this is a bug in Gatehouse; please report it with this policy"),
+            Diagnostic::new(
+                Code::Syntax,
+                span,
+                format!("the parser lost track while reading {what}"),
+            )
+            .label("here")
+            .help("this is a bug in Gatehouse; please report it with this policy"),
         );
     }
 
     pub(crate) fn policy(&mut self, mut pairs: Pairs<'_, Rule>) -> Option<PolicyAst> {
         let policy = pairs.next()?;
         let span = self.span(&policy);
-        let items = policy.into_inner().filter(|p| p.as_rule() != Rule::EOI).filter_map(|p| self.item(p)).collect();
+        let items = policy
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .filter_map(|p| self.item(p))
+            .collect();
         Some(PolicyAst { items, span })
     }
 
@@ -91,10 +102,16 @@ impl Builder {
                 ItemKind::Auth(AuthDecl { name, kind, args })
             }
             Rule::scopes_block => ItemKind::Scopes(
-                pair.into_inner().filter(|p| p.as_rule() == Rule::scope_decl).filter_map(|p| self.scope_decl(p)).collect(),
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::scope_decl)
+                    .filter_map(|p| self.scope_decl(p))
+                    .collect(),
             ),
             Rule::options_block => ItemKind::Options(
-                pair.into_inner().filter(|p| p.as_rule() == Rule::option).filter_map(|p| self.option(p)).collect(),
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::option)
+                    .filter_map(|p| self.option(p))
+                    .collect(),
             ),
             Rule::defaults_block => ItemKind::Defaults(self.statements(pair.into_inner())),
             Rule::endpoint => {
@@ -116,8 +133,17 @@ impl Builder {
                     self.lost(span, "an endpoint");
                     return None;
                 };
-                let head_span = Span { file: self.file, start: span.start, end: head_end };
-                ItemKind::Endpoint(EndpointAst { method, path, body, head_span })
+                let head_span = Span {
+                    file: self.file,
+                    start: span.start,
+                    end: head_end,
+                };
+                ItemKind::Endpoint(EndpointAst {
+                    method,
+                    path,
+                    body,
+                    head_span,
+                })
             }
             _ => {
                 self.lost(span, "a top-level item");
@@ -139,7 +165,11 @@ impl Builder {
         let mut inner = pair.into_inner();
         let name = self.ident(&inner.next()?);
         let description = inner.next().map(|p| self.string(p));
-        Some(ScopeDecl { name, description, span })
+        Some(ScopeDecl {
+            name,
+            description,
+            span,
+        })
     }
 
     fn option(&mut self, pair: P<'_>) -> Option<OptionAst> {
@@ -173,7 +203,10 @@ impl Builder {
             Rule::shadow_block => StatementKind::ShadowBlock(self.statements(pair.into_inner())),
             Rule::public_rule => StatementKind::Public,
             Rule::authenticate_rule => StatementKind::Authenticate(
-                pair.into_inner().filter(|p| p.as_rule() == Rule::name).map(|p| self.ident(&p)).collect(),
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::name)
+                    .map(|p| self.ident(&p))
+                    .collect(),
             ),
             Rule::require_rule => StatementKind::Require(
                 pair.into_inner()
@@ -185,11 +218,21 @@ impl Builder {
             Rule::allow_from_rule => StatementKind::AllowFrom(self.cidrs(pair)),
             Rule::deny_from_rule => StatementKind::DenyFrom(self.cidrs(pair)),
             Rule::quota_rule => StatementKind::Quota(
-                pair.into_inner().filter(|p| p.as_rule() == Rule::quota).filter_map(|p| self.quota(p)).collect(),
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::quota)
+                    .filter_map(|p| self.quota(p))
+                    .collect(),
             ),
-            Rule::body_rule => self.body(find_any(pair, &[Rule::body_max, Rule::body_types, Rule::body_json])?)?,
+            Rule::body_rule => self.body(find_any(
+                pair,
+                &[Rule::body_max, Rule::body_types, Rule::body_json],
+            )?)?,
             Rule::query_rule => {
-                let only = pair.clone().into_inner().find(|p| p.as_rule() == Rule::kw_only).map(|p| self.span(&p));
+                let only = pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::kw_only)
+                    .map(|p| self.span(&p));
                 let mut fields = self.fields(find(pair, Rule::fields)?)?;
                 fields.only = only;
                 StatementKind::Query(fields)
@@ -199,7 +242,10 @@ impl Builder {
             Rule::mask_rule => {
                 let strategy = find(pair.clone(), Rule::mask_strategy)?;
                 let strategy = self.mask_strategy(strategy)?;
-                StatementKind::Mask { paths: self.json_paths(pair), strategy }
+                StatementKind::Mask {
+                    paths: self.json_paths(pair),
+                    strategy,
+                }
             }
             // Keywords and punctuation pairs inside an endpoint head.
             rule if is_keyword(rule) => return None,
@@ -212,11 +258,17 @@ impl Builder {
     }
 
     fn cidrs(&mut self, pair: P<'_>) -> Vec<Spanned<String>> {
-        pair.into_inner().filter(|p| p.as_rule() == Rule::cidr).map(|p| self.ident(&p)).collect()
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::cidr)
+            .map(|p| self.ident(&p))
+            .collect()
     }
 
     fn json_paths(&mut self, pair: P<'_>) -> Vec<JsonPathAst> {
-        pair.into_inner().filter(|p| p.as_rule() == Rule::json_path).filter_map(|p| self.json_path(p)).collect()
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::json_path)
+            .filter_map(|p| self.json_path(p))
+            .collect()
     }
 
     fn quota(&mut self, pair: P<'_>) -> Option<QuotaAst> {
@@ -246,7 +298,14 @@ impl Builder {
             self.lost(span, "a quota");
             return None;
         };
-        Some(QuotaAst { rate, window, burst, key, cost, span })
+        Some(QuotaAst {
+            rate,
+            window,
+            burst,
+            key,
+            cost,
+            span,
+        })
     }
 
     fn body(&mut self, pair: P<'_>) -> Option<StatementKind> {
@@ -256,7 +315,10 @@ impl Builder {
                 StatementKind::BodyMax(Spanned::new(self.size(&size)?, self.span(&size)))
             }
             Rule::body_types => StatementKind::BodyTypes(
-                pair.into_inner().filter(|p| p.as_rule() == Rule::string).map(|p| self.string(p)).collect(),
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::string)
+                    .map(|p| self.string(p))
+                    .collect(),
             ),
             _ => {
                 let mut limits = Vec::new();
@@ -264,7 +326,10 @@ impl Builder {
                 for inner in pair.into_inner() {
                     match inner.as_rule() {
                         Rule::json_limits => {
-                            for arg in inner.into_inner().filter(|p| p.as_rule() == Rule::limit_arg) {
+                            for arg in inner
+                                .into_inner()
+                                .filter(|p| p.as_rule() == Rule::limit_arg)
+                            {
                                 limits.extend(self.limit_arg(arg));
                             }
                         }
@@ -290,16 +355,23 @@ impl Builder {
                     Ok(n) => n,
                     Err(_) => {
                         self.diagnostics.push(
-                            Diagnostic::new(Code::NumberOutOfRange, span, "a limit cannot be negative")
-                                .label("negative")
-                                .help("limits count bytes, items or levels: use 0 or more"),
+                            Diagnostic::new(
+                                Code::NumberOutOfRange,
+                                span,
+                                "a limit cannot be negative",
+                            )
+                            .label("negative")
+                            .help("limits count bytes, items or levels: use 0 or more"),
                         );
                         return None;
                     }
                 }
             }
         };
-        Some(LimitArg { name, value: Spanned::new(amount, span) })
+        Some(LimitArg {
+            name,
+            value: Spanned::new(amount, span),
+        })
     }
 
     fn fields(&mut self, pair: P<'_>) -> Option<Fields> {
@@ -313,7 +385,12 @@ impl Builder {
                 _ => {}
             }
         }
-        Some(Fields { fields, allow_unknown, only: None, span })
+        Some(Fields {
+            fields,
+            allow_unknown,
+            only: None,
+            span,
+        })
     }
 
     fn field(&mut self, pair: P<'_>) -> Option<FieldAst> {
@@ -337,7 +414,12 @@ impl Builder {
                 _ => {}
             }
         }
-        Some(FieldAst { name: name?, optional, ty: ty?, span })
+        Some(FieldAst {
+            name: name?,
+            optional,
+            ty: ty?,
+            span,
+        })
     }
 
     fn type_expr(&mut self, pair: P<'_>) -> Option<TypeExpr> {
@@ -349,7 +431,10 @@ impl Builder {
             let inner_span = self.span(&inner);
             match inner.as_rule() {
                 Rule::array_prefix => {
-                    let range = inner.into_inner().find(|p| p.as_rule() == Rule::range).and_then(|r| self.range(r));
+                    let range = inner
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::range)
+                        .and_then(|r| self.range(r));
                     arrays.push((range, inner_span));
                 }
                 Rule::scalar_type => {
@@ -386,16 +471,29 @@ impl Builder {
             self.diagnostics.push(
                 Diagnostic::new(Code::InvalidBodyRule, span, "arrays nest too deeply")
                     .label(format!("{} levels of `array of`", arrays.len()))
-                    .help(format!("at most {MAX_ARRAY_NESTING} levels of `array of` are allowed")),
+                    .help(format!(
+                        "at most {MAX_ARRAY_NESTING} levels of `array of` are allowed"
+                    )),
             );
             return None;
         }
         let (kind, kind_span) = kind?;
         // Modifiers belong to the innermost (element) type.
-        let mut ty = TypeExpr { kind, modifiers, span: kind_span.to(span) };
+        let mut ty = TypeExpr {
+            kind,
+            modifiers,
+            span: kind_span.to(span),
+        };
         for (range, prefix_span) in arrays.into_iter().rev() {
             let ty_span = prefix_span.to(ty.span);
-            ty = TypeExpr { kind: TypeKind::Array { range, items: Box::new(ty) }, modifiers: Vec::new(), span: ty_span };
+            ty = TypeExpr {
+                kind: TypeKind::Array {
+                    range,
+                    items: Box::new(ty),
+                },
+                modifiers: Vec::new(),
+                span: ty_span,
+            };
         }
         Some(ty)
     }
@@ -403,7 +501,9 @@ impl Builder {
     fn range(&mut self, pair: P<'_>) -> Option<RangeAst> {
         let span = self.span(&pair);
         // The `..` separator is not a pair; find it to tell `(5..)` from `(..5)`.
-        let dots = pair.as_str().find("..").map_or(span.start, |i| span.start.saturating_add(u32::try_from(i).unwrap_or(0)));
+        let dots = pair.as_str().find("..").map_or(span.start, |i| {
+            span.start.saturating_add(u32::try_from(i).unwrap_or(0))
+        });
         let mut min = None;
         let mut max = None;
         for bound in pair.into_inner() {
@@ -430,9 +530,15 @@ impl Builder {
             match inner.as_rule() {
                 Rule::name => with = Some(self.ident(&inner)),
                 Rule::keep_end => {
-                    end = Some(if inner.as_str().trim() == "first" { KeepEnd::First } else { KeepEnd::Last });
+                    end = Some(if inner.as_str().trim() == "first" {
+                        KeepEnd::First
+                    } else {
+                        KeepEnd::Last
+                    });
                 }
-                Rule::integer => count = Some(Spanned::new(self.integer(&inner)?, self.span(&inner))),
+                Rule::integer => {
+                    count = Some(Spanned::new(self.integer(&inner)?, self.span(&inner)))
+                }
                 _ => {}
             }
         }
@@ -462,9 +568,13 @@ impl Builder {
                     Ok(index) => JsonStep::Index(index),
                     Err(_) => {
                         self.diagnostics.push(
-                            Diagnostic::new(Code::NumberOutOfRange, step_span, "array index is too large")
-                                .label("this index")
-                                .help("indexes must fit in 64 bits"),
+                            Diagnostic::new(
+                                Code::NumberOutOfRange,
+                                step_span,
+                                "array index is too large",
+                            )
+                            .label("this index")
+                            .help("indexes must fit in 64 bits"),
                         );
                         return None;
                     }
@@ -503,7 +613,12 @@ impl Builder {
             };
             segments.push(Spanned::new(node, seg_span));
         }
-        PathPattern { segments, trailing_slash, span, text }
+        PathPattern {
+            segments,
+            trailing_slash,
+            span,
+            text,
+        }
     }
 
     // ------------------------------------------------------------ conditions
@@ -524,7 +639,11 @@ impl Builder {
                 if parts.len() == 1 {
                     return parts.pop();
                 }
-                let kind = if is_or { ExprKind::Or(parts) } else { ExprKind::And(parts) };
+                let kind = if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                };
                 Some(Expr { kind, span })
             }
             Rule::not_expr => {
@@ -542,7 +661,10 @@ impl Builder {
                 if negations % 2 == 0 {
                     Some(operand)
                 } else {
-                    Some(Expr { kind: ExprKind::Not(Box::new(operand)), span })
+                    Some(Expr {
+                        kind: ExprKind::Not(Box::new(operand)),
+                        span,
+                    })
                 }
             }
             Rule::condition => self.condition(pair),
@@ -558,7 +680,10 @@ impl Builder {
         let mut inner = pair.into_inner();
         let left = self.operand(inner.next()?)?;
         let Some(connective) = inner.next() else {
-            return Some(Expr { kind: ExprKind::Value(left), span });
+            return Some(Expr {
+                kind: ExprKind::Value(left),
+                span,
+            });
         };
         let right = inner.next()?;
         let kind = match connective.as_rule() {
@@ -572,11 +697,24 @@ impl Builder {
                     _ => CmpOp::Ge,
                 };
                 let op = Spanned::new(op, self.span(&connective));
-                ExprKind::Compare { op, left, right: self.operand(right)? }
+                ExprKind::Compare {
+                    op,
+                    left,
+                    right: self.operand(right)?,
+                }
             }
-            Rule::kw_in => ExprKind::In { left, right: self.operand(right)? },
-            Rule::kw_has => ExprKind::Has { left, scope: self.ident(&right) },
-            Rule::kw_like => ExprKind::Like { left, pattern: self.string(right) },
+            Rule::kw_in => ExprKind::In {
+                left,
+                right: self.operand(right)?,
+            },
+            Rule::kw_has => ExprKind::Has {
+                left,
+                scope: self.ident(&right),
+            },
+            Rule::kw_like => ExprKind::Like {
+                left,
+                pattern: self.string(right),
+            },
             _ => {
                 self.lost(span, "a condition");
                 return None;
@@ -588,7 +726,9 @@ impl Builder {
     fn operand(&mut self, pair: P<'_>) -> Option<Operand> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::list => OperandKind::List(pair.into_inner().filter_map(|p| self.literal(p)).collect()),
+            Rule::list => {
+                OperandKind::List(pair.into_inner().filter_map(|p| self.literal(p)).collect())
+            }
             Rule::reference => OperandKind::Ref(self.reference(pair)?),
             _ => OperandKind::Literal(self.literal(pair)?.node),
         };
@@ -668,9 +808,17 @@ impl Builder {
             Ok(n) => Some(n),
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::NumberOutOfRange, self.span(pair), "number does not fit in 64 bits")
-                        .label("too large")
-                        .help(format!("numbers must lie between {} and {}", i64::MIN, i64::MAX)),
+                    Diagnostic::new(
+                        Code::NumberOutOfRange,
+                        self.span(pair),
+                        "number does not fit in 64 bits",
+                    )
+                    .label("too large")
+                    .help(format!(
+                        "numbers must lie between {} and {}",
+                        i64::MIN,
+                        i64::MAX
+                    )),
                 );
                 None
             }
@@ -684,8 +832,12 @@ impl Builder {
                 Ok(f) if f.is_finite() => Some(Number::Float(f)),
                 _ => {
                     self.diagnostics.push(
-                        Diagnostic::new(Code::NumberOutOfRange, self.span(pair), "number is out of range")
-                            .label("not a finite number"),
+                        Diagnostic::new(
+                            Code::NumberOutOfRange,
+                            self.span(pair),
+                            "number is out of range",
+                        )
+                        .label("not a finite number"),
                     );
                     None
                 }
@@ -697,7 +849,9 @@ impl Builder {
 
     fn size(&mut self, pair: &P<'_>) -> Option<u64> {
         let text = pair.as_str();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let (digits, unit) = text.split_at(split);
         let multiplier: u64 = match unit {
             "KB" => 1_000,
@@ -708,13 +862,21 @@ impl Builder {
             "GiB" => 1 << 30,
             _ => 1,
         };
-        match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(multiplier)) {
+        match digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(multiplier))
+        {
             Some(bytes) => Some(bytes),
             None => {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::NumberOutOfRange, self.span(pair), "size does not fit in 64 bits")
-                        .label("too large")
-                        .help("sizes are counted in bytes and must be below 16 EiB"),
+                    Diagnostic::new(
+                        Code::NumberOutOfRange,
+                        self.span(pair),
+                        "size does not fit in 64 bits",
+                    )
+                    .label("too large")
+                    .help("sizes are counted in bytes and must be below 16 EiB"),
                 );
                 None
             }

@@ -48,10 +48,18 @@ pub fn comments(text: &str) -> Vec<Comment> {
         }
         match byte {
             b'#' => {
-                let end_of_line = text.get(i..).and_then(|rest| rest.find('\n')).map_or(text.len(), |n| i + n);
+                let end_of_line = text
+                    .get(i..)
+                    .and_then(|rest| rest.find('\n'))
+                    .map_or(text.len(), |n| i + n);
                 let raw = text.get(i..end_of_line).unwrap_or("");
                 let trimmed = raw.trim_end();
-                out.push(Comment { start: i, end: i + trimmed.len(), text: trimmed.to_string(), own_line: !line_has_code });
+                out.push(Comment {
+                    start: i,
+                    end: i + trimmed.len(),
+                    text: trimmed.to_string(),
+                    own_line: !line_has_code,
+                });
                 i = end_of_line;
                 continue;
             }

@@ -27,7 +27,9 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a top-level item.
-const ITEM_KEYWORDS: &[&str] = &["api", "owner", "base", "host", "auth", "scopes", "options", "defaults", "endpoint"];
+const ITEM_KEYWORDS: &[&str] = &[
+    "api", "owner", "base", "host", "auth", "scopes", "options", "defaults", "endpoint",
+];
 
 pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
     let position = match error.location {
@@ -41,9 +43,13 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     }
     if position >= text.len() {
         if let Some(open) = unclosed_brace(text) {
-            return Diagnostic::new(Code::Syntax, Span::new(file, open, open + 1), "this `{` is never closed")
-                .label("opened here")
-                .help("add the matching `}` at the end of the block");
+            return Diagnostic::new(
+                Code::Syntax,
+                Span::new(file, open, open + 1),
+                "this `{` is never closed",
+            )
+            .label("opened here")
+            .help("add the matching `}` at the end of the block");
         }
     }
 
@@ -54,11 +60,17 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     let mut word = word_at(text, position);
     if expected == ["`/`"] && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) {
         let after = position + word.len();
-        let skipped = text.get(after..).map_or(0, |rest| rest.len() - rest.trim_start().len());
+        let skipped = text
+            .get(after..)
+            .map_or(0, |rest| rest.len() - rest.trim_start().len());
         position = after + skipped;
         word = word_at(text, position);
     }
-    let span_end = if word.is_empty() { next_char_end(text, position) } else { position + word.len() };
+    let span_end = if word.is_empty() {
+        next_char_end(text, position)
+    } else {
+        position + word.len()
+    };
     let span = Span::new(file, position, span_end);
 
     let found = if position >= text.len() {
@@ -69,7 +81,9 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         format!("`{word}`")
     };
     let mut expected = expected;
-    if line_before(text, position).starts_with("mask") && !expected.iter().any(|e| e.contains("with")) {
+    if line_before(text, position).starts_with("mask")
+        && !expected.iter().any(|e| e.contains("with"))
+    {
         expected.push("a strategy (`with ...`, `keep ...`)".to_string());
     }
     let message = match expected.len() {
@@ -87,8 +101,10 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         if let Some(keyword) = suggestion {
             diagnostic = diagnostic.help(format!("did you mean `{keyword}`?"));
         } else if keywords.iter().any(|k| STATEMENT_KEYWORDS.contains(k)) {
-            diagnostic = diagnostic
-                .help(format!("an endpoint holds statements such as {}", join_alternatives(&quoted(STATEMENT_KEYWORDS))));
+            diagnostic = diagnostic.help(format!(
+                "an endpoint holds statements such as {}",
+                join_alternatives(&quoted(STATEMENT_KEYWORDS))
+            ));
         }
     }
     if diagnostic.help.is_none() {
@@ -123,9 +139,13 @@ fn unclosed_string(file: FileId, text: &str, position: usize) -> Option<Diagnost
         }
     }
     Some(
-        Diagnostic::new(Code::Syntax, Span::new(file, position, position + line.len()), "this string is never closed")
-            .label("the string starts here")
-            .help("strings end on the line they start on; close it with `\"`"),
+        Diagnostic::new(
+            Code::Syntax,
+            Span::new(file, position, position + line.len()),
+            "this string is never closed",
+        )
+        .label("the string starts here")
+        .help("strings end on the line they start on; close it with `\"`"),
     )
 }
 
@@ -166,7 +186,12 @@ fn unclosed_brace(text: &str) -> Option<usize> {
 /// The last non-blank line up to `position`: the statement being written.
 fn line_before(text: &str, position: usize) -> &str {
     let before = text.get(..position).unwrap_or("");
-    before.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 fn label_for(expected: &[String]) -> String {
@@ -190,7 +215,9 @@ fn expected_keywords(error: &Error<Rule>) -> Vec<&'static str> {
 }
 
 /// Punctuation that only a literal path segment accepts.
-const SEGMENT_PUNCTUATION: &[&str] = &["-", "_", ".", "~", ":", "@", "!", "$", "&", "'", "(", ")", "+", ",", ";", "=", "%"];
+const SEGMENT_PUNCTUATION: &[&str] = &[
+    "-", "_", ".", "~", ":", "@", "!", "$", "&", "'", "(", ")", "+", ",", ";", "=", "%",
+];
 
 /// What the parser would have accepted, in words, deduplicated, with long
 /// families collapsed ("a statement such as ...", "a path segment").
@@ -212,7 +239,11 @@ fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
             // Only punctuation is worth naming; keywords come from the rules.
             // `#` (a comment) is possible almost everywhere and says nothing.
             let token = token.to_string();
-            if !token.is_empty() && token != "#" && !token.contains("..") && token.chars().all(|c| c.is_ascii_punctuation()) {
+            if !token.is_empty()
+                && token != "#"
+                && !token.contains("..")
+                && token.chars().all(|c| c.is_ascii_punctuation())
+            {
                 punctuation.insert(token);
             }
         }
@@ -224,8 +255,14 @@ fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
     punctuation.remove("_");
 
     let mut list: Vec<String> = Vec::new();
-    let statements = keywords.iter().filter(|k| STATEMENT_KEYWORDS.contains(k)).count();
-    let items = keywords.iter().filter(|k| ITEM_KEYWORDS.contains(k)).count();
+    let statements = keywords
+        .iter()
+        .filter(|k| STATEMENT_KEYWORDS.contains(k))
+        .count();
+    let items = keywords
+        .iter()
+        .filter(|k| ITEM_KEYWORDS.contains(k))
+        .count();
     if statements >= 3 {
         keywords.retain(|k| !STATEMENT_KEYWORDS.contains(k));
         list.push("a statement (`require`, `when`, `quota`, ...)".to_string());
@@ -342,10 +379,14 @@ fn describe(kind: Rule) -> Option<String> {
 /// The identifier-like word starting at `position`, if any.
 fn word_at(text: &str, position: usize) -> &str {
     let rest = text.get(position..).unwrap_or("");
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     rest.get(..end).unwrap_or("")
 }
 
 fn next_char_end(text: &str, position: usize) -> usize {
-    text.get(position..).and_then(|rest| rest.chars().next()).map_or(position, |c| position + c.len_utf8())
+    text.get(position..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(position, |c| position + c.len_utf8())
 }

@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn misspelt_statement_gets_a_hint() {
-        let (ast, diagnostics) = parse(FileId(0), "api \"a\"\nendpoint GET /x {\n  requir admin\n}\n");
+        let (ast, diagnostics) = parse(
+            FileId(0),
+            "api \"a\"\nendpoint GET /x {\n  requir admin\n}\n",
+        );
         assert!(ast.is_none());
         let d = &diagnostics.0[0];
         assert_eq!(d.code, Code::Syntax);
@@ -114,11 +117,18 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_rejected_before_parsing() {
-        let text = format!("api \"a\" endpoint GET /x {{ when {}a{} }}", "(".repeat(100_000), ")".repeat(100_000));
+        let text = format!(
+            "api \"a\" endpoint GET /x {{ when {}a{} }}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         let (ast, diagnostics) = parse(FileId(0), &text);
         assert!(ast.is_none());
         assert_eq!(diagnostics.0[0].message, "brackets nest too deeply");
-        let nots = format!("api \"a\" endpoint GET /x {{ when {}a }}", "not ".repeat(100_000));
+        let nots = format!(
+            "api \"a\" endpoint GET /x {{ when {}a }}",
+            "not ".repeat(100_000)
+        );
         let (ast, diagnostics) = parse(FileId(0), &nots);
         assert!(ast.is_some() && diagnostics.is_empty(), "{diagnostics:?}");
     }

@@ -25,7 +25,9 @@ pub struct IpSet {
 pub const SMALL: usize = 8;
 
 fn mask(prefix_len: u8) -> u128 {
-    u128::MAX.checked_shl(128 - u32::from(prefix_len)).unwrap_or(0)
+    u128::MAX
+        .checked_shl(128 - u32::from(prefix_len))
+        .unwrap_or(0)
 }
 
 impl IpSet {
@@ -74,7 +76,10 @@ impl IpSet {
             IpAddr::V6(v6) => (false, u128::from(v6)),
         };
         if !self.small.is_empty() || self.networks.is_empty() {
-            return self.small.iter().any(|(v4, net, mask)| *v4 == is_v4 && bits & mask == *net);
+            return self
+                .small
+                .iter()
+                .any(|(v4, net, mask)| *v4 == is_v4 && bits & mask == *net);
         }
         if is_v4 {
             self.v4.contains(bits, 32)
@@ -108,7 +113,9 @@ struct Node {
 
 impl Default for PrefixTrie {
     fn default() -> Self {
-        PrefixTrie { nodes: vec![Node::default()] }
+        PrefixTrie {
+            nodes: vec![Node::default()],
+        }
     }
 }
 
@@ -124,13 +131,17 @@ impl PrefixTrie {
                 return; // a shorter prefix already covers this one
             }
             let b = bit(bits, depth);
-            let next = self.nodes.get(node).and_then(|n| n.children.get(b).copied().flatten());
+            let next = self
+                .nodes
+                .get(node)
+                .and_then(|n| n.children.get(b).copied().flatten());
             node = match next {
                 Some(child) => child as usize,
                 None => {
                     let child = self.nodes.len();
                     self.nodes.push(Node::default());
-                    if let Some(slot) = self.nodes.get_mut(node).and_then(|n| n.children.get_mut(b)) {
+                    if let Some(slot) = self.nodes.get_mut(node).and_then(|n| n.children.get_mut(b))
+                    {
                         *slot = Some(u32::try_from(child).unwrap_or(u32::MAX));
                     }
                     child
@@ -147,7 +158,9 @@ impl PrefixTrie {
         let mut node = 0usize;
         let mut depth = 0u8;
         loop {
-            let Some(n) = self.nodes.get(node) else { return false };
+            let Some(n) = self.nodes.get(node) else {
+                return false;
+            };
             if n.terminal {
                 return true;
             }
@@ -173,7 +186,12 @@ mod tests {
 
     #[test]
     fn matches_prefixes_of_both_families() {
-        let s = set(&["10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32", "203.0.113.7/32"]);
+        let s = set(&[
+            "10.0.0.0/8",
+            "192.168.1.0/24",
+            "2001:db8::/32",
+            "203.0.113.7/32",
+        ]);
         assert!(s.contains("10.1.2.3".parse().unwrap()));
         assert!(s.contains("192.168.1.255".parse().unwrap()));
         assert!(!s.contains("192.168.2.1".parse().unwrap()));
@@ -181,7 +199,10 @@ mod tests {
         assert!(!s.contains("203.0.113.8".parse().unwrap()));
         assert!(s.contains("2001:db8::1".parse().unwrap()));
         assert!(!s.contains("2001:db9::1".parse().unwrap()));
-        assert!(s.contains("::ffff:10.9.9.9".parse().unwrap()), "mapped addresses are IPv4");
+        assert!(
+            s.contains("::ffff:10.9.9.9".parse().unwrap()),
+            "mapped addresses are IPv4"
+        );
         assert!(!set(&[]).contains("10.0.0.1".parse().unwrap()));
         assert!(set(&["0.0.0.0/0"]).contains("8.8.8.8".parse().unwrap()));
         assert!(!set(&["0.0.0.0/0"]).contains("::1".parse().unwrap()));

@@ -12,10 +12,11 @@ pub mod scopes;
 use rustc_hash::FxHashMap;
 
 use crate::mask::MaskPlan;
-use crate::payload::PayloadPlan;
 use crate::model::{
-    ApiId, CmpOp, EndpointId, ForwardedPolicy, Glob, Lit, Method, ParamType, RuleMeta, ScopeId, TrailingSlash,
+    ApiId, CmpOp, EndpointId, ForwardedPolicy, Glob, Lit, Method, ParamType, RuleMeta, ScopeId,
+    TrailingSlash,
 };
+use crate::payload::PayloadPlan;
 use crate::span::Span;
 pub use ipset::IpSet;
 pub use routes::{RouteTrie, MAX_SEGMENTS};
@@ -55,7 +56,9 @@ impl ApiTree {
     }
 
     pub fn shadow_routes_for(&self, method: Method) -> Option<&RouteTrie> {
-        self.shadow_routes.as_ref().and_then(|r| r.get(method.index()))
+        self.shadow_routes
+            .as_ref()
+            .and_then(|r| r.get(method.index()))
     }
 }
 
@@ -91,7 +94,9 @@ pub struct EndpointTree {
 
 #[derive(Clone, Debug)]
 pub enum AccessTree {
-    Public { span: Span },
+    Public {
+        span: Span,
+    },
     Authenticated {
         /// Accepted scheme ids; the principal names its scheme.
         schemes: Vec<u16>,
@@ -101,7 +106,9 @@ pub enum AccessTree {
         challenge: Box<str>,
         meta: RuleMeta,
     },
-    Closed { span: Span },
+    Closed {
+        span: Span,
+    },
 }
 
 /// A compiled condition. See [`crate::model::CondExpr`] for the semantics.
@@ -110,10 +117,20 @@ pub enum CondTree {
     Or(Box<[CondTree]>),
     And(Box<[CondTree]>),
     Not(Box<CondTree>),
-    Compare { op: CmpOp, left: ValueTree, right: ValueTree },
-    In { left: ValueTree, right: ValueTree },
+    Compare {
+        op: CmpOp,
+        left: ValueTree,
+        right: ValueTree,
+    },
+    In {
+        left: ValueTree,
+        right: ValueTree,
+    },
     HasScope(ScopeId),
-    Like { left: ValueTree, pattern: Glob },
+    Like {
+        left: ValueTree,
+        pattern: Glob,
+    },
     Truthy(ValueTree),
 }
 
@@ -128,7 +145,10 @@ pub enum ValueKind {
     Lit(Lit),
     List(Box<[Lit]>),
     /// Absolute segment index in the request path (base included).
-    Param { index: usize, ty: ParamType },
+    Param {
+        index: usize,
+        ty: ParamType,
+    },
     Query(Box<str>),
     /// Lowercase.
     Header(Box<str>),

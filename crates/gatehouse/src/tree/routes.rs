@@ -38,7 +38,10 @@ impl Default for Literals {
 impl Literals {
     fn get(&self, segment: &str) -> Option<u32> {
         match self {
-            Literals::Few(list) => list.iter().find(|(text, _)| &**text == segment).map(|(_, node)| *node),
+            Literals::Few(list) => list
+                .iter()
+                .find(|(text, _)| &**text == segment)
+                .map(|(_, node)| *node),
             Literals::Many(map) => map.get(segment).copied(),
         }
     }
@@ -89,7 +92,9 @@ pub struct RouteTrie {
 
 impl Default for RouteTrie {
     fn default() -> Self {
-        RouteTrie { nodes: vec![Node::default()] }
+        RouteTrie {
+            nodes: vec![Node::default()],
+        }
     }
 }
 
@@ -124,10 +129,14 @@ impl RouteTrie {
 
     fn child(&mut self, node: usize, segment: &Segment) -> usize {
         let next = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        let Some(n) = self.nodes.get_mut(node) else { return 0 };
+        let Some(n) = self.nodes.get_mut(node) else {
+            return 0;
+        };
         let existing = match segment {
             Segment::Literal(text) => n.literals.get(text),
-            Segment::Param { ty: ParamType::Any, .. } => n.param,
+            Segment::Param {
+                ty: ParamType::Any, ..
+            } => n.param,
             Segment::Param { ty, .. } => n.typed.iter().find(|(t, _)| t == ty).map(|(_, c)| *c),
             Segment::Star => n.star,
             Segment::Rest => None,
@@ -137,7 +146,9 @@ impl RouteTrie {
         }
         match segment {
             Segment::Literal(text) => n.literals.insert(text, next),
-            Segment::Param { ty: ParamType::Any, .. } => n.param = Some(next),
+            Segment::Param {
+                ty: ParamType::Any, ..
+            } => n.param = Some(next),
             Segment::Param { ty, .. } => n.typed.push((*ty, next)),
             Segment::Star => n.star = Some(next),
             Segment::Rest => {}
@@ -149,7 +160,11 @@ impl RouteTrie {
     /// The most specific endpoint matching `segments` (already decoded and
     /// validated), found by an iterative depth-first walk.
     #[inline]
-    pub fn lookup<'s>(&self, segment: impl Fn(usize) -> Option<&'s str>, count: usize) -> Option<EndpointIndex> {
+    pub fn lookup<'s>(
+        &self,
+        segment: impl Fn(usize) -> Option<&'s str>,
+        count: usize,
+    ) -> Option<EndpointIndex> {
         if count > MAX_SEGMENTS {
             return None;
         }
@@ -171,7 +186,12 @@ impl RouteTrie {
             let next = node
                 .literals
                 .get(text)
-                .or_else(|| node.typed.iter().find(|(ty, _)| ty.accepts(text)).map(|(_, child)| *child))
+                .or_else(|| {
+                    node.typed
+                        .iter()
+                        .find(|(ty, _)| ty.accepts(text))
+                        .map(|(_, child)| *child)
+                })
                 .or(node.param)
                 .or(node.star);
             match next.and_then(|child| self.nodes.get(child as usize)) {
@@ -188,7 +208,11 @@ impl RouteTrie {
             }
         }
 
-        let mut stack = [Frame { node: 0, depth: 0, state: 0 }; MAX_SEGMENTS + 1];
+        let mut stack = [Frame {
+            node: 0,
+            depth: 0,
+            state: 0,
+        }; MAX_SEGMENTS + 1];
         let mut len = 1usize;
         while len > 0 {
             let top = len - 1;
@@ -214,7 +238,11 @@ impl RouteTrie {
                 // 1. a literal child with this exact text
                 0 => node.literals.get(text),
                 // 2. typed parameters whose type accepts the segment
-                s if s <= typed => node.typed.get(s - 1).filter(|(ty, _)| ty.accepts(text)).map(|(_, c)| *c),
+                s if s <= typed => node
+                    .typed
+                    .get(s - 1)
+                    .filter(|(ty, _)| ty.accepts(text))
+                    .map(|(_, c)| *c),
                 // 3. an untyped parameter, then 4. `*`: any one segment
                 s if s == typed + 1 => node.param,
                 s if s == typed + 2 => node.star,
@@ -233,7 +261,11 @@ impl RouteTrie {
             };
             if let Some(child) = next {
                 if let Some(slot) = stack.get_mut(len) {
-                    *slot = Frame { node: child, depth: frame_depth(depth + 1), state: 0 };
+                    *slot = Frame {
+                        node: child,
+                        depth: frame_depth(depth + 1),
+                        state: 0,
+                    };
                     len += 1;
                 }
             }
@@ -256,7 +288,9 @@ impl RouteTrie {
         label: String,
         out: &mut Vec<(usize, String, Option<EndpointIndex>, Option<EndpointIndex>)>,
     ) {
-        let Some(n) = self.nodes.get(node as usize) else { return };
+        let Some(n) = self.nodes.get(node as usize) else {
+            return;
+        };
         out.push((depth, label, n.here.map(|h| h.0), n.rest.map(|r| r.0)));
         for (text, child) in n.literals.iter() {
             self.walk_node(child, depth + 1, text.to_string(), out);
@@ -281,7 +315,11 @@ fn frame_depth(depth: usize) -> u16 {
     u16::try_from(depth).unwrap_or(u16::MAX)
 }
 
-fn keep_better(slot: &mut Option<(EndpointIndex, MethodRank)>, endpoint: EndpointIndex, rank: MethodRank) {
+fn keep_better(
+    slot: &mut Option<(EndpointIndex, MethodRank)>,
+    endpoint: EndpointIndex,
+    rank: MethodRank,
+) {
     match slot {
         Some((_, existing)) if *existing <= rank => {}
         _ => *slot = Some((endpoint, rank)),
@@ -298,9 +336,18 @@ mod tests {
             .map(|s| match s {
                 "*" => Segment::Star,
                 "**" => Segment::Rest,
-                "{int}" => Segment::Param { name: "i".into(), ty: ParamType::Int },
-                "{uuid}" => Segment::Param { name: "u".into(), ty: ParamType::Uuid },
-                "{}" => Segment::Param { name: "p".into(), ty: ParamType::Any },
+                "{int}" => Segment::Param {
+                    name: "i".into(),
+                    ty: ParamType::Int,
+                },
+                "{uuid}" => Segment::Param {
+                    name: "u".into(),
+                    ty: ParamType::Uuid,
+                },
+                "{}" => Segment::Param {
+                    name: "p".into(),
+                    ty: ParamType::Any,
+                },
                 lit => Segment::Literal(lit.into()),
             })
             .collect()

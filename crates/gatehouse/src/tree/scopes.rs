@@ -21,7 +21,9 @@ impl ScopeSet {
 
     pub fn contains(&self, id: ScopeId) -> bool {
         let index = usize::from(id.0);
-        self.0.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
+        self.0
+            .get(index / 64)
+            .is_some_and(|w| w & (1 << (index % 64)) != 0)
     }
 
     /// Whether the two sets share a scope.
@@ -31,10 +33,16 @@ impl ScopeSet {
 
     /// The lowest scope in `self` and not in `other`.
     pub fn first_missing_from(&self, other: &ScopeSet) -> Option<ScopeId> {
-        self.0.iter().zip(&other.0).enumerate().find_map(|(i, (a, b))| {
-            let missing = a & !b;
-            (missing != 0).then(|| ScopeId(u16::try_from(i * 64).unwrap_or(0) + missing.trailing_zeros() as u16))
-        })
+        self.0
+            .iter()
+            .zip(&other.0)
+            .enumerate()
+            .find_map(|(i, (a, b))| {
+                let missing = a & !b;
+                (missing != 0).then(|| {
+                    ScopeId(u16::try_from(i * 64).unwrap_or(0) + missing.trailing_zeros() as u16)
+                })
+            })
     }
 
     pub fn from_ids(ids: &[ScopeId]) -> ScopeSet {
@@ -46,7 +54,10 @@ impl ScopeSet {
     }
 
     /// The principal's scopes that the API declares; others are ignored.
-    pub fn from_names<'a>(index: &FxHashMap<Box<str>, ScopeId>, names: impl IntoIterator<Item = &'a str>) -> ScopeSet {
+    pub fn from_names<'a>(
+        index: &FxHashMap<Box<str>, ScopeId>,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> ScopeSet {
         let mut set = ScopeSet::default();
         for name in names {
             if let Some(id) = index.get(name) {

@@ -44,8 +44,16 @@ use crate::model::{CmpOp, CondExpr, Endpoint, Lit, Operand, ValueRef};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     if let Some(allow) = endpoint.ip_allow.as_ref().filter(|r| enforced(&r.meta)) {
-        let denies: Vec<_> = endpoint.ip_deny.iter().filter(|r| enforced(&r.meta)).collect();
-        let covering = |net: &ipnet::IpNet| denies.iter().find(|d| d.nets.iter().any(|d| d.contains(net)));
+        let denies: Vec<_> = endpoint
+            .ip_deny
+            .iter()
+            .filter(|r| enforced(&r.meta))
+            .collect();
+        let covering = |net: &ipnet::IpNet| {
+            denies
+                .iter()
+                .find(|d| d.nets.iter().any(|d| d.contains(net)))
+        };
         if !allow.nets.is_empty() && allow.nets.iter().all(|net| covering(net).is_some()) {
             let mut finding = Finding::new(
                 Rule::EndpointNeverAllowed,
@@ -71,7 +79,10 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
                 Finding::new(
                     Rule::EndpointNeverAllowed,
                     condition.meta.span,
-                    format!("`{}` denies every request: this condition is never true", endpoint.label()),
+                    format!(
+                        "`{}` denies every request: this condition is never true",
+                        endpoint.label()
+                    ),
                 )
                 .label("never true")
                 .help("fix the condition, or remove the endpoint if nobody may call it")
@@ -124,7 +135,11 @@ fn constant(expr: &CondExpr) -> Option<bool> {
         CondExpr::In { left, right } => {
             let item = literal(left)?;
             match &right.value {
-                ValueRef::List(items) => Some(items.iter().any(|i| compare(CmpOp::Eq, item, i) == Some(true))),
+                ValueRef::List(items) => Some(
+                    items
+                        .iter()
+                        .any(|i| compare(CmpOp::Eq, item, i) == Some(true)),
+                ),
                 _ => None,
             }
         }

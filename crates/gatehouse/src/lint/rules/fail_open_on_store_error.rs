@@ -54,7 +54,9 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
     if ctx.api.options.on_store_error != StoreErrorPolicy::Allow {
         return;
     }
-    let span = ctx.option("on_store_error").map_or(ctx.api.span, |o| o.span);
+    let span = ctx
+        .option("on_store_error")
+        .map_or(ctx.api.span, |o| o.span);
     out.push(
         Finding::new(
             Rule::FailOpenOnStoreError,

@@ -65,20 +65,45 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     let served = methods(endpoint);
     let path = probe_path(endpoint, 0);
     // Other methods on the endpoint's own path.
-    for method in Method::ALL.iter().copied().filter(|m| !served.contains(m) && *m != Method::HEAD) {
-        if report(ctx, endpoint, method, &path, &format!("a `{}` request", method.as_str()), out) {
+    for method in Method::ALL
+        .iter()
+        .copied()
+        .filter(|m| !served.contains(m) && *m != Method::HEAD)
+    {
+        if report(
+            ctx,
+            endpoint,
+            method,
+            &path,
+            &format!("a `{}` request", method.as_str()),
+            out,
+        ) {
             return;
         }
     }
     // Values outside a typed parameter, with the methods it serves.
     for (i, segment) in endpoint.path.iter().enumerate() {
-        let Segment::Param { name, ty: ty @ (ParamType::Int | ParamType::Uuid) } = segment else { continue };
+        let Segment::Param {
+            name,
+            ty: ty @ (ParamType::Int | ParamType::Uuid),
+        } = segment
+        else {
+            continue;
+        };
         let mut missed = path.clone();
         if let Some(value) = missed.get_mut(i) {
             *value = PROBE.to_string();
         }
         for method in &served {
-            let what = format!("a `{}` request whose `{name}` is not {}", method.as_str(), if *ty == ParamType::Int { "an int" } else { "a uuid" });
+            let what = format!(
+                "a `{}` request whose `{name}` is not {}",
+                method.as_str(),
+                if *ty == ParamType::Int {
+                    "an int"
+                } else {
+                    "a uuid"
+                }
+            );
             if report(ctx, endpoint, *method, &missed, &what, out) {
                 return;
             }
@@ -88,12 +113,23 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
 
 /// Routes one near miss; reports it if it reaches a weaker endpoint with
 /// another path pattern. Returns whether it reported.
-fn report(ctx: &Ctx<'_>, endpoint: &Endpoint, method: Method, path: &[String], what: &str, out: &mut Out) -> bool {
-    let Some(other) = route(ctx.api, method, path) else { return false };
+fn report(
+    ctx: &Ctx<'_>,
+    endpoint: &Endpoint,
+    method: Method,
+    path: &[String],
+    what: &str,
+    out: &mut Out,
+) -> bool {
+    let Some(other) = route(ctx.api, method, path) else {
+        return false;
+    };
     if other.id == endpoint.id || other.path == endpoint.path {
         return false;
     }
-    let Some(weaker) = weaker(ctx.api, endpoint, other) else { return false };
+    let Some(weaker) = weaker(ctx.api, endpoint, other) else {
+        return false;
+    };
     out.push(
         Finding::new(
             Rule::FallthroughToWeakerRoute,
@@ -120,15 +156,24 @@ fn report(ctx: &Ctx<'_>, endpoint: &Endpoint, method: Method, path: &[String], w
 fn weaker(api: &Api, endpoint: &Endpoint, other: &Endpoint) -> Option<&'static str> {
     let mtls_only = |e: &Endpoint| match &e.access {
         Access::Authenticated { schemes, .. } => {
-            !schemes.is_empty() && schemes.iter().all(|s| matches!(api.scheme(*s).map(|s| &s.kind), Some(AuthKind::Mtls { .. })))
+            !schemes.is_empty()
+                && schemes
+                    .iter()
+                    .all(|s| matches!(api.scheme(*s).map(|s| &s.kind), Some(AuthKind::Mtls { .. })))
         }
         _ => false,
     };
     let allow_list = |e: &Endpoint| e.ip_allow.as_ref().is_some_and(|r| enforced(&r.meta));
-    let scoped = |e: &Endpoint| e.scopes.iter().any(|s| enforced(&s.meta) && !s.groups.is_empty());
+    let scoped = |e: &Endpoint| {
+        e.scopes
+            .iter()
+            .any(|s| enforced(&s.meta) && !s.groups.is_empty())
+    };
     match (&endpoint.access, &other.access) {
         (Access::Authenticated { .. }, Access::Public(_)) => return Some("is public"),
-        (Access::Authenticated { .. }, Access::Authenticated { .. }) if mtls_only(endpoint) && !mtls_only(other) => {
+        (Access::Authenticated { .. }, Access::Authenticated { .. })
+            if mtls_only(endpoint) && !mtls_only(other) =>
+        {
             return Some("accepts credentials other than a client certificate")
         }
         _ => {}

@@ -41,5 +41,7 @@ use super::super::{Finding, Rule};
 use crate::span::Span;
 
 pub(crate) fn finding(directive: Span, message: String, help: String) -> Finding {
-    Finding::new(Rule::InvalidAllow, directive, message).label("not a valid directive").help(help)
+    Finding::new(Rule::InvalidAllow, directive, message)
+        .label("not a valid directive")
+        .help(help)
 }

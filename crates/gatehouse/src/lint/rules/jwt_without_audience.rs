@@ -41,15 +41,29 @@ use super::super::{Finding, Rule};
 use crate::model::{AuthKind, AuthScheme};
 
 pub(crate) fn scheme(ctx: &Ctx<'_>, scheme: &AuthScheme, out: &mut Out) {
-    let AuthKind::Jwt { audience: None, issuer } = &scheme.kind else { return };
-    let span = ctx.item_at(scheme.span).map_or(scheme.span, |item| item.span);
+    let AuthKind::Jwt {
+        audience: None,
+        issuer,
+    } = &scheme.kind
+    else {
+        return;
+    };
+    let span = ctx
+        .item_at(scheme.span)
+        .map_or(scheme.span, |item| item.span);
     out.push(
         Finding::new(
             Rule::JwtWithoutAudience,
             span,
-            format!("JWT scheme `{}` accepts tokens from `{issuer}` minted for any audience", scheme.name),
+            format!(
+                "JWT scheme `{}` accepts tokens from `{issuer}` minted for any audience",
+                scheme.name
+            ),
         )
         .label("no `audience`")
-        .help(format!("pin tokens to this API: `jwt(issuer: \"{issuer}\", audience: \"{}\")`", ctx.api.name)),
+        .help(format!(
+            "pin tokens to this API: `jwt(issuer: \"{issuer}\", audience: \"{}\")`",
+            ctx.api.name
+        )),
     );
 }

@@ -43,8 +43,12 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(Rule::MissingOwner, ctx.api.span, format!("API `{}` names no owner", ctx.api.name))
-            .label("no `owner`")
-            .help("say who answers for this API: `owner \"team@example.com\"`"),
+        Finding::new(
+            Rule::MissingOwner,
+            ctx.api.span,
+            format!("API `{}` names no owner", ctx.api.name),
+        )
+        .label("no `owner`")
+        .help("say who answers for this API: `owner \"team@example.com\"`"),
     );
 }

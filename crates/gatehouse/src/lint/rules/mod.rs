@@ -60,9 +60,17 @@ pub(crate) fn probe_path(endpoint: &Endpoint, rest: usize) -> Vec<String> {
     for segment in &endpoint.path {
         match segment {
             Segment::Literal(text) => path.push(text.clone()),
-            Segment::Param { ty: ParamType::Int, .. } => path.push("1".into()),
-            Segment::Param { ty: ParamType::Uuid, .. } => path.push("00000000-0000-4000-8000-000000000000".into()),
-            Segment::Param { ty: ParamType::Any, .. } | Segment::Star => path.push(PROBE.into()),
+            Segment::Param {
+                ty: ParamType::Int, ..
+            } => path.push("1".into()),
+            Segment::Param {
+                ty: ParamType::Uuid,
+                ..
+            } => path.push("00000000-0000-4000-8000-000000000000".into()),
+            Segment::Param {
+                ty: ParamType::Any, ..
+            }
+            | Segment::Star => path.push(PROBE.into()),
             Segment::Rest => path.extend(std::iter::repeat_n(PROBE.to_string(), rest)),
         }
     }
@@ -93,7 +101,9 @@ pub(crate) fn full_path(api: &Api, endpoint: &Endpoint) -> String {
 /// selects: `target` itself or something inside what `cover` selects. Only
 /// certain answers count: an index (`[0]`) covers one element, not all.
 pub(crate) fn covers(cover: &[JsonStep], target: &[JsonStep]) -> bool {
-    let Some((first, rest)) = cover.split_first() else { return true };
+    let Some((first, rest)) = cover.split_first() else {
+        return true;
+    };
     match first {
         // `..name`: `name` at this depth or any deeper one.
         JsonStep::Descend(name) => (0..target.len()).any(|skip| {
@@ -101,9 +111,14 @@ pub(crate) fn covers(cover: &[JsonStep], target: &[JsonStep]) -> bool {
                 && covers(rest, target.get(skip + 1..).unwrap_or(&[]))
         }),
         _ => {
-            let Some((head, tail)) = target.split_first() else { return false };
+            let Some((head, tail)) = target.split_first() else {
+                return false;
+            };
             let step_covers = match (first, head) {
-                (JsonStep::Wildcard, JsonStep::Child(_) | JsonStep::Wildcard | JsonStep::Index(_)) => true,
+                (
+                    JsonStep::Wildcard,
+                    JsonStep::Child(_) | JsonStep::Wildcard | JsonStep::Index(_),
+                ) => true,
                 (JsonStep::Child(a), JsonStep::Child(b)) => a == b,
                 (JsonStep::Index(a), JsonStep::Index(b)) => a == b,
                 _ => false,
@@ -134,8 +149,22 @@ pub(crate) fn may_overlap(a: &[JsonStep], b: &[JsonStep]) -> bool {
 /// field name into lowercase words (`cardNumber`, `card_number` and
 /// `card-number` are `card` `number`) and dropping a plural `s`.
 const SENSITIVE_WORDS: &[&str] = &[
-    "ssn", "password", "passwd", "passphrase", "secret", "token", "card", "pan", "cvv", "cvc", "iban", "dob", "pin",
-    "passport", "apikey", "otp",
+    "ssn",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "card",
+    "pan",
+    "cvv",
+    "cvc",
+    "iban",
+    "dob",
+    "pin",
+    "passport",
+    "apikey",
+    "otp",
 ];
 
 /// Runs of words that together name sensitive data.
@@ -157,7 +186,11 @@ const SENSITIVE_PHRASES: &[&[&str]] = &[
 pub(crate) fn is_sensitive(name: &str) -> bool {
     let words = words(name);
     words.iter().any(|w| SENSITIVE_WORDS.contains(&w.as_str()))
-        || SENSITIVE_PHRASES.iter().any(|phrase| words.windows(phrase.len()).any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b)))
+        || SENSITIVE_PHRASES.iter().any(|phrase| {
+            words
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b))
+        })
 }
 
 fn words(name: &str) -> Vec<String> {
@@ -196,12 +229,39 @@ mod tests {
 
     #[test]
     fn sensitive_names() {
-        for name in ["ssn", "password", "apiKey", "api_key", "card_number", "cardNumber", "cards", "iban", "dob",
-            "date_of_birth", "birthDate", "client_secret", "accessToken", "refresh-tokens", "pan", "cvv", "Password"]
-        {
+        for name in [
+            "ssn",
+            "password",
+            "apiKey",
+            "api_key",
+            "card_number",
+            "cardNumber",
+            "cards",
+            "iban",
+            "dob",
+            "date_of_birth",
+            "birthDate",
+            "client_secret",
+            "accessToken",
+            "refresh-tokens",
+            "pan",
+            "cvv",
+            "Password",
+        ] {
             assert!(is_sensitive(name), "{name}");
         }
-        for name in ["name", "email", "pinned", "company", "span", "tokenizer_version", "birthday_party", "id", "class", "address"] {
+        for name in [
+            "name",
+            "email",
+            "pinned",
+            "company",
+            "span",
+            "tokenizer_version",
+            "birthday_party",
+            "id",
+            "class",
+            "address",
+        ] {
             assert!(!is_sensitive(name), "{name}");
         }
     }

@@ -57,7 +57,11 @@ fn too_wide(net: &IpNet) -> bool {
 
 /// "every IPv4 address" or "about 1 in 16 of all IPv4 addresses".
 fn share(net: &IpNet) -> String {
-    let family = if matches!(net, IpNet::V4(_)) { "IPv4" } else { "IPv6" };
+    let family = if matches!(net, IpNet::V4(_)) {
+        "IPv4"
+    } else {
+        "IPv6"
+    };
     match net.prefix_len() {
         0 => format!("every {family} address"),
         n => format!("1 in {} of all {family} addresses", 1u128 << n.min(127)),
@@ -67,7 +71,13 @@ fn share(net: &IpNet) -> String {
 /// `trusted_proxies`.
 pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
     let option = ctx.option("trusted_proxies");
-    for net in ctx.api.options.trusted_proxies.iter().filter(|n| too_wide(n)) {
+    for net in ctx
+        .api
+        .options
+        .trusted_proxies
+        .iter()
+        .filter(|n| too_wide(n))
+    {
         let span = option
             .and_then(|o| {
                 o.values.iter().find(|v| match &v.node {
@@ -92,10 +102,15 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
 
 /// `allow from`, the endpoint's or an inherited one.
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let Some(rule) = &endpoint.ip_allow else { return };
+    let Some(rule) = &endpoint.ip_allow else {
+        return;
+    };
     for net in rule.nets.iter().filter(|n| too_wide(n)) {
         let what = if net.prefix_len() == 0 {
-            format!("`allow from {net}` allows {}, so it restricts nothing", share(net))
+            format!(
+                "`allow from {net}` allows {}, so it restricts nothing",
+                share(net)
+            )
         } else {
             format!("`allow from {net}` allows {}", share(net))
         };
@@ -116,15 +131,20 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
 
 /// The span of one network in an `allow from` list, or of the rule.
 fn net_span(ctx: &Ctx<'_>, rule: &IpRule, net: &IpNet) -> Span {
-    let Some(statement) = ctx.statement_at(rule.meta.span) else { return rule.meta.span };
+    let Some(statement) = ctx.statement_at(rule.meta.span) else {
+        return rule.meta.span;
+    };
     match &statement.kind {
-        StatementKind::AllowFrom(nets) | StatementKind::DenyFrom(nets) => {
-            nets.iter().find(|n| parse(&n.node) == Some(*net)).map_or(rule.meta.span, |n| n.span)
-        }
+        StatementKind::AllowFrom(nets) | StatementKind::DenyFrom(nets) => nets
+            .iter()
+            .find(|n| parse(&n.node) == Some(*net))
+            .map_or(rule.meta.span, |n| n.span),
         _ => rule.meta.span,
     }
 }
 
 fn parse(text: &str) -> Option<IpNet> {
-    text.parse::<IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }

@@ -38,15 +38,21 @@ use super::enforced;
 use crate::model::{Access, Endpoint};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let Access::Public(public) = endpoint.access else { return };
+    let Access::Public(public) = endpoint.access else {
+        return;
+    };
     if endpoint.quotas.iter().any(|q| enforced(&q.meta)) {
         return;
     }
     out.push(
-        Finding::new(Rule::PublicWithoutQuota, endpoint.span, format!("`{}` is public and has no quota", endpoint.label()))
-            .label("anyone may call this, without limit")
-            .related(public, "public here")
-            .help("count requests by client address: `quota 60/min by ip` (here, or in `defaults`)")
-            .about(endpoint),
+        Finding::new(
+            Rule::PublicWithoutQuota,
+            endpoint.span,
+            format!("`{}` is public and has no quota", endpoint.label()),
+        )
+        .label("anyone may call this, without limit")
+        .related(public, "public here")
+        .help("count requests by client address: `quota 60/min by ip` (here, or in `defaults`)")
+        .about(endpoint),
     );
 }

@@ -39,7 +39,9 @@ use super::accepts_writes;
 use crate::model::{Access, Endpoint};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let Access::Public(public) = endpoint.access else { return };
+    let Access::Public(public) = endpoint.access else {
+        return;
+    };
     if !accepts_writes(endpoint) {
         return;
     }

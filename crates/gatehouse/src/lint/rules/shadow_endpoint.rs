@@ -40,7 +40,9 @@ use super::super::{Finding, Rule};
 use crate::model::Endpoint;
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let Some(shadow) = endpoint.shadow else { return };
+    let Some(shadow) = endpoint.shadow else {
+        return;
+    };
     out.push(
         Finding::new(
             Rule::ShadowEndpoint,

@@ -59,15 +59,23 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     let methods = methods(endpoint);
     let answers = |rest: usize| {
         let path = probe_path(endpoint, rest);
-        methods.iter().any(|m| route(ctx.api, *m, &path).is_some_and(|e| e.id == endpoint.id))
+        methods
+            .iter()
+            .any(|m| route(ctx.api, *m, &path).is_some_and(|e| e.id == endpoint.id))
     };
     if answers(1) || answers(2) {
         return;
     }
     // Who takes the longer paths, for the message.
     let longer = probe_path(endpoint, 1);
-    let Some(winner) = methods.iter().find_map(|m| route(ctx.api, *m, &longer)) else { return };
-    let prefix = endpoint.path_text.strip_suffix("/**").filter(|p| !p.is_empty()).unwrap_or("/");
+    let Some(winner) = methods.iter().find_map(|m| route(ctx.api, *m, &longer)) else {
+        return;
+    };
+    let prefix = endpoint
+        .path_text
+        .strip_suffix("/**")
+        .filter(|p| !p.is_empty())
+        .unwrap_or("/");
     let (message, label, help) = if answers(0) {
         (
             format!("`{}` only ever answers `{prefix}` itself: `{}` takes every longer path", endpoint.label(), winner.label()),
@@ -79,10 +87,21 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         if endpoint.path.iter().any(|s| matches!(s, Segment::Star)) {
             return;
         }
-        let exact = route(ctx.api, methods.first().copied().unwrap_or(crate::model::Method::GET), &probe_path(endpoint, 0));
+        let exact = route(
+            ctx.api,
+            methods
+                .first()
+                .copied()
+                .unwrap_or(crate::model::Method::GET),
+            &probe_path(endpoint, 0),
+        );
         let exact = exact.map_or_else(|| prefix.to_string(), |e| e.label());
         (
-            format!("`{}` never answers a request: `{exact}` and `{}` take them all", endpoint.label(), winner.label()),
+            format!(
+                "`{}` never answers a request: `{exact}` and `{}` take them all",
+                endpoint.label(),
+                winner.label()
+            ),
             "never selected".to_string(),
             "remove it, or move its rules to the endpoints that answer".to_string(),
         )

@@ -55,7 +55,13 @@ use crate::span::Span;
 use crate::syntax::ast::StatementKind;
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let masked = |steps: &[JsonStep]| endpoint.masks.iter().flat_map(|m| &m.paths).any(|m| covers(&m.steps, steps));
+    let masked = |steps: &[JsonStep]| {
+        endpoint
+            .masks
+            .iter()
+            .flat_map(|m| &m.paths)
+            .any(|m| covers(&m.steps, steps))
+    };
 
     if let Some(only) = &endpoint.response_only {
         for path in &only.paths {
@@ -77,12 +83,17 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         }
     }
 
-    let Some(json) = &endpoint.body.json else { return };
+    let Some(json) = &endpoint.body.json else {
+        return;
+    };
     let Some(schema) = &json.schema else { return };
     let mut found = Vec::new();
     sensitive_fields(schema, &mut vec![], &mut found);
     for (steps, text, span) in found {
-        let kept = endpoint.response_only.as_ref().is_none_or(|only| only.paths.iter().any(|p| covers(&p.steps, &steps)));
+        let kept = endpoint
+            .response_only
+            .as_ref()
+            .is_none_or(|only| only.paths.iter().any(|p| covers(&p.steps, &steps)));
         if !kept || masked(&steps) {
             continue;
         }
@@ -109,7 +120,11 @@ fn about(finding: Finding, meta: &RuleMeta, endpoint: &Endpoint) -> Finding {
 
 /// Sensitive-looking fields of a body schema: the JSON path (arrays as
 /// `[*]`), the path as text (`config.secret`) and the field's span.
-fn sensitive_fields(schema: &FieldsSchema, prefix: &mut Vec<JsonStep>, found: &mut Vec<(Vec<JsonStep>, String, Span)>) {
+fn sensitive_fields(
+    schema: &FieldsSchema,
+    prefix: &mut Vec<JsonStep>,
+    found: &mut Vec<(Vec<JsonStep>, String, Span)>,
+) {
     for field in &schema.fields {
         prefix.push(JsonStep::Child(field.name.clone()));
         if is_sensitive(&field.name) {
@@ -141,7 +156,10 @@ fn sensitive_fields(schema: &FieldsSchema, prefix: &mut Vec<JsonStep>, found: &m
 /// The span of one path of a `response only` list, or of the rule.
 fn path_span(ctx: &Ctx<'_>, meta: &RuleMeta, path: &JsonPath) -> Span {
     match ctx.statement_at(meta.span).map(|s| &s.kind) {
-        Some(StatementKind::ResponseOnly(paths)) => paths.iter().find(|p| p.text == path.text).map_or(meta.span, |p| p.span),
+        Some(StatementKind::ResponseOnly(paths)) => paths
+            .iter()
+            .find(|p| p.text == path.text)
+            .map_or(meta.span, |p| p.span),
         _ => meta.span,
     }
 }

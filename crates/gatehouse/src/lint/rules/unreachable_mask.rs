@@ -42,23 +42,33 @@ use crate::model::Endpoint;
 use crate::syntax::ast::StatementKind;
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    let Some(only) = &endpoint.response_only else { return };
+    let Some(only) = &endpoint.response_only else {
+        return;
+    };
     for mask in endpoint.masks.iter().filter(|m| !m.meta.inherited) {
         for path in &mask.paths {
-            if only.paths.iter().any(|keep| may_overlap(&keep.steps, &path.steps)) {
+            if only
+                .paths
+                .iter()
+                .any(|keep| may_overlap(&keep.steps, &path.steps))
+            {
                 continue;
             }
             let span = match ctx.statement_at(mask.meta.span).map(|s| &s.kind) {
-                Some(StatementKind::Mask { paths, .. }) => {
-                    paths.iter().find(|p| p.text == path.text).map_or(mask.meta.span, |p| p.span)
-                }
+                Some(StatementKind::Mask { paths, .. }) => paths
+                    .iter()
+                    .find(|p| p.text == path.text)
+                    .map_or(mask.meta.span, |p| p.span),
                 _ => mask.meta.span,
             };
             out.push(
                 Finding::new(
                     Rule::UnreachableMask,
                     span,
-                    format!("`mask response {}` never applies: `response only` drops it", path.text),
+                    format!(
+                        "`mask response {}` never applies: `response only` drops it",
+                        path.text
+                    ),
                 )
                 .label("not in the response")
                 .related(only.meta.span, "the response keeps only these paths")

@@ -47,11 +47,19 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     let mtls_only = match &endpoint.access {
         Access::Authenticated { schemes, .. } => {
             !schemes.is_empty()
-                && schemes.iter().all(|s| matches!(ctx.api.scheme(*s).map(|s| &s.kind), Some(AuthKind::Mtls { .. })))
+                && schemes.iter().all(|s| {
+                    matches!(
+                        ctx.api.scheme(*s).map(|s| &s.kind),
+                        Some(AuthKind::Mtls { .. })
+                    )
+                })
         }
         _ => false,
     };
-    let allow_list = endpoint.ip_allow.as_ref().is_some_and(|r| enforced(&r.meta));
+    let allow_list = endpoint
+        .ip_allow
+        .as_ref()
+        .is_some_and(|r| enforced(&r.meta));
     if mtls_only || allow_list {
         return;
     }

@@ -37,9 +37,22 @@ use crate::span::Span;
 
 pub(crate) fn finding(directive: Span, rule: Rule, attached: bool) -> Finding {
     let (message, label) = if attached {
-        (format!("`{}` ({}) is allowed here, but nothing here triggers it", rule.code(), rule.name()), "allows nothing")
+        (
+            format!(
+                "`{}` ({}) is allowed here, but nothing here triggers it",
+                rule.code(),
+                rule.name()
+            ),
+            "allows nothing",
+        )
     } else {
-        (format!("the directive allowing `{}` is not attached to anything", rule.code()), "attached to nothing")
+        (
+            format!(
+                "the directive allowing `{}` is not attached to anything",
+                rule.code()
+            ),
+            "attached to nothing",
+        )
     };
     Finding::new(Rule::UnusedAllow, directive, message)
         .label(label)

@@ -66,12 +66,16 @@ pub(crate) fn api(ctx: &Ctx<'_>, facts: &ApiFacts, out: &mut Out) {
             continue;
         }
         out.push(
-            Finding::new(Rule::UnusedScope, scope.span, format!("scope `{}` is declared but nothing requires it", scope.name))
-                .label("never required")
-                .help(format!(
-                    "require it where it is meant to apply (`require {}`), or remove the declaration",
-                    scope.name
-                )),
+            Finding::new(
+                Rule::UnusedScope,
+                scope.span,
+                format!("scope `{}` is declared but nothing requires it", scope.name),
+            )
+            .label("never required")
+            .help(format!(
+                "require it where it is meant to apply (`require {}`), or remove the declaration",
+                scope.name
+            )),
         );
     }
 }

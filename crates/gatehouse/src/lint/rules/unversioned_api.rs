@@ -45,8 +45,15 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(Rule::UnversionedApi, ctx.api.span, format!("API `{}` has no version", ctx.api.name))
-            .label("no `version`")
-            .help(format!("add the version of the API's contract: `api \"{}\" version \"1.0\"`", ctx.api.name)),
+        Finding::new(
+            Rule::UnversionedApi,
+            ctx.api.span,
+            format!("API `{}` has no version", ctx.api.name),
+        )
+        .label("no `version`")
+        .help(format!(
+            "add the version of the API's contract: `api \"{}\" version \"1.0\"`",
+            ctx.api.name
+        )),
     );
 }

@@ -40,14 +40,23 @@ use super::{accepts_writes, enforced};
 use crate::model::Endpoint;
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
-    if !accepts_writes(endpoint) || endpoint.body.max.as_ref().is_some_and(|(_, meta)| enforced(meta)) {
+    if !accepts_writes(endpoint)
+        || endpoint
+            .body
+            .max
+            .as_ref()
+            .is_some_and(|(_, meta)| enforced(meta))
+    {
         return;
     }
     out.push(
         Finding::new(
             Rule::WriteWithoutBodyLimit,
             endpoint.span,
-            format!("`{}` accepts writes but has no `body max`", endpoint.label()),
+            format!(
+                "`{}` accepts writes but has no `body max`",
+                endpoint.label()
+            ),
         )
         .label("request bodies of any size")
         .help("limit the body: `body max 64KiB` (here, or once for every endpoint in `defaults`)")
