@@ -65,6 +65,7 @@ pub mod diag;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod glob;
 pub mod interp;
 pub mod json;
 pub mod json_api;

@@ -9,6 +9,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
+pub use crate::glob::{Glob, GlobKind};
 use crate::span::{FileId, Span};
 pub use crate::syntax::ast::{CmpOp, JsonStep, KeepEnd};
 
@@ -108,45 +109,6 @@ impl AuthKind {
             AuthKind::ApiKey { .. } => "api_key",
             AuthKind::Jwt { .. } => "jwt",
             AuthKind::Mtls { .. } => "mtls",
-        }
-    }
-}
-
-/// A compiled glob pattern with the text it came from.
-#[derive(Clone, Debug)]
-pub struct Glob {
-    pub text: String,
-    pub matcher: globset::GlobMatcher,
-    pub kind: GlobKind,
-}
-
-/// How a glob reads its subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GlobKind {
-    /// Text (`like` in conditions): `*` matches any run of characters.
-    Text,
-    /// A host name (mTLS subjects), as TLS wildcards read it: labels
-    /// compared without regard to case, and `*` stays within one label, so
-    /// `*.ops.example.com` matches `a.ops.example.com` but not
-    /// `a.b.ops.example.com`, `.ops.example.com` or `evil.com/x.ops.example.com`.
-    Host,
-}
-
-impl Glob {
-    pub fn is_match(&self, candidate: &str) -> bool {
-        match self.kind {
-            GlobKind::Text => self.matcher.is_match(candidate),
-            GlobKind::Host => {
-                let well_formed = !candidate.is_empty()
-                    && candidate.split('.').all(|label| {
-                        !label.is_empty()
-                            && label
-                                .bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                    });
-                // Labels become path segments, so `*` cannot cross a dot.
-                well_formed && self.matcher.is_match(candidate.replace('.', "/"))
-            }
         }
     }
 }
@@ -734,7 +696,7 @@ pub enum TypeSchema {
 #[derive(Clone, Debug)]
 pub struct Pattern {
     pub text: String,
-    pub regex: regex::Regex,
+    pub regex: regex_lite::Regex,
 }
 
 // ---------------------------------------------------------------- responses

@@ -258,6 +258,46 @@ fn hostile_bodies_are_denied() {
     assert!(set.decide(&text).allowed);
 }
 
+/// `matches` patterns: `\d` and `(?i)` are ASCII-only, Unicode classes are
+/// refused by the checker (the language reference, section 10).
+#[test]
+fn patterns_are_ascii_and_unicode_classes_are_refused() {
+    let set = PolicySet::from_source(
+        "codes.gate",
+        r#"
+api "codes" version "1"
+endpoint POST /codes {
+  public
+  body json { pin: string matches "^\\d{4}$", tag: string matches "(?i)^kb$" }
+}
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let verdict = |body: &str| decide(&set, "POST", "/codes", body.as_bytes(), 3);
+    assert!(verdict(r#"{"pin":"1234","tag":"Kb"}"#).allowed);
+    let arabic_digits = verdict(r#"{"pin":"١٢٣٤","tag":"kb"}"#);
+    assert_eq!(
+        (arabic_digits.reason, pointer(&arabic_digits)),
+        (Reason::BodyInvalid, Some("/pin"))
+    );
+    // The Kelvin sign folds to `k` under Unicode case folding, not here.
+    let folded = verdict("{\"pin\":\"1234\",\"tag\":\"\u{212a}b\"}");
+    assert_eq!(
+        (folded.reason, pointer(&folded)),
+        (Reason::BodyInvalid, Some("/tag"))
+    );
+
+    let unicode_class = r#"
+api "codes" version "1"
+endpoint POST /codes {
+  public
+  body json { name: string matches "^\\p{L}+$" }
+}
+"#;
+    let errors = PolicySet::from_source("codes.gate", unicode_class).expect_err("refused");
+    assert!(errors.to_string().contains("GH-E0605"), "{errors}");
+}
+
 // ---------------------------------------------------------------- properties
 
 fn valid_body() -> impl Strategy<Value = Value> {

@@ -356,46 +356,41 @@ fn host_glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option
         );
         return None;
     }
-    let as_path = pattern.node.replace('.', "/");
-    match globset::GlobBuilder::new(&as_path)
-        .literal_separator(true)
-        .case_insensitive(true)
-        .backslash_escape(true)
-        .build()
-    {
-        Ok(glob) => Some(Glob {
-            text: pattern.node.clone(),
-            matcher: glob.compile_matcher(),
-            kind: GlobKind::Host,
-        }),
-        Err(error) => {
-            diagnostics.push(
-                Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))
-                    .label("invalid glob")
-                    .help("subject patterns use `*` for one label or part of one (`*.internal.example.com`)"),
-            );
-            None
-        }
-    }
+    compile_glob(
+        pattern,
+        GlobKind::Host,
+        "subject patterns use `*` for one label or part of one (`*.internal.example.com`)",
+        diagnostics,
+    )
 }
 
 /// Compiles a glob pattern, reporting `GH-E0206` if it is invalid.
 pub(crate) fn glob(pattern: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Glob> {
-    match globset::GlobBuilder::new(&pattern.node)
-        .literal_separator(false)
-        .backslash_escape(true)
-        .build()
-    {
-        Ok(glob) => Some(Glob {
-            text: pattern.node.clone(),
-            matcher: glob.compile_matcher(),
-            kind: GlobKind::Text,
-        }),
+    compile_glob(
+        pattern,
+        GlobKind::Text,
+        "patterns use `*` for any run of characters, `?` for one, `[abc]` for a class and `{a,b}` for alternatives",
+        diagnostics,
+    )
+}
+
+fn compile_glob(
+    pattern: &Spanned<String>,
+    kind: GlobKind,
+    help: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<Glob> {
+    match Glob::new(&pattern.node, kind) {
+        Ok(glob) => Some(glob),
         Err(error) => {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidGlob, pattern.span, format!("invalid pattern: {}", error.kind()))
-                    .label("invalid glob")
-                    .help("patterns use `*` for any run of characters, `?` for one, `[abc]` for a class and `{a,b}` for alternatives"),
+                Diagnostic::new(
+                    Code::InvalidGlob,
+                    pattern.span,
+                    format!("invalid pattern: {error}"),
+                )
+                .label("invalid glob")
+                .help(help),
             );
             None
         }

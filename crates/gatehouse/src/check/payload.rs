@@ -278,9 +278,9 @@ fn type_schema(
         };
         match modifier {
             TypeModifier::Matches(text) => {
-                // The regex crate guarantees matching in time linear in the
+                // regex-lite guarantees matching in time linear in the
                 // input, whatever the pattern.
-                match regex::RegexBuilder::new(&text.node)
+                match regex_lite::RegexBuilder::new(&text.node)
                     .size_limit(1 << 20)
                     .build()
                 {
@@ -302,7 +302,7 @@ fn type_schema(
                         diagnostics.push(
                             Diagnostic::new(Code::InvalidPattern, text.span, format!("invalid regular expression: {last}"))
                                 .label("invalid pattern")
-                                .help("patterns use Rust regex syntax (no look-around or back-references, so matching is linear-time)"),
+                                .help("patterns use Rust regex syntax without look-around or back-references (matching is linear-time); `\\d`, `\\w` and `\\s` are ASCII-only"),
                         );
                         return None;
                     }

@@ -232,7 +232,8 @@ pub(crate) fn check_conflicts(api: &Api, diagnostics: &mut Diagnostics) {
             .push(endpoint);
     }
     let mut keys: Vec<_> = buckets.keys().cloned().collect();
-    keys.sort_by_key(|k| buckets.get(k).and_then(|v| v.first()).map(|e| e.id));
+    // Every endpoint is in one bucket, so the keys are distinct.
+    keys.sort_unstable_by_key(|k| buckets.get(k).and_then(|v| v.first()).map(|e| e.id));
     for key in keys {
         let Some(group) = buckets.get(&key) else {
             continue;

@@ -222,7 +222,8 @@ impl<'a> Printer<'a> {
         if let Some(rest) = fields.allow_unknown {
             children.push(Node::Rest(rest));
         }
-        children.sort_by_key(|c| c.span().start);
+        // Spans of distinct nodes start at distinct places.
+        children.sort_unstable_by_key(|c| c.span().start);
         self.block_with_suffix(open, close, head, children, indent, suffix);
     }
 

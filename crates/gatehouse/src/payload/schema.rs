@@ -23,7 +23,7 @@ pub enum Node {
     String {
         length: Bounds<u64>,
         format: Option<Format>,
-        pattern: Option<regex::Regex>,
+        pattern: Option<regex_lite::Regex>,
     },
     Int {
         range: Bounds<i64>,

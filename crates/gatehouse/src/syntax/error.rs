@@ -379,8 +379,9 @@ fn describe(kind: Rule) -> Option<String> {
 /// The identifier-like word starting at `position`, if any.
 fn word_at(text: &str, position: usize) -> &str {
     let rest = text.get(position..).unwrap_or("");
+    // Names in the grammar are ASCII.
     let end = rest
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
     rest.get(..end).unwrap_or("")
 }

@@ -197,19 +197,22 @@ fn words(name: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut previous_lower = false;
+    // ASCII only: the sensitive words are English, and a non-ASCII letter
+    // separating words costs nothing but Unicode tables in the WebAssembly
+    // module.
     for c in name.chars() {
-        if !c.is_alphanumeric() {
+        if !c.is_ascii_alphanumeric() {
             if !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
             previous_lower = false;
             continue;
         }
-        if c.is_uppercase() && previous_lower && !current.is_empty() {
+        if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
             words.push(std::mem::take(&mut current));
         }
-        previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
     }
     if !current.is_empty() {
         words.push(current);
