@@ -72,6 +72,7 @@ pub mod json_api;
 pub mod lint;
 pub mod mask;
 pub mod model;
+pub mod pattern;
 pub mod payload;
 pub mod quota;
 pub mod request;

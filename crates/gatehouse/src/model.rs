@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub use crate::glob::{Glob, GlobKind};
+pub use crate::pattern::Pattern;
 use crate::span::{FileId, Span};
 pub use crate::syntax::ast::{CmpOp, JsonStep, KeepEnd};
 
@@ -690,13 +691,6 @@ pub enum TypeSchema {
     },
     Object(FieldsSchema),
     Enum(Vec<Lit>),
-}
-
-/// A regular expression with linear-time matching.
-#[derive(Clone, Debug)]
-pub struct Pattern {
-    pub text: String,
-    pub regex: regex_lite::Regex,
 }
 
 // ---------------------------------------------------------------- responses

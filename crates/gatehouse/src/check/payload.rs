@@ -277,37 +277,21 @@ fn type_schema(
             return None;
         };
         match modifier {
-            TypeModifier::Matches(text) => {
-                // regex-lite guarantees matching in time linear in the
-                // input, whatever the pattern.
-                match regex_lite::RegexBuilder::new(&text.node)
-                    .size_limit(1 << 20)
-                    .build()
-                {
-                    Ok(regex) => {
-                        *pattern = Some(Pattern {
-                            text: text.node.clone(),
-                            regex,
-                        })
-                    }
-                    Err(error) => {
-                        let detail = error.to_string();
-                        let last = detail
-                            .lines()
-                            .rev()
-                            .find(|l| !l.trim().is_empty())
-                            .unwrap_or("invalid")
-                            .trim();
-                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
-                        diagnostics.push(
-                            Diagnostic::new(Code::InvalidPattern, text.span, format!("invalid regular expression: {last}"))
-                                .label("invalid pattern")
-                                .help("patterns use Rust regex syntax without look-around or back-references (matching is linear-time); `\\d`, `\\w` and `\\s` are ASCII-only"),
-                        );
-                        return None;
-                    }
+            TypeModifier::Matches(text) => match Pattern::new(&text.node) {
+                Ok(compiled) => *pattern = Some(compiled),
+                Err(error) => {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::InvalidPattern,
+                            text.span,
+                            format!("invalid regular expression: {error}"),
+                        )
+                        .label("invalid pattern")
+                        .help(error.hint()),
+                    );
+                    return None;
                 }
-            }
+            },
             TypeModifier::Format(name) => match Format::parse(&name.node) {
                 Some(f) => *format = Some(f),
                 None => {

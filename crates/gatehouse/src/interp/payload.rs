@@ -809,7 +809,7 @@ fn walk(ty: &TypeSchema, value: &J, rule: Span, path: &mut Vec<String>) -> Optio
                 here(path, Problem::Length)
             } else if format.is_some_and(|f| !f.accepts(text)) {
                 here(path, Problem::Format)
-            } else if pattern.as_ref().is_some_and(|p| !p.regex.is_match(text)) {
+            } else if pattern.as_ref().is_some_and(|p| !p.is_match(text)) {
                 here(path, Problem::Pattern)
             } else {
                 None
@@ -1019,7 +1019,7 @@ fn text_problem(ty: &TypeSchema, text: &str) -> Option<Problem> {
                 Some(Problem::Length)
             } else if format.is_some_and(|f| !f.accepts(text)) {
                 Some(Problem::Format)
-            } else if pattern.as_ref().is_some_and(|p| !p.regex.is_match(text)) {
+            } else if pattern.as_ref().is_some_and(|p| !p.is_match(text)) {
                 Some(Problem::Pattern)
             } else {
                 None

@@ -23,7 +23,7 @@ pub enum Node {
     String {
         length: Bounds<u64>,
         format: Option<Format>,
-        pattern: Option<regex_lite::Regex>,
+        pattern: Option<crate::pattern::Pattern>,
     },
     Int {
         range: Bounds<i64>,
@@ -160,7 +160,7 @@ impl Schema {
             } => self.push(Node::String {
                 length: *length,
                 format: *format,
-                pattern: pattern.as_ref().map(|p| p.regex.clone()),
+                pattern: pattern.clone(),
             }),
             TypeSchema::Int { range } => self.push(Node::Int { range: *range }),
             TypeSchema::Number { range } => self.push(Node::Number { range: *range }),
