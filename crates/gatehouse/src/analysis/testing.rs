@@ -553,11 +553,14 @@ impl<'p> Coverage<'p> {
                 never_denied.push(item(info));
             }
         }
+        // Column and text break ties between rules on one line, so the
+        // unstable sort (smaller code) gives one order.
         let by_place = |a: &Uncovered, b: &Uncovered| {
-            (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line))
+            let (a, b) = (&a.location, &b.location);
+            (&a.file, a.line, a.column, &a.text).cmp(&(&b.file, b.line, b.column, &b.text))
         };
-        uncovered_rules.sort_by(by_place);
-        never_denied.sort_by(by_place);
+        uncovered_rules.sort_unstable_by(by_place);
+        never_denied.sort_unstable_by(by_place);
         CoverageReport {
             endpoints: Tally {
                 total: all_endpoints.len(),

@@ -734,7 +734,8 @@ impl<'p> Tracer<'p, '_> {
             .filter(|(e, _)| interp::matches_path(&e.path, segments))
             .map(|(e, rank)| (e, interp::specificity(e), rank))
             .collect();
-        candidates.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+        // Endpoint ids break ties, so the unstable sort keeps source order.
+        candidates.sort_unstable_by(|a, b| (&a.1, a.2, a.0.id).cmp(&(&b.1, b.2, b.0.id)));
         let describe = |e: &Endpoint| {
             let shadow_mark = if e.shadow.is_some() { ", shadow" } else { "" };
             format!(

@@ -269,13 +269,16 @@ impl Diagnostics {
         self.0.is_empty()
     }
 
-    /// Sorts by file, then position, then code, so output is stable.
+    /// Sorts by file, then position, then code and message, so output is
+    /// stable. (Only identical diagnostics tie, so an unstable sort, which
+    /// is smaller code, gives the same order.)
     pub fn sort(&mut self) {
-        self.0.sort_by(|a, b| {
-            (a.span.file, a.span.start, a.code.as_str()).cmp(&(
+        self.0.sort_unstable_by(|a, b| {
+            (a.span.file, a.span.start, a.code.as_str(), &a.message).cmp(&(
                 b.span.file,
                 b.span.start,
                 b.code.as_str(),
+                &b.message,
             ))
         });
     }

@@ -276,8 +276,10 @@ pub fn lint(sources: &Sources, options: &LintOptions) -> LintResult {
     }
     let (raw, coverage) = checker::run(&files, &model, options);
     let (mut findings, mut allowed) = directives::apply(sources, &files, raw, options);
-    findings.sort_by(|a, b| order(a).cmp(&order(b)));
-    allowed.sort_by(|a, b| order(&a.finding).cmp(&order(&b.finding)));
+    // Unstable sorts (smaller code) on a key that leaves only identical
+    // findings tied.
+    findings.sort_unstable_by(|a, b| order(a).cmp(&order(b)));
+    allowed.sort_unstable_by(|a, b| order(&a.finding).cmp(&order(&b.finding)));
     LintResult {
         diagnostics,
         findings,
@@ -286,8 +288,14 @@ pub fn lint(sources: &Sources, options: &LintOptions) -> LintResult {
     }
 }
 
-fn order(f: &Finding) -> (crate::span::FileId, u32, &'static str, u32) {
-    (f.span.file, f.span.start, f.rule.code(), f.span.end)
+fn order(f: &Finding) -> (crate::span::FileId, u32, &'static str, u32, &str) {
+    (
+        f.span.file,
+        f.span.start,
+        f.rule.code(),
+        f.span.end,
+        &f.message,
+    )
 }
 
 /// A [`Finding`] with its source, implementing [`miette::Diagnostic`].
