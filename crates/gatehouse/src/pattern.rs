@@ -125,8 +125,9 @@ fn fast(_ascii: &str) -> Option<Matcher> {
 /// Rewrites a pattern regex-lite accepted so that the `regex` crate reads it
 /// the same way: Perl classes become their ASCII classes and word
 /// boundaries ASCII ones; everything else is copied as it is. Refuses what
-/// cannot be made to agree (see [`PatternError`]).
-fn ascii_dialect(pattern: &str) -> Result<String, PatternError> {
+/// cannot be made to agree (see [`PatternError`]). Public for the fuzz
+/// target that holds the two engines to the same answers.
+pub fn ascii_dialect(pattern: &str) -> Result<String, PatternError> {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars().peekable();
     // Nesting of `[...]`; `]` right after `[` or `[^` is a literal.
