@@ -150,8 +150,9 @@ impl Glob {
                 if !is_host_name(candidate) {
                     return false;
                 }
+                let label_count = candidate.split('.').count();
                 self.alternatives.iter().any(|labels| {
-                    candidate.split('.').count() == labels.len()
+                    label_count == labels.len()
                         && candidate
                             .split('.')
                             .zip(labels.iter())
