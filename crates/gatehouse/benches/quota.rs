@@ -3,6 +3,7 @@
 //! allowed and charged: the write path).
 //!
 //! - `quota_1_thread/*`: one thread, one key.
+//! - `quota_1_thread_many_keys/*`: one thread, 4,096 keys in turn.
 //! - `quota_2_threads_same_key/*`: two threads hammering one key (the
 //!   contended case). The time is per check *on each thread*: the wall time
 //!   for `iters` checks on each of two threads, divided by `iters`; the
@@ -109,6 +110,34 @@ fn bench(c: &mut Criterion) {
     let fake: GovernorFake = RateLimiter::dashmap_with_clock(quota(), FakeRelativeClock::default());
     group.bench_function("governor_keyed_fake_clock", |b| {
         b.iter(|| fake.check_key(black_box(&keys[0])).is_ok())
+    });
+    group.finish();
+
+    // A gateway serving many clients: each check is for another key than
+    // the one before (4,096 keys in turn, all known to the store).
+    let many: Vec<String> = (0..4_096).map(|i| format!("client-{i}")).collect();
+    let mut group = c.benchmark_group("quota_1_thread_many_keys");
+    let store = MemoryStore::new();
+    let mut next = 0usize;
+    group.bench_function("gatehouse_memory", |b| {
+        b.iter(|| {
+            next = (next + 1) % many.len();
+            ours(&store, &spec, black_box(&many[next]), NOW_MS)
+        })
+    });
+    let limiter: Governor = RateLimiter::keyed(quota());
+    group.bench_function("governor_keyed", |b| {
+        b.iter(|| {
+            next = (next + 1) % many.len();
+            limiter.check_key(black_box(&many[next])).is_ok()
+        })
+    });
+    let fake: GovernorFake = RateLimiter::dashmap_with_clock(quota(), FakeRelativeClock::default());
+    group.bench_function("governor_keyed_fake_clock", |b| {
+        b.iter(|| {
+            next = (next + 1) % many.len();
+            fake.check_key(black_box(&many[next])).is_ok()
+        })
     });
     group.finish();
 

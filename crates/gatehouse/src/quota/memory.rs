@@ -3,26 +3,33 @@
 //! Counters live in a fixed number of shards, each a read-write lock around
 //! a hash table of `(quota id, key value) → TAT`, the TAT an `AtomicU64`.
 //!
-//! - **One quota** (the common case): under the shard's *read* lock, find
-//!   the key and move its TAT with a compare-and-swap loop, as `governor`
-//!   does. Concurrent checks of one key serialise on the CAS, so N threads
-//!   never get more than the bucket allows, and readers never block each
-//!   other.
+//! - **One quota** (the common case): move the key's TAT with a
+//!   compare-and-swap loop, as `governor` does. Concurrent checks of one
+//!   key serialise on the CAS, so N threads never get more than the bucket
+//!   allows. Each thread remembers a few counters it used again and
+//!   again (the `hot` module), so a repeat check touches no lock at all: one hash, one
+//!   comparison and the CAS. Otherwise the key is found under the shard's
+//!   *read* lock, and readers never block each other.
 //! - **Several quotas**: take the *write* locks of every shard involved, in
-//!   ascending order (so two calls never deadlock), read every TAT, decide,
-//!   and write the new TATs only if every enforced quota allows. No CAS can
-//!   run on those keys meanwhile (it needs a read lock), which is what
-//!   makes the charge all-or-nothing. A CAS per key could not do that
-//!   without a rollback that lets other requests see, and be denied by, a
-//!   charge that is then undone.
+//!   ascending order (so two calls never deadlock), *freeze* each existing
+//!   counter (a marker bit in its TAT, so that a lock-free CAS elsewhere
+//!   fails and falls back to the locked path), decide, and write the new
+//!   TATs only if every enforced quota allows. That is what makes the
+//!   charge all-or-nothing: a CAS per key could not do it without a
+//!   rollback that lets other requests see, and be denied by, a charge that
+//!   is then undone.
 //! - **A new key** takes the write lock to insert.
 //!
 //! Shards are cache-line aligned, so threads working on different shards do
 //! not slow each other down.
 //!
-//! Memory is bounded: at most `max_keys` counters (spread over the shards).
+//! Memory is bounded: at most `max_keys` counters (spread over the shards),
+//! plus the dropped counters that a thread still remembers (at most
+//! 16 per thread, freed when the thread moves on or ends).
 //! A counter whose bucket is full again (TAT at or before now) carries no
-//! information and is dropped by a sweep: [`MemoryStore::sweep`], which the
+//! information and is dropped by a sweep, which first marks its TAT
+//! *evicted* with a CAS (so a thread that remembers it can no longer charge
+//! it, and looks the key up again): [`MemoryStore::sweep`], which the
 //! host may call from a timer, or automatically when a new key finds its
 //! shard full (at most once per `sweep_spacing`, and not before the first
 //! counter of the shard can have gone idle, so a flood of new keys cannot
@@ -43,6 +50,8 @@ pub type KeyHasher = foldhash::fast::RandomState;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::gcra::MAX_MICROS;
+
 use hashbrown::HashTable;
 
 use super::gcra::{micros, Gcra, Step};
@@ -52,10 +61,22 @@ use super::{QuotaCheck, QuotaState, QuotaStore, StoreError};
 /// Checks with up to this many quotas keep their bookkeeping on the stack.
 const INLINE: usize = 8;
 
+/// TAT values from here up are markers, never times (times are at most
+/// [`MAX_MICROS`], 2^52).
+const FROZEN: u64 = 1 << 62;
+/// The TAT of a counter dropped from its table: nobody can charge it again.
+const EVICTED: u64 = u64::MAX;
+const _: () = assert!(MAX_MICROS < FROZEN);
+
+/// Every store gets its own number, so that a thread's remembered counters
+/// are never used with another store.
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
 /// The in-memory [`QuotaStore`]: exact under concurrency, bounded, and
 /// driven by the caller's clock. Share it between threads by reference or
 /// in an `Arc`.
 pub struct MemoryStore<S = KeyHasher> {
+    id: u64,
     shards: Box<[Padded]>,
     hasher: S,
     shard_limit: usize,
@@ -114,6 +135,7 @@ impl MemoryStoreBuilder {
     pub fn build_with_hasher<S: BuildHasher>(self, hasher: S) -> MemoryStore<S> {
         let shard_limit = self.max_keys.div_ceil(self.shards).max(1);
         MemoryStore {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             shards: (0..self.shards)
                 .map(|_| Padded(RwLock::new(Shard::default())))
                 .collect(),
@@ -130,7 +152,7 @@ struct Padded(RwLock<Shard>);
 
 #[derive(Default)]
 struct Shard {
-    table: HashTable<Entry>,
+    table: HashTable<Arc<Entry>>,
     /// No automatic sweep before this instant.
     next_sweep_us: u64,
 }
@@ -139,7 +161,8 @@ struct Entry {
     hash: u64,
     id: Arc<str>,
     key: OwnedKey,
-    /// Moved by CAS under a read lock, or plainly under the write lock.
+    /// Moved by CAS, with or without the read lock; frozen and evicted
+    /// (see [`FROZEN`], [`EVICTED`]) only under the write lock.
     tat_us: AtomicU64,
 }
 
@@ -149,22 +172,38 @@ impl Entry {
         self.hash == hash && (Arc::ptr_eq(&self.id, id) || self.id == *id) && self.key.matches(key)
     }
 
-    fn tat(&self) -> u64 {
-        self.tat_us.load(Ordering::Relaxed)
+    /// Marks the counter evicted if its bucket is full at `now_us`; false
+    /// if it is still counting (or a CAS elsewhere just charged it).
+    /// Under the write lock.
+    fn try_evict(&self, now_us: u64) -> bool {
+        let tat = self.tat_us.load(Ordering::Relaxed);
+        tat <= now_us
+            && self
+                .tat_us
+                .compare_exchange(tat, EVICTED, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 }
 
 /// Per-check bookkeeping for a call with several quotas.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct Prepared<'a> {
     key: KeyRef<'a>,
     hash: u64,
     /// Index of the check's shard among the locked ones.
     slot: usize,
-    /// The TAT before this call.
+    /// The TAT this check starts from: the stored one, or an earlier
+    /// check's of the same counter in this call.
     stored: u64,
-    exists: bool,
     step: Step,
+    /// The index of the first check of the same counter in this call.
+    first: usize,
+    /// The counter is not in the table yet.
+    new_counter: bool,
+    /// At a counter's first check: the counter, frozen, and the TAT it
+    /// takes when it thaws.
+    frozen: Option<Arc<Entry>>,
+    final_tat: u64,
 }
 
 impl Default for MemoryStore {
@@ -196,18 +235,22 @@ fn write(shard: &Padded) -> RwLockWriteGuard<'_, Shard> {
 }
 
 /// Moves a TAT by compare-and-swap: exact for one key under any number of
-/// threads. (Relaxed is enough: the TAT is the only value involved.)
+/// threads. (Relaxed is enough: the TAT is the only value involved.) None
+/// when the counter is frozen or evicted: look it up under the lock.
 #[inline]
-fn cas_step(tat: &AtomicU64, gcra: Gcra, now_us: u64, cost: u64) -> Step {
+fn cas_step(tat: &AtomicU64, gcra: Gcra, now_us: u64, cost: u64) -> Option<Step> {
     let mut current = tat.load(Ordering::Relaxed);
     loop {
+        if current >= FROZEN {
+            return None;
+        }
         let step = gcra.step(current, now_us, cost);
         if !step.allowed {
-            return step;
+            return Some(step);
         }
         match tat.compare_exchange_weak(current, step.tat_us, Ordering::Relaxed, Ordering::Relaxed)
         {
-            Ok(_) => return step,
+            Ok(_) => return Some(step),
             Err(actual) => current = actual,
         }
     }
@@ -232,7 +275,7 @@ impl<S: BuildHasher> MemoryStore<S> {
             .map(|shard| {
                 let mut shard = write(shard);
                 let before = shard.table.len();
-                shard.table.retain(|e| *e.tat_us.get_mut() > now_us);
+                shard.table.retain(|e| !e.try_evict(now_us));
                 before - shard.table.len()
             })
             .sum()
@@ -288,11 +331,15 @@ impl<S: BuildHasher> MemoryStore<S> {
         }
         let mut earliest = u64::MAX;
         shard.table.retain(|e| {
-            let keep = *e.tat_us.get_mut() > now_us;
-            if keep {
-                earliest = earliest.min(*e.tat_us.get_mut());
+            if e.try_evict(now_us) {
+                return false;
             }
-            keep
+            // A counter this call froze is not idle.
+            let tat = e.tat_us.load(Ordering::Relaxed);
+            if tat < FROZEN {
+                earliest = earliest.min(tat);
+            }
+            true
         });
         // Nothing can go idle before the earliest TAT left.
         shard.next_sweep_us = earliest.max(now_us.saturating_add(self.sweep_spacing_us));
@@ -314,45 +361,96 @@ impl<S: BuildHasher> MemoryStore<S> {
         let (gcra, cost, id) = (check.spec.gcra(), check.spec.cost(), &check.spec.id);
         let key = check.key.normalize();
         let hash = self.hash(check.spec.id_hash, &key);
-        let padded = self.shard(self.shard_index(hash))?;
-        // A known key: a CAS under the read lock.
-        let known = read(padded)
-            .table
-            .find(hash, |e| e.is(hash, id, &key))
-            .map(|e| cas_step(&e.tat_us, gcra, now_us, cost));
-        let step = match known {
+        let step = match hot::step(
+            self.id,
+            hash,
+            |e| e.is(hash, id, &key),
+            |e| cas_step(&e.tat_us, gcra, now_us, cost),
+        ) {
             Some(step) => step,
             None => {
-                // A new key, unless another thread inserted it meanwhile.
-                let mut shard = write(padded);
-                match shard.table.find(hash, |e| e.is(hash, id, &key)) {
-                    Some(entry) => cas_step(&entry.tat_us, gcra, now_us, cost),
-                    None => {
-                        let step = gcra.step(0, now_us, cost);
-                        if step.allowed {
-                            self.make_room(&mut shard, now_us, 1, |_| 1)?;
-                            let entry = Entry {
-                                hash,
-                                id: Arc::clone(id),
-                                key: key.to_owned_key(),
-                                tat_us: AtomicU64::new(step.tat_us),
-                            };
-                            shard.table.insert_unique(hash, entry, |e| e.hash);
-                        }
-                        step
-                    }
+                let wanted = hot::wants(self.id, hash);
+                let (step, entry) = self.check_one_locked(now_us, check, &key, hash, wanted)?;
+                if let Some(entry) = entry {
+                    hot::remember(self.id, hash, entry);
                 }
+                step
             }
         };
         *state = gcra.state(step.tat_us, now_us, cost, step.allowed, step.allowed);
         Ok(())
     }
 
-    /// Several quotas: lock every shard involved, decide all, then write all
-    /// or nothing.
-    #[allow(clippy::too_many_arguments)] // the stack buffers are the point
+    /// One quota through the shard's locks; also the counter if `wanted`,
+    /// for the thread to remember (none when a denied new key was not
+    /// stored).
+    #[inline(never)]
+    fn check_one_locked(
+        &self,
+        now_us: u64,
+        check: &QuotaCheck<'_>,
+        key: &KeyRef<'_>,
+        hash: u64,
+        wanted: bool,
+    ) -> Result<(Step, Option<Arc<Entry>>), StoreError> {
+        let keep = |entry: &Arc<Entry>| wanted.then(|| Arc::clone(entry));
+        let (gcra, cost, id) = (check.spec.gcra(), check.spec.cost(), &check.spec.id);
+        let padded = self.shard(self.shard_index(hash))?;
+        // A known key: a CAS under the read lock, where no counter is frozen
+        // or evicted (both happen only under the write lock).
+        let known = read(padded)
+            .table
+            .find(hash, |e| e.is(hash, id, key))
+            .map(|e| (cas_step(&e.tat_us, gcra, now_us, cost), keep(e)));
+        if let Some((step, entry)) = known {
+            return Ok((step.ok_or_else(frozen_under_lock)?, entry));
+        }
+        // A new key, unless another thread inserted it meanwhile.
+        let mut shard = write(padded);
+        if let Some(entry) = shard.table.find(hash, |e| e.is(hash, id, key)) {
+            let step = cas_step(&entry.tat_us, gcra, now_us, cost).ok_or_else(frozen_under_lock)?;
+            return Ok((step, keep(entry)));
+        }
+        let step = gcra.step(0, now_us, cost);
+        if !step.allowed {
+            return Ok((step, None));
+        }
+        self.make_room(&mut shard, now_us, 1, |_| 1)?;
+        let entry = Arc::new(Entry {
+            hash,
+            id: Arc::clone(id),
+            key: key.to_owned_key(),
+            tat_us: AtomicU64::new(step.tat_us),
+        });
+        let kept = keep(&entry);
+        shard.table.insert_unique(hash, entry, |e| e.hash);
+        Ok((step, kept))
+    }
+
+    /// Several quotas: lock every shard involved, freeze the counters,
+    /// decide all, then charge all or nothing.
     #[inline(never)]
     fn check_many<'s, 'k>(
+        &'s self,
+        now_us: u64,
+        checks: &[QuotaCheck<'k>],
+        states: &mut [QuotaState],
+        prepared: &mut [Prepared<'k>],
+        order: &mut [usize],
+        guards: &mut [Option<RwLockWriteGuard<'s, Shard>>],
+    ) -> Result<(), StoreError> {
+        let outcome = self.decide_many(now_us, checks, states, prepared, order, guards);
+        // Whatever happened, every frozen counter gets its value back (or
+        // its new one) while the locks are still held.
+        for p in prepared.iter_mut() {
+            if let Some(entry) = p.frozen.take() {
+                entry.tat_us.store(p.final_tat, Ordering::Relaxed);
+            }
+        }
+        outcome
+    }
+
+    fn decide_many<'s, 'k>(
         &'s self,
         now_us: u64,
         checks: &[QuotaCheck<'k>],
@@ -384,7 +482,7 @@ impl<S: BuildHasher> MemoryStore<S> {
             *guard = Some(write(self.shard(index)?));
         }
 
-        // Decide every quota against the stored TATs.
+        // Freeze every counter and decide every quota against its TAT.
         let mut all_allowed = true;
         for i in 0..checks.len() {
             let (before, rest) = prepared.split_at_mut_checked(i).ok_or(StoreError::Full)?;
@@ -396,24 +494,39 @@ impl<S: BuildHasher> MemoryStore<S> {
             let earlier = before
                 .iter()
                 .zip(checks)
-                .rev()
-                .find(|(q, d)| q.hash == p.hash && q.key == p.key && d.spec.id == c.spec.id)
-                .map(|(q, _)| q.step.tat_us);
-            let stored = match earlier {
-                Some(tat) => Some(tat),
-                None => {
-                    let shard = guards
-                        .get(p.slot)
-                        .and_then(Option::as_ref)
-                        .ok_or(StoreError::Full)?;
-                    shard
-                        .table
-                        .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
-                        .map(Entry::tat)
+                .rposition(|(q, d)| q.hash == p.hash && q.key == p.key && d.spec.id == c.spec.id)
+                .and_then(|e| before.get(e));
+            if let Some(earlier) = earlier {
+                p.first = earlier.first;
+                p.new_counter = earlier.new_counter;
+                p.stored = earlier.step.tat_us;
+            } else {
+                p.first = i;
+                let shard = guards
+                    .get(p.slot)
+                    .and_then(Option::as_ref)
+                    .ok_or(StoreError::Full)?;
+                match shard
+                    .table
+                    .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
+                {
+                    Some(entry) => {
+                        // Counters in the table are never evicted, and only
+                        // this call freezes them.
+                        let tat = entry.tat_us.fetch_or(FROZEN, Ordering::Relaxed);
+                        if tat >= FROZEN {
+                            return Err(frozen_under_lock());
+                        }
+                        p.frozen = Some(Arc::clone(entry));
+                        p.final_tat = tat;
+                        p.stored = tat;
+                    }
+                    None => {
+                        p.new_counter = true;
+                        p.stored = 0;
+                    }
                 }
-            };
-            p.exists = stored.is_some();
-            p.stored = stored.unwrap_or(0);
+            }
             p.step = c.spec.gcra().step(p.stored, now_us, c.spec.cost());
             if !p.step.allowed && !c.spec.is_shadow() {
                 all_allowed = false;
@@ -428,7 +541,14 @@ impl<S: BuildHasher> MemoryStore<S> {
                     continue;
                 };
                 let charged_here = || prepared.iter().filter(|p| p.slot == slot && p.step.allowed);
-                let needed = charged_here().filter(|p| !p.exists).count();
+                // Each new counter once, at its first check.
+                let needed = prepared
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, p)| {
+                        p.slot == slot && p.step.allowed && p.new_counter && p.first == i
+                    })
+                    .count();
                 let recount = |shard: &Shard| {
                     charged_here()
                         .zip(checks)
@@ -442,23 +562,40 @@ impl<S: BuildHasher> MemoryStore<S> {
                 };
                 self.make_room(shard, now_us, needed, recount)?;
             }
-            for (p, c) in prepared.iter().zip(checks).filter(|(p, _)| p.step.allowed) {
+            // A frozen counter takes its new TAT when it thaws (the last
+            // charge of it in the call, which includes the earlier ones).
+            for i in 0..prepared.len() {
+                let Some(p) = prepared.get(i) else { break };
+                if p.step.allowed && !p.new_counter {
+                    let (first, tat) = (p.first, p.step.tat_us);
+                    if let Some(first) = prepared.get_mut(first) {
+                        first.final_tat = tat;
+                    }
+                }
+            }
+            // A new counter: no other thread can know it before the locks go.
+            for (p, c) in prepared
+                .iter()
+                .zip(checks)
+                .filter(|(p, _)| p.step.allowed && p.new_counter)
+            {
                 let shard = guards
                     .get_mut(p.slot)
                     .and_then(Option::as_deref_mut)
                     .ok_or(StoreError::Full)?;
+                // Inserted already if the call charges it twice.
                 match shard
                     .table
-                    .find_mut(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
+                    .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
                 {
-                    Some(entry) => *entry.tat_us.get_mut() = p.step.tat_us,
+                    Some(entry) => entry.tat_us.store(p.step.tat_us, Ordering::Relaxed),
                     None => {
-                        let entry = Entry {
+                        let entry = Arc::new(Entry {
                             hash: p.hash,
                             id: Arc::clone(&c.spec.id),
                             key: p.key.to_owned_key(),
                             tat_us: AtomicU64::new(p.step.tat_us),
-                        };
+                        });
                         shard.table.insert_unique(p.hash, entry, |e| e.hash);
                     }
                 }
@@ -475,6 +612,13 @@ impl<S: BuildHasher> MemoryStore<S> {
         }
         Ok(())
     }
+}
+
+/// A counter frozen or evicted where the locks say none can be: a bug, and
+/// a denial rather than a guess.
+#[cold]
+fn frozen_under_lock() -> StoreError {
+    StoreError::BadReply("a quota counter was found frozen under its lock".to_string())
 }
 
 impl<S: BuildHasher> QuotaStore for MemoryStore<S> {
@@ -511,7 +655,7 @@ impl<S: BuildHasher> MemoryStore<S> {
         match (checks, states) {
             (checks, states) if checks.len() <= INLINE => {
                 let n = checks.len();
-                let mut prepared = [Prepared::default(); INLINE];
+                let mut prepared: [Prepared<'_>; INLINE] = Default::default();
                 let mut order = [0usize; INLINE];
                 let mut guards: [Option<RwLockWriteGuard<'_, Shard>>; INLINE] = Default::default();
                 self.check_many(
@@ -540,6 +684,148 @@ impl<S: BuildHasher> MemoryStore<S> {
             }
         }
     }
+}
+
+/// The counters each thread used last, so that a repeat check of a key
+/// takes no lock.
+///
+/// A remembered counter stays valid because every way a counter changes
+/// hands goes through its TAT: a sweep marks it [`EVICTED`] before dropping
+/// it and a call with several quotas marks it [`FROZEN`] while deciding,
+/// both with an atomic operation that a lock-free CAS cannot slip past. A
+/// thread that finds either marker looks the key up under the lock.
+///
+/// Remembering costs two atomic reference-count updates (the new counter's
+/// and the one it replaces), more than the lock it saves once, so a counter
+/// is remembered only on its second lookup in a row at its slot: a thread
+/// serving many clients in turn pays nothing for the cache.
+///
+/// Not on WebAssembly, where one thread has no contention to avoid (and
+/// locks cost nothing), and the module's size counts: there every lookup
+/// takes the locked path, which is the path every first lookup takes here.
+#[cfg(not(target_family = "wasm"))]
+mod hot {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    use super::{Entry, Step};
+
+    /// Counters remembered per thread (direct-mapped by hash).
+    pub const SLOTS: usize = 16;
+
+    struct Slot {
+        /// The store and hash of the last lookup that missed here.
+        missed: (u64, u64),
+        remembered: Option<Remembered>,
+    }
+
+    struct Remembered {
+        store: u64,
+        entry: Arc<Entry>,
+    }
+
+    thread_local! {
+        static HOT: RefCell<[Slot; SLOTS]> = const {
+            RefCell::new([const { Slot { missed: (0, 0), remembered: None } }; SLOTS])
+        };
+    }
+
+    #[inline(always)]
+    fn slot(hash: u64) -> usize {
+        // Bits that neither the shard index (40..) nor hashbrown's control
+        // bytes (57..) use.
+        ((hash >> 20) as usize) % SLOTS
+    }
+
+    /// Charges the remembered counter of `store` with `hash` that `is` the
+    /// key, if there is one and it is neither frozen nor evicted.
+    #[inline(always)]
+    pub fn step(
+        store: u64,
+        hash: u64,
+        is: impl FnOnce(&Entry) -> bool,
+        charge: impl FnOnce(&Entry) -> Option<Step>,
+    ) -> Option<Step> {
+        HOT.try_with(|hot| {
+            let hot = hot.try_borrow().ok()?;
+            let remembered = hot.get(slot(hash))?.remembered.as_ref()?;
+            if remembered.store == store && is(&remembered.entry) {
+                charge(&remembered.entry)
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// After a miss: whether to remember the counter of `store` with
+    /// `hash` (it missed here last time too).
+    #[inline]
+    pub fn wants(store: u64, hash: u64) -> bool {
+        HOT.try_with(|hot| {
+            let mut hot = hot.try_borrow_mut().ok()?;
+            let slot = hot.get_mut(slot(hash))?;
+            let again = slot.missed == (store, hash);
+            slot.missed = (store, hash);
+            Some(again)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+    }
+
+    /// Remembers a counter of `store`, in place of whatever had its slot.
+    pub fn remember(store: u64, hash: u64, entry: Arc<Entry>) {
+        let forgotten = HOT.try_with(|hot| {
+            let mut hot = hot.try_borrow_mut().ok()?;
+            let slot = hot.get_mut(slot(hash))?;
+            slot.remembered.replace(Remembered { store, entry })
+        });
+        // The counter it replaced may be freed here, outside the borrow.
+        drop(forgotten);
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::wants;
+
+        #[test]
+        fn a_counter_is_wanted_on_its_second_miss_in_a_row() {
+            let hash = 0xABCD_EF01_2345_6789;
+            assert!(!wants(1, hash));
+            assert!(wants(1, hash));
+            // Another store's counter at the same slot takes its turn.
+            assert!(!wants(2, hash));
+            assert!(!wants(1, hash));
+            assert!(wants(1, hash));
+        }
+    }
+}
+
+#[cfg(target_family = "wasm")]
+mod hot {
+    use std::sync::Arc;
+
+    use super::{Entry, Step};
+
+    #[inline(always)]
+    pub fn step(
+        _store: u64,
+        _hash: u64,
+        _is: impl FnOnce(&Entry) -> bool,
+        _charge: impl FnOnce(&Entry) -> Option<Step>,
+    ) -> Option<Step> {
+        None
+    }
+
+    #[inline(always)]
+    pub fn wants(_store: u64, _hash: u64) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    pub fn remember(_store: u64, _hash: u64, _entry: Arc<Entry>) {}
 }
 
 impl<S> std::fmt::Debug for MemoryStore<S> {

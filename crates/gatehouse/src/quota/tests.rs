@@ -336,12 +336,120 @@ fn threads_on_one_key_never_exceed_the_limit() {
 }
 
 #[test]
+fn a_thread_never_charges_a_counter_of_another_store() {
+    // Each thread remembers the counters it used; the same quota and key
+    // in a second store must still be a counter of its own.
+    // The same hasher on both, so that only the store tells them apart.
+    let hasher = foldhash::fast::FixedState::with_seed(7);
+    let first = MemoryStore::builder().build_with_hasher(hasher.clone());
+    let second = MemoryStore::builder().build_with_hasher(hasher);
+    let spec = QuotaSpec::from_parts("t:stores", 2, 60, 2);
+    assert_eq!(allowed_count(&first, T0, &spec, "k", 5), 2);
+    assert_eq!(allowed_count(&second, T0, &spec, "k", 5), 2);
+    assert_eq!(allowed_count(&first, T0, &spec, "k", 5), 0);
+}
+
+#[test]
+fn a_swept_counter_is_never_charged_again() {
+    // The thread remembers the counter; the sweep drops it; the next check
+    // must count in the new counter, not in the dropped one.
+    // (A thread remembers a counter from its second lookup on.)
+    let store = MemoryStore::new();
+    let spec = QuotaSpec::from_parts("t:swept", 4, 1, 4);
+    assert_eq!(allowed_count(&store, T0, &spec, "k", 3), 3);
+    assert_eq!(store.sweep(T0 + 1_000), 1);
+    assert!(store.is_empty());
+    assert_eq!(allowed_count(&store, T0 + 1_000, &spec, "k", 6), 4);
+    assert_eq!(store.len(), 1);
+    assert_eq!(one(&store, T0 + 1_000, &spec, "k").remaining(), 0);
+}
+
+#[test]
+fn threads_stay_exact_while_idle_counters_are_swept() {
+    // Every round the bucket is full again, so a sweep at the round's time
+    // may drop the counter while the workers charge it. Whatever the
+    // interleaving, each round lets exactly the burst through: a charge to
+    // a dropped counter would let more through.
+    const WORKERS: usize = 4;
+    const ROUNDS: u64 = 40;
+    let store = Arc::new(MemoryStore::builder().shards(1).build());
+    let spec = Arc::new(QuotaSpec::from_parts("t:sweep-race", 200, 1, 200));
+    let round_ms = Arc::new(AtomicU64::new(T0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let barrier = Arc::new(std::sync::Barrier::new(WORKERS + 1));
+    let allowed = Arc::new(AtomicU64::new(0));
+    // The time of the sweeper's last finished sweep.
+    let swept_at = Arc::new(AtomicU64::new(0));
+    let sweeper = {
+        let (store, round_ms, done, swept_at) = (
+            Arc::clone(&store),
+            Arc::clone(&round_ms),
+            Arc::clone(&done),
+            Arc::clone(&swept_at),
+        );
+        std::thread::spawn(move || {
+            let mut swept = 0;
+            while !done.load(Ordering::Relaxed) {
+                let now = round_ms.load(Ordering::Relaxed);
+                swept += store.sweep(now);
+                swept_at.store(now, Ordering::Relaxed);
+            }
+            swept
+        })
+    };
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (store, spec, round_ms, barrier, allowed) = (
+                Arc::clone(&store),
+                Arc::clone(&spec),
+                Arc::clone(&round_ms),
+                Arc::clone(&barrier),
+                Arc::clone(&allowed),
+            );
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    barrier.wait();
+                    let now = round_ms.load(Ordering::Relaxed);
+                    let n = u64::from(allowed_count(&*store, now, &spec, "hot", 100));
+                    allowed.fetch_add(n, Ordering::Relaxed);
+                    barrier.wait();
+                }
+            })
+        })
+        .collect();
+    for round in 0..ROUNDS {
+        barrier.wait();
+        barrier.wait();
+        assert_eq!(allowed.swap(0, Ordering::Relaxed), 200, "round {round}");
+        // Two seconds on: the bucket (200 per second) is full again.
+        let next = round_ms.fetch_add(2_000, Ordering::Relaxed) + 2_000;
+        // Every other round, the sweep surely comes first; otherwise it
+        // races the workers.
+        while round % 2 == 0 && swept_at.load(Ordering::Relaxed) < next {
+            std::thread::yield_now();
+        }
+    }
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(
+        sweeper.join().unwrap() > 0,
+        "the sweeper never dropped the counter"
+    );
+}
+
+#[test]
 fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
     // Each thread has its own per-principal quota and shares a global one;
     // single-quota checks of the global one run at the same time.
     let store = Arc::new(MemoryStore::builder().shards(2).build());
-    let global = Arc::new(QuotaSpec::from_parts("t:global", 600, 3_600, 600));
-    let mine = Arc::new(QuotaSpec::from_parts("t:mine", 100, 3_600, 100));
+    // Large enough that the threads race for a while before the global
+    // quota runs out.
+    const GLOBAL: u64 = 20_000;
+    const MINE: u64 = 3_000;
+    let global = Arc::new(QuotaSpec::from_parts("t:global", GLOBAL, 3_600, GLOBAL));
+    let mine = Arc::new(QuotaSpec::from_parts("t:mine", MINE, 3_600, MINE));
     let allowed_total = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -354,7 +462,7 @@ fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
             std::thread::spawn(move || {
                 let name = format!("user{t}");
                 let mut allowed: u64 = 0;
-                for _ in 0..300 {
+                for _ in 0..4_000 {
                     let both = [
                         QuotaCheck {
                             spec: &global,
@@ -372,11 +480,11 @@ fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
                     }
                 }
                 if t < 6 {
-                    assert!(allowed <= 100);
+                    assert!(allowed <= MINE);
                     // All-or-nothing: this user's counter holds exactly the
                     // requests that were allowed (plus this probe, if it fits).
                     let left = one(&*store, T0, &mine, &name).remaining();
-                    assert_eq!(left, (100 - allowed).saturating_sub(1));
+                    assert_eq!(left, (MINE - allowed).saturating_sub(1));
                 }
                 allowed_total.fetch_add(allowed, Ordering::Relaxed);
             })
@@ -385,8 +493,8 @@ fn threads_with_several_quotas_stay_exact_and_all_or_nothing() {
     for t in threads {
         t.join().unwrap();
     }
-    // 600 globally, whoever asked: exactly 600 got through.
-    assert_eq!(allowed_total.load(Ordering::Relaxed), 600);
+    // GLOBAL, whoever asked: exactly that many got through.
+    assert_eq!(allowed_total.load(Ordering::Relaxed), GLOBAL);
     let (verdict, _) = check(
         &*store,
         T0,
