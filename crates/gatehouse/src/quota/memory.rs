@@ -367,9 +367,8 @@ impl<S: BuildHasher> MemoryStore<S> {
             |e| e.is(hash, id, &key),
             |e| cas_step(&e.tat_us, gcra, now_us, cost),
         ) {
-            Some(step) => step,
-            None => {
-                let wanted = hot::wants(self.id, hash);
+            Ok(step) => step,
+            Err(wanted) => {
                 let (step, entry) = self.check_one_locked(now_us, check, &key, hash, wanted)?;
                 if let Some(entry) = entry {
                     hot::remember(self.id, hash, entry);
@@ -738,41 +737,31 @@ mod hot {
     }
 
     /// Charges the remembered counter of `store` with `hash` that `is` the
-    /// key, if there is one and it is neither frozen nor evicted.
+    /// key, if there is one and it is neither frozen nor evicted. On a
+    /// miss, whether the caller should remember the counter it finds
+    /// under the lock (the same counter missed here last time too).
     #[inline(always)]
     pub fn step(
         store: u64,
         hash: u64,
         is: impl FnOnce(&Entry) -> bool,
         charge: impl FnOnce(&Entry) -> Option<Step>,
-    ) -> Option<Step> {
+    ) -> Result<Step, bool> {
         HOT.try_with(|hot| {
-            let hot = hot.try_borrow().ok()?;
-            let remembered = hot.get(slot(hash))?.remembered.as_ref()?;
-            if remembered.store == store && is(&remembered.entry) {
-                charge(&remembered.entry)
-            } else {
-                None
+            let mut hot = hot.try_borrow_mut().map_err(|_| false)?;
+            let slot = hot.get_mut(slot(hash)).ok_or(false)?;
+            if let Some(remembered) = &slot.remembered {
+                if remembered.store == store && is(&remembered.entry) {
+                    if let Some(step) = charge(&remembered.entry) {
+                        return Ok(step);
+                    }
+                }
             }
-        })
-        .ok()
-        .flatten()
-    }
-
-    /// After a miss: whether to remember the counter of `store` with
-    /// `hash` (it missed here last time too).
-    #[inline]
-    pub fn wants(store: u64, hash: u64) -> bool {
-        HOT.try_with(|hot| {
-            let mut hot = hot.try_borrow_mut().ok()?;
-            let slot = hot.get_mut(slot(hash))?;
             let again = slot.missed == (store, hash);
             slot.missed = (store, hash);
-            Some(again)
+            Err(again)
         })
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+        .unwrap_or(Err(false))
     }
 
     /// Remembers a counter of `store`, in place of whatever had its slot.
@@ -788,7 +777,9 @@ mod hot {
 
     #[cfg(test)]
     mod tests {
-        use super::wants;
+        fn wants(store: u64, hash: u64) -> bool {
+            super::step(store, hash, |_| true, |_| None).unwrap_err()
+        }
 
         #[test]
         fn a_counter_is_wanted_on_its_second_miss_in_a_row() {
@@ -815,13 +806,8 @@ mod hot {
         _hash: u64,
         _is: impl FnOnce(&Entry) -> bool,
         _charge: impl FnOnce(&Entry) -> Option<Step>,
-    ) -> Option<Step> {
-        None
-    }
-
-    #[inline(always)]
-    pub fn wants(_store: u64, _hash: u64) -> bool {
-        false
+    ) -> Result<Step, bool> {
+        Err(false)
     }
 
     #[inline(always)]
