@@ -720,6 +720,8 @@ mod hot {
 
     struct Remembered {
         store: u64,
+        /// The counter's hash, so that a miss reads no counter.
+        hash: u64,
         entry: Arc<Entry>,
     }
 
@@ -751,7 +753,7 @@ mod hot {
             let mut hot = hot.try_borrow_mut().map_err(|_| false)?;
             let slot = hot.get_mut(slot(hash)).ok_or(false)?;
             if let Some(remembered) = &slot.remembered {
-                if remembered.store == store && is(&remembered.entry) {
+                if remembered.hash == hash && remembered.store == store && is(&remembered.entry) {
                     if let Some(step) = charge(&remembered.entry) {
                         return Ok(step);
                     }
@@ -769,7 +771,7 @@ mod hot {
         let forgotten = HOT.try_with(|hot| {
             let mut hot = hot.try_borrow_mut().ok()?;
             let slot = hot.get_mut(slot(hash))?;
-            slot.remembered.replace(Remembered { store, entry })
+            slot.remembered.replace(Remembered { store, hash, entry })
         });
         // The counter it replaced may be freed here, outside the borrow.
         drop(forgotten);
