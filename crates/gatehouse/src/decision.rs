@@ -3,8 +3,9 @@
 //!
 //! A decision is a small plain value (ids and spans, no strings) so that
 //! deciding allocates nothing (a broken body, query or header rule adds a
-//! [`Violation`] with its JSON pointer); [`crate::PolicySet::explain`] and
-//! [`crate::PolicySet::audit`] turn it into text and JSON when asked.
+//! [`Violation`] with its JSON pointer); [`crate::PolicySet::report`],
+//! [`crate::PolicySet::trace`] and [`crate::PolicySet::audit`] turn it into
+//! text and JSON when asked.
 
 use std::net::IpAddr;
 

@@ -25,7 +25,7 @@
 //!   `{"name": "text", ...}`, or a list `[{"name": ..., "text": ...}]`;
 //! - [`check`]: `{"version": 1, "files", "errors", "warnings", "diagnostics"}`,
 //!   what `gatehouse check --format json` prints;
-//! - [`lint`]: what `gatehouse lint --format json` prints;
+//! - [`lint()`]: what `gatehouse lint --format json` prints;
 //! - [`evaluate`]: the [`DecisionReport`] (`gatehouse.decision/v1`), plus
 //!   `"audit"` (the audit record) when asked for;
 //! - [`explain`]: the trace (`gatehouse.trace/v1`);

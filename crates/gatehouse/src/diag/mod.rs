@@ -3,7 +3,7 @@
 //! A [`Diagnostic`] has a stable [`Code`], a severity, a one-line message, a
 //! labelled primary span, optional related spans and a hint. It renders for
 //! humans through [`miette`] (see [`Diagnostic::report`]) and as JSON through
-//! [`Diagnostic::to_json`]. Codes are listed once, in [`codes`]; they are never
+//! [`Diagnostic::to_json`]. Codes are listed once, in `codes`; they are never
 //! reused or renumbered.
 
 mod codes;

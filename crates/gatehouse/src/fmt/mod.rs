@@ -1,6 +1,6 @@
 //! The canonical formatter: AST plus comments to text.
 //!
-//! [`format`] lays a policy out in the one canonical layout, keeping every
+//! [`format()`] lays a policy out in the one canonical layout, keeping every
 //! comment. It is idempotent (`format(format(x)) == format(x)`) and never
 //! changes what a policy means: the output is re-parsed and compared with
 //! the input, node for node, before it is returned, and property tests

@@ -7,7 +7,7 @@
 //!   keep a few bytes of state instead of the token, so a request body's
 //!   100 MB string costs no memory. Used by [`crate::payload`].
 //! - [`JsonProblem`]: what is wrong with text that is not JSON, for both.
-//! - [`pointer`]: RFC 6901 JSON pointers, which name the place of a body
+//! - [`pointer`](mod@pointer): RFC 6901 JSON pointers, which name the place of a body
 //!   violation (`/items/3/name`).
 //!
 //! Neither side builds a DOM or recurses per level of nesting.

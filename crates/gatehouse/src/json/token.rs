@@ -411,8 +411,8 @@ impl NumScan {
     }
 
     /// Scans from `pos`. `Done` at the first byte that cannot be part of a
-    /// number; `More` if the input ends first (call [`NumScan::end`] at the
-    /// end of the document).
+    /// number; `More` if the input ends first (then [`NumScan::value`] at the
+    /// end of the document tells whether it was a whole number).
     pub fn scan(&mut self, input: &[u8], mut pos: usize) -> Step {
         while let Some(&b) = input.get(pos) {
             if !is_number_byte(b) {

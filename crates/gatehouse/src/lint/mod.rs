@@ -3,7 +3,7 @@
 //!
 //! [`lint`] parses and checks a policy set (errors stop there and are
 //! returned as diagnostics), then walks the checked model once
-//! ([`checker`]), calling each enabled rule of the [`registry`] at its
+//! (`checker`), calling each enabled rule of the [`registry`] at its
 //! dispatch point. Rules live one per file in `rules/`; each file's doc
 //! comment is the rule's documentation ([`Rule::doc`]).
 //!
