@@ -687,3 +687,141 @@ fn replay_shows_when_a_quota_bites() {
     let err = replay::parse("{\"at_ms\": 1}\n").unwrap_err();
     assert_eq!(err.line, 1);
 }
+
+// ------------------------------------------------------- against a model
+
+mod model {
+    //! The store against a plain map of TATs on generated sequences of
+    //! calls and sweeps, on one thread: single-quota calls (which a thread
+    //! soon charges without a lock), calls with several quotas (which
+    //! freeze their counters), repeats of one counter in a call, shadow
+    //! quotas, and sweeps that drop counters a thread still remembers.
+
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn specs() -> Vec<QuotaSpec> {
+        vec![
+            QuotaSpec::from_parts("m:a", 3, 1, 3),
+            QuotaSpec::from_parts("m:b", 5, 10, 2),
+            QuotaSpec::from_parts("m:c", 2, 1, 2).with_shadow(true),
+            QuotaSpec::from_parts("m:d", 4, 1, 4).with_cost(2),
+        ]
+    }
+
+    const KEYS: [KeyValue<'static>; 4] = [
+        KeyValue::Text("alice"),
+        KeyValue::Text("bob"),
+        KeyValue::Int(7),
+        KeyValue::Absent,
+    ];
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// (spec, key) pairs, after `advance_ms`.
+        Check {
+            advance_ms: u64,
+            quotas: Vec<(usize, usize)>,
+        },
+        Sweep {
+            advance_ms: u64,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let pair = (0..4usize, 0..4usize);
+        prop_oneof![
+            6 => (0..400u64, prop::collection::vec(pair.clone(), 1..2))
+                .prop_map(|(advance_ms, quotas)| Op::Check { advance_ms, quotas }),
+            3 => (0..400u64, prop::collection::vec(pair, 2..5))
+                .prop_map(|(advance_ms, quotas)| Op::Check { advance_ms, quotas }),
+            1 => (0..1_500u64).prop_map(|advance_ms| Op::Sweep { advance_ms }),
+        ]
+    }
+
+    /// What the store must answer: each quota steps from the TAT the call
+    /// has seen so far; all are charged if every enforced one allows.
+    fn expected(
+        tats: &mut HashMap<(usize, KeyValue<'static>), u64>,
+        specs: &[QuotaSpec],
+        quotas: &[(usize, usize)],
+        now_us: u64,
+    ) -> Vec<(bool, bool, u64)> {
+        let mut seen = tats.clone();
+        let steps: Vec<_> = quotas
+            .iter()
+            .map(|&(s, k)| {
+                let spec = &specs[s];
+                let tat = seen.get(&(s, KEYS[k])).copied().unwrap_or(0);
+                let step = spec.gcra().step(tat, now_us, spec.cost());
+                if step.allowed {
+                    seen.insert((s, KEYS[k]), step.tat_us);
+                }
+                (tat, step)
+            })
+            .collect();
+        let all = quotas
+            .iter()
+            .zip(&steps)
+            .all(|(&(s, _), (_, step))| step.allowed || specs[s].is_shadow());
+        if all {
+            *tats = seen;
+        }
+        quotas
+            .iter()
+            .zip(steps)
+            .map(|(&(s, _), (before, step))| {
+                let charged = all && step.allowed;
+                let tat = if charged { step.tat_us } else { before };
+                (
+                    step.allowed,
+                    charged,
+                    specs[s].gcra().remaining(tat, now_us),
+                )
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_store_answers_as_the_model(ops in prop::collection::vec(op(), 1..60), shards in 0..3u32) {
+            let specs = specs();
+            let store = MemoryStore::builder().shards(1 << shards).build();
+            let mut tats = HashMap::new();
+            let mut now_ms = T0;
+            for op in ops {
+                match op {
+                    Op::Check { advance_ms, quotas } => {
+                        now_ms += advance_ms;
+                        let checks: Vec<_> = quotas
+                            .iter()
+                            .map(|&(s, k)| QuotaCheck { spec: &specs[s], key: KEYS[k] })
+                            .collect();
+                        let mut states = vec![QuotaState::default(); checks.len()];
+                        store.check(now_ms, &checks, &mut states).unwrap();
+                        let want = expected(&mut tats, &specs, &quotas, gcra::micros(now_ms));
+                        let got: Vec<_> = states
+                            .iter()
+                            .map(|s| (s.allowed, s.charged, s.remaining()))
+                            .collect();
+                        prop_assert_eq!(got, want, "{:?} at {}", quotas, now_ms);
+                    }
+                    Op::Sweep { advance_ms } => {
+                        now_ms += advance_ms;
+                        store.sweep(now_ms);
+                        // A counter whose bucket is full again is the same
+                        // as none: the model forgets it too.
+                        let now_us = gcra::micros(now_ms);
+                        tats.retain(|_, tat| *tat > now_us);
+                        prop_assert_eq!(store.len(), tats.len());
+                    }
+                }
+            }
+        }
+    }
+}
