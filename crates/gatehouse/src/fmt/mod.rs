@@ -78,7 +78,7 @@ pub fn format_source(file: FileId, text: &str) -> Result<String, FormatError> {
     };
     let found = comments(text);
     let formatted = printer::Printer::new(text, &found).policy(&ast);
-    verify(&ast, &found, &formatted)?;
+    verify(ast, &found, &formatted)?;
     Ok(formatted)
 }
 
@@ -90,7 +90,7 @@ pub fn format(text: &str) -> Result<String, FormatError> {
 /// The output must parse cleanly to the same AST (spans aside) and hold the
 /// same comments in the same order.
 fn verify(
-    ast: &syntax::PolicyAst,
+    ast: syntax::PolicyAst,
     found: &[syntax::comments::Comment],
     formatted: &str,
 ) -> Result<(), FormatError> {
@@ -98,7 +98,7 @@ fn verify(
     let Some(again) = again.filter(|_| diagnostics.is_empty()) else {
         return Err(FormatError::Internal("the output does not parse".into()));
     };
-    if without_spans(&format!("{ast:?}")) != without_spans(&format!("{again:?}")) {
+    if !syntax::spanless::same_policy(ast, again) {
         return Err(FormatError::Internal(
             "the output parses to a different policy".into(),
         ));
@@ -146,6 +146,34 @@ mod tests {
             "api \"a\" version \"1\"  # the api\n\nauth u         = jwt(issuer: \"x\")\nauth long_name = api_key(header: \"K\")\n\nscopes {\n  a   \"A\"\n  bb  \"B\"\n  c\n}\n\nendpoint GET /x {\n  authenticate u  # who\n  require a, bb | c\n\n  when (not (claim.x == 1 or claim.y) and claim.z) or claim.w\n  body json {\n    name: string(1..2)\n    tags?: array(..3) of {\n      k: int\n    }\n    files: { ... }\n  }\n}\n"
         );
         assert_eq!(format(&formatted).unwrap(), formatted);
+    }
+
+    /// The safety net: output that would mean something else is refused
+    /// as a bug, whatever the printer did.
+    #[test]
+    fn output_that_means_something_else_is_refused() {
+        let text = "api \"a\" version \"1\"\nendpoint GET /x {\n  public  # open\n  quota 5/min by ip\n}\n";
+        let (ast, _) = syntax::parse(FileId(0), text);
+        let ast = ast.unwrap();
+        let found = comments(text);
+        let relaid = "api \"a\"   version \"1\"\n\n\nendpoint GET /x { public  # open\n quota 5/min by ip }\n";
+        assert!(verify(ast.clone(), &found, relaid).is_ok());
+        for changed in [
+            "api \"a\" version \"1\"\nendpoint GET /x {\n  public  # open\n  quota 6/min by ip\n}\n",
+            "api \"a\" version \"1\"\nendpoint GET /y {\n  public  # open\n  quota 5/min by ip\n}\n",
+            "api \"a\" version \"1\"\nendpoint GET /x {\n  public  # open\n}\n",
+        ] {
+            assert!(
+                matches!(verify(ast.clone(), &found, changed), Err(FormatError::Internal(_))),
+                "{changed}"
+            );
+        }
+        let lost_comment =
+            "api \"a\" version \"1\"\nendpoint GET /x {\n  public\n  quota 5/min by ip\n}\n";
+        assert!(matches!(
+            verify(ast.clone(), &found, lost_comment),
+            Err(FormatError::Internal(_))
+        ));
     }
 
     #[test]

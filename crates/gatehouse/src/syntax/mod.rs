@@ -9,6 +9,7 @@ pub mod ast;
 mod build;
 pub mod comments;
 mod error;
+pub mod spanless;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::span::{FileId, Span};
