@@ -314,15 +314,9 @@ impl<S: BuildHasher> MemoryStore<S> {
     }
 
     /// Makes room for `needed` new counters in a locked shard, sweeping if
-    /// allowed; `recount` recomputes `needed` after a sweep (which may have
-    /// dropped counters the call was about to update).
-    fn make_room(
-        &self,
-        shard: &mut Shard,
-        now_us: u64,
-        needed: usize,
-        recount: impl FnOnce(&Shard) -> usize,
-    ) -> Result<(), StoreError> {
+    /// allowed. The sweep cannot drop a counter the call is about to
+    /// update: the call has frozen it, and a frozen TAT is never idle.
+    fn make_room(&self, shard: &mut Shard, now_us: u64, needed: usize) -> Result<(), StoreError> {
         if shard.table.len().saturating_add(needed) <= self.shard_limit {
             return Ok(());
         }
@@ -343,7 +337,7 @@ impl<S: BuildHasher> MemoryStore<S> {
         });
         // Nothing can go idle before the earliest TAT left.
         shard.next_sweep_us = earliest.max(now_us.saturating_add(self.sweep_spacing_us));
-        if shard.table.len().saturating_add(recount(shard)) <= self.shard_limit {
+        if shard.table.len().saturating_add(needed) <= self.shard_limit {
             Ok(())
         } else {
             Err(StoreError::Full)
@@ -414,7 +408,7 @@ impl<S: BuildHasher> MemoryStore<S> {
         if !step.allowed {
             return Ok((step, None));
         }
-        self.make_room(&mut shard, now_us, 1, |_| 1)?;
+        self.make_room(&mut shard, now_us, 1)?;
         let entry = Arc::new(Entry {
             hash,
             id: Arc::clone(id),
@@ -539,7 +533,6 @@ impl<S: BuildHasher> MemoryStore<S> {
                 let Some(shard) = guard.as_deref_mut() else {
                     continue;
                 };
-                let charged_here = || prepared.iter().filter(|p| p.slot == slot && p.step.allowed);
                 // Each new counter once, at its first check.
                 let needed = prepared
                     .iter()
@@ -548,18 +541,7 @@ impl<S: BuildHasher> MemoryStore<S> {
                         p.slot == slot && p.step.allowed && p.new_counter && p.first == i
                     })
                     .count();
-                let recount = |shard: &Shard| {
-                    charged_here()
-                        .zip(checks)
-                        .filter(|(p, c)| {
-                            shard
-                                .table
-                                .find(p.hash, |e| e.is(p.hash, &c.spec.id, &p.key))
-                                .is_none()
-                        })
-                        .count()
-                };
-                self.make_room(shard, now_us, needed, recount)?;
+                self.make_room(shard, now_us, needed)?;
             }
             // A frozen counter takes its new TAT when it thaws (the last
             // charge of it in the call, which includes the earlier ones).

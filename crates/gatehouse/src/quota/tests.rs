@@ -336,6 +336,36 @@ fn threads_on_one_key_never_exceed_the_limit() {
 }
 
 #[test]
+fn a_sweep_for_room_keeps_the_counters_the_call_updates() {
+    // The shard is full of idle counters; a call with several quotas needs
+    // room for a new one, sweeps, and must keep (and charge) its own idle
+    // counter while dropping the other.
+    let store = MemoryStore::builder()
+        .shards(1)
+        .max_keys(2)
+        .sweep_spacing_ms(0)
+        .build();
+    let a = QuotaSpec::from_parts("t:room-a", 2, 1, 2);
+    let b = QuotaSpec::from_parts("t:room-b", 2, 1, 2);
+    assert!(one(&store, T0, &a, "k").allowed);
+    assert!(one(&store, T0, &a, "other").allowed);
+    let later = T0 + 5_000;
+    let checks = [
+        QuotaCheck {
+            spec: &a,
+            key: KeyValue::Text("k"),
+        },
+        QuotaCheck {
+            spec: &b,
+            key: KeyValue::Text("k"),
+        },
+    ];
+    assert!(check(&store, later, &checks).0.allowed);
+    assert_eq!(store.len(), 2, "a:k kept, a:other dropped, b:k added");
+    assert_eq!(one(&store, later, &a, "k").remaining(), 0);
+}
+
+#[test]
 fn a_thread_never_charges_a_counter_of_another_store() {
     // Each thread remembers the counters it used; the same quota and key
     // in a second store must still be a counter of its own.
