@@ -2,7 +2,7 @@
 //!
 //! - formatting never panics; when it succeeds, formatting its output again
 //!   changes nothing (idempotence), and the output keeps every comment of
-//!   the input in order (`gatehouse::fmt` already checks, before returning,
+//!   the input in order (`gatehouse_tools::fmt` already checks, before returning,
 //!   that the output parses to the same policy: a failure of that check is
 //!   `FormatError::Internal`, which is a bug and fails here);
 //! - linting never panics.
@@ -11,9 +11,9 @@
 //! `tests/fmt/` holds badly laid-out policies worth adding.
 #![no_main]
 
-use gatehouse::fmt::{format, FormatError};
-use gatehouse::lint::{lint, LintOptions};
-use gatehouse::syntax::comments::comments;
+use gatehouse_tools::fmt::{format, FormatError};
+use gatehouse_tools::lint::{lint, LintOptions};
+use gatehouse_syntax::comments::comments;
 use gatehouse::Sources;
 use libfuzzer_sys::fuzz_target;
 

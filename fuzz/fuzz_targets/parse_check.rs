@@ -1,6 +1,6 @@
 //! Property: no policy text makes the front end panic.
 //!
-//! Arbitrary bytes that are UTF-8 go through `gatehouse::check_sources`
+//! Arbitrary bytes that are UTF-8 go through `gatehouse_core::check_sources`
 //! (parse, then check). Whatever comes back must be consistent: a model
 //! only when there are no errors. When the text checks, `PolicySet::load`
 //! must accept it too (it compiles the same model), and deciding and
@@ -13,7 +13,8 @@
 
 use std::net::IpAddr;
 
-use gatehouse::{check_sources, PolicySet, Principal, Request, Sources};
+use gatehouse::{PolicySet, Principal, Request, Sources};
+use gatehouse_core::check_sources;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -40,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
         for method in ["GET", "POST"] {
             let request = Request::new(method, target, peer).headers(&headers).principal(&principal);
             let _ = policy.decide(&request);
-            let _ = policy.interpret(&request);
+            let _ = gatehouse_tools::interp::interpret(&policy, &request);
         }
     }
 });

@@ -1,15 +1,15 @@
 //! Property: path normalisation never panics, and a path it accepts is
 //! canonical.
 //!
-//! For an arbitrary request target, `gatehouse::eval::path::normalize`
+//! For an arbitrary request target, `gatehouse_core::eval::path::normalize`
 //! either rejects it or returns segments that are each non-empty, not `.`
 //! or `..`, and contain no `/`, `\` or control character (`char::is_control`:
 //! C0, DEL and C1). The segments, joined with `/`, are the decoded path, and
 //! there are no more of them than the evaluator's segment limit.
 #![no_main]
 
-use gatehouse::eval::path::normalize;
-use gatehouse::tree::MAX_SEGMENTS;
+use gatehouse_core::eval::path::normalize;
+use gatehouse_core::tree::MAX_SEGMENTS;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|target: &str| {

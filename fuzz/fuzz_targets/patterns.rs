@@ -3,14 +3,14 @@
 //!
 //! For an arbitrary pattern and values: `Glob::new` in both readings either
 //! refuses the pattern or matches every value without panicking; and where
-//! regex-lite accepts a pattern and `gatehouse::pattern::ascii_dialect`
+//! regex-lite accepts a pattern and `gatehouse_core::pattern::ascii_dialect`
 //! rewrites it, the `regex` crate compiles the rewrite and answers every
 //! value as regex-lite does (what the `fast-regex` feature relies on).
 #![no_main]
 
 use arbitrary::Arbitrary;
-use gatehouse::glob::{Glob, GlobKind};
-use gatehouse::pattern::ascii_dialect;
+use gatehouse_core::glob::{Glob, GlobKind};
+use gatehouse_core::pattern::ascii_dialect;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

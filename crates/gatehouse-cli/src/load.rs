@@ -68,7 +68,7 @@ pub fn policy_set(
     gatehouse::PolicySet::load(sources).map_err(|error| {
         eprint!(
             "{}",
-            crate::render::diagnostics_human(&error.diagnostics, &error.sources, style)
+            crate::render::diagnostics_human(error.diagnostics(), error.sources(), style)
         );
         eprintln!("error: the policy does not load; run `gatehouse check` for details");
         crate::exit::Exit::Usage

@@ -2,8 +2,8 @@
 
 use std::io::IsTerminal;
 
-use gatehouse::model::{KeepEnd, MaskStrategy};
-use gatehouse::{DecisionReport, Diagnostic, Diagnostics, Sources};
+use gatehouse::{Diagnostic, Diagnostics, Sources};
+use gatehouse_tools::report::DecisionReport;
 
 use crate::args::ColorChoice;
 
@@ -53,7 +53,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources, style: Style) -> String {
     let mut out = String::new();
     let report = d.report(sources);
     if handler.render_report(&mut out, &report).is_err() {
-        out = gatehouse::diag::one_line(d, sources.get(d.span.file));
+        out = gatehouse_tools::diagnostics::one_line(d, sources.get(d.span.file));
     }
     out
 }
@@ -164,28 +164,7 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
         out.push_str(&format!("  response: only {}\n", only.join(", ")));
     }
     for mask in &report.masks {
-        let strategy = match mask.strategy {
-            MaskStrategy::Keep { end, count } => {
-                format!(
-                    "keep {} {count}",
-                    if end == KeepEnd::First {
-                        "first"
-                    } else {
-                        "last"
-                    }
-                )
-            }
-            other => {
-                let value = serde_json::to_value(other).unwrap_or_default();
-                format!(
-                    "with {}",
-                    value
-                        .get("strategy")
-                        .and_then(|s| s.as_str())
-                        .unwrap_or("?")
-                )
-            }
-        };
+        let strategy = mask.strategy_text();
         out.push_str(&format!(
             "  mask:     {} {strategy}\n",
             mask.paths.join(", ")

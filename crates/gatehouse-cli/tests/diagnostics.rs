@@ -297,7 +297,7 @@ fn the_reference_examples_check_as_documented() {
         };
         let mut sources = Sources::new();
         sources.add(format!("grammar/REFERENCE.md:{line}"), text);
-        let (_, diagnostics) = gatehouse::check_sources(&sources);
+        let diagnostics = gatehouse_tools::check(&sources);
         let got: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
         if wanted.is_empty() && !got.is_empty() {
             problems.push(format!(

@@ -69,7 +69,7 @@ fn prints_the_formatted_text() {
     let output = gatehouse(&["fmt", "tests/fmt/one-line.gate"], None);
     assert_eq!(output.exit, 0, "{}", output.stderr);
     let text = std::fs::read_to_string(root().join("tests/fmt/one-line.gate")).unwrap();
-    assert_eq!(output.stdout, gatehouse::fmt::format(&text).unwrap());
+    assert_eq!(output.stdout, gatehouse_tools::fmt::format(&text).unwrap());
     let several = gatehouse(
         &[
             "fmt",
@@ -98,7 +98,7 @@ fn check_shows_a_diff_and_write_rewrites() {
     std::fs::write(&file, &messy).unwrap();
     std::fs::write(
         dir.join("clean.gate"),
-        gatehouse::fmt::format(&messy)
+        gatehouse_tools::fmt::format(&messy)
             .unwrap()
             .replace("\"spacing\"", "\"clean\""),
     )
@@ -123,7 +123,7 @@ fn check_shows_a_diff_and_write_rewrites() {
     );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
-        gatehouse::fmt::format(&messy).unwrap()
+        gatehouse_tools::fmt::format(&messy).unwrap()
     );
     assert_eq!(gatehouse(&["fmt", "--check", &dir_arg], None).exit, 0);
 }

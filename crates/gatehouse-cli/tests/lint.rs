@@ -23,8 +23,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gatehouse::lint::Rule;
 use gatehouse::Code;
+use gatehouse_tools::lint::Rule;
 use serde_json::Value;
 
 fn root() -> PathBuf {

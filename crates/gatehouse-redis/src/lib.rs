@@ -14,7 +14,7 @@
 //! One Lua script ([`SCRIPT`], run with `EVALSHA`, falling back to `EVAL`
 //! when the server answers `NOSCRIPT`, for instance after a restart) reads
 //! the counter of every quota of the request, applies the GCRA arithmetic of
-//! [`gatehouse::quota::gcra`], and writes the new counters only if every
+//! [`gatehouse::quota::Gcra`], and writes the new counters only if every
 //! enforced quota allows the request. Redis runs a script atomically, so
 //! two gateways checking the same client see one counter and never charge
 //! it past its limit, and a request that one quota denies charges none.
@@ -50,31 +50,31 @@
 //! # Example
 //!
 //! ```no_run
+//! use std::sync::Arc;
 //! use std::time::Duration;
-//! use gatehouse::quota::{check_request, Phase, QuotaTable};
-//! use gatehouse::{PolicySet, Principal, Request};
+//! use gatehouse::{PolicySet, Principal, Reason, Request};
 //! use gatehouse_redis::{RedisConfig, RedisStore};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let policy = PolicySet::from_source("pets.gate", &std::fs::read_to_string("pets.gate")?)?;
-//! let table = QuotaTable::new(policy.model());
 //! let store = RedisStore::new(
 //!     RedisConfig::new("redis://127.0.0.1:6379/")
 //!         .connect_timeout(Duration::from_millis(200))
 //!         .response_timeout(Duration::from_millis(100)),
 //! )?;
+//! let policy = PolicySet::from_source("pets.gate", &std::fs::read_to_string("pets.gate")?)?
+//!     .with_quota_store(Arc::new(store));
 //!
 //! let alice = Principal::new("user", "alice");
 //! let peer = "203.0.113.9".parse()?;
-//! let request = Request::new("GET", "/pets", peer).principal(&alice);
+//! // The time is required when an endpoint has quotas; the script itself
+//! // reads the Redis server's clock, so every gateway counts alike.
+//! let request = Request::new("GET", "/pets", peer).principal(&alice).at(1_700_000_000_000);
 //! let decision = policy.decide(&request);
-//! if let (true, Some(api), Some(endpoint)) = (decision.allowed, decision.api, decision.endpoint) {
-//!     let now_ms = 0; // ignored: the script reads the server's clock
-//!     match check_request(&store, now_ms, table.endpoint(api, endpoint), Phase::All, &request, peer) {
-//!         Ok(verdict) if verdict.allowed => { /* forward the request */ }
-//!         Ok(verdict) => { /* 429, headers from verdict.report */ }
-//!         Err(error) => { /* 503 quota_store_unavailable, unless on_store_error = allow */ }
-//!     }
+//! match decision.reason() {
+//!     Reason::Allowed => { /* forward the request */ }
+//!     Reason::QuotaExceeded => { /* 429, with policy.response_headers(&request, &decision) */ }
+//!     Reason::QuotaStoreUnavailable => { /* 503, unless the policy says on_store_error = allow */ }
+//!     _ => { /* answer decision.status() */ }
 //! }
 //! # Ok(())
 //! # }
@@ -84,7 +84,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use gatehouse::quota::gcra::micros;
+use gatehouse::quota::micros;
 use gatehouse::quota::{QuotaCheck, QuotaSpec, QuotaState, QuotaStore, StoreError};
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 

@@ -1,5 +1,5 @@
 //! WebAssembly bindings of Gatehouse, for the browser playground and for
-//! Node: thin wrappers over [`gatehouse::json_api`], which does the work.
+//! Node: thin wrappers over [`gatehouse_tools::json_api`], which does the work.
 //!
 //! Every function here converts its arguments to JSON text, calls the
 //! matching `json_api` function and turns the answer back into a JS value;
@@ -27,14 +27,14 @@
 //! **Errors** are thrown as `Error` objects named `GatehouseError` with a
 //! stable `code`, a `message` and structured `details` (for
 //! `policy_invalid`, the diagnostics with lines and columns); see
-//! [`gatehouse::json_api::ErrorCode`]. A panic (a bug: the library is
+//! [`gatehouse_tools::json_api::ErrorCode`]. A panic (a bug: the library is
 //! written not to panic) is thrown the same way, with the code `internal`,
 //! by the panic hook installed when the module starts; the module instance
 //! should then be discarded, since the Rust code it interrupted never
 //! finished.
 
-use gatehouse::json_api::{self, ApiError, ErrorCode, EvaluateOptions, MaskOptions};
 use gatehouse::{PolicySet, RequestData};
+use gatehouse_tools::json_api::{self, ApiError, ErrorCode, EvaluateOptions, MaskOptions};
 use wasm_bindgen::prelude::*;
 
 /// Runs once when the module is instantiated: installs the panic hook.

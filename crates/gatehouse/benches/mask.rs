@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
     let alice = Principal::new("user", "alice");
     let decision = policy
         .decide(&Request::new("GET", "/users", "203.0.113.9".parse().unwrap()).principal(&alice));
-    assert!(decision.allowed);
+    assert!(decision.allowed());
     let config = MaskConfig::default();
     let body = users();
     let masked = policy.mask_response(&decision, &body, &config).unwrap();

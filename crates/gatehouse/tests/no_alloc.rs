@@ -43,11 +43,11 @@ fn assert_no_alloc(policy: &PolicySet, request: &Request<'_>, expected: Reason) 
     // so the measured call finds them (a new key allocates once).
     let request = &request.at(1_735_689_600_000);
     let warm = policy.decide(request);
-    assert_eq!(warm.reason, expected, "{warm:?}");
+    assert_eq!(warm.reason(), expected, "{warm:?}");
     let mut reason = None;
     let info = allocation_counter::measure(|| {
         let decision = policy.decide(black_box(request));
-        reason = Some(decision.reason);
+        reason = Some(decision.reason());
         drop(black_box(decision));
     });
     assert_eq!(reason, Some(expected));

@@ -16,7 +16,7 @@ pub fn run(args: &CheckArgs, style: Style) -> Exit {
         }
     };
     let (files, sources) = files;
-    let (_, diagnostics) = gatehouse::check_sources(&sources);
+    let diagnostics = gatehouse_tools::check(&sources);
     match args.format {
         Format::Json => println!(
             "{}",

@@ -1,10 +1,10 @@
 //! `gatehouse diff`: what a policy change widens or narrows, as Markdown for
 //! a pull-request comment, or JSON. The comparison is
-//! [`gatehouse::analysis::diff`].
+//! [`gatehouse_tools::analysis::diff`].
 
 use std::path::Path;
 
-use gatehouse::analysis::diff::{self, Change, Diff, Impact};
+use gatehouse_tools::analysis::diff::{self, Change, Diff, Impact};
 
 use crate::args::{DiffArgs, ReportFormat};
 use crate::exit::Exit;
@@ -135,7 +135,8 @@ pub fn markdown(d: &Diff, old: &Path, new: &Path, style: Style) -> String {
                 };
                 out.push_str(&format!("  - on {}{tail}\n", shown.join(", ")));
             }
-            let place = |s: &gatehouse::analysis::Source| format!("`{}` `{}`", s.short(), s.text);
+            let place =
+                |s: &gatehouse_tools::analysis::Source| format!("`{}` `{}`", s.short(), s.text);
             match (&c.old, &c.new) {
                 (Some(o), Some(n)) => {
                     out.push_str(&format!("  - old {} · new {}\n", place(o), place(n)))

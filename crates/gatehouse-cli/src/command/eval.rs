@@ -24,7 +24,7 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         Err(error) => {
             eprint!(
                 "{}",
-                render::diagnostics_human(&error.diagnostics, &error.sources, style)
+                render::diagnostics_human(error.diagnostics(), error.sources(), style)
             );
             eprintln!("error: the policy does not load; run `gatehouse check` for details");
             return Exit::Usage;
@@ -51,7 +51,7 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         .as_request(&headers)
         .at(data.time_ms.unwrap_or_else(crate::load::now_ms));
     let decision = policy.decide(&request);
-    let report = policy.report(&request, &decision);
+    let report = gatehouse_tools::report::report(&policy, &request, &decision);
     let response = match &args.response {
         Some(path) => match masked_response(&policy, &decision, path, args) {
             Ok(response) => Some(response),
@@ -108,7 +108,7 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         eprintln!("error: {}", withheld(error));
         return Exit::Usage;
     }
-    if args.exit_code && !decision.allowed {
+    if args.exit_code && !decision.allowed() {
         Exit::Findings
     } else {
         Exit::Ok
@@ -161,7 +161,7 @@ fn masked_response(
             }
         }
     }
-    if !decision.allowed {
+    if !decision.allowed() {
         return Ok(Masked::Denied);
     }
     Ok(match policy.mask_response(decision, &body, &config) {
@@ -203,7 +203,7 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
             return Exit::Usage;
         }
     };
-    let lines = match gatehouse::quota::replay::parse(&text) {
+    let lines = match gatehouse_tools::analysis::replay::parse(&text) {
         Ok(lines) => lines,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
@@ -217,18 +217,18 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
         let headers = line.request.headers.pairs();
         let request = line.request.as_request(&headers).at(line.at_ms);
         let decision = policy.decide(&request);
-        denied |= !decision.allowed;
-        let report = policy.report(&request, &decision);
+        denied |= !decision.allowed();
+        let report = gatehouse_tools::report::report(policy, &request, &decision);
         if args.json {
             reports.push(serde_json::json!({ "at_ms": line.at_ms, "decision": report }));
             continue;
         }
-        let verdict = if decision.allowed {
+        let verdict = if decision.allowed() {
             style.paint("32", "ALLOW")
         } else {
             style.paint("31", "DENY ")
         };
-        let quota = match (&report.quota, decision.allowed) {
+        let quota = match (&report.quota, decision.allowed()) {
             (Some(q), true) => format!(
                 "  {} left of {} ({})",
                 q.state.remaining,
@@ -248,8 +248,8 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
             offset % 1_000,
             line.request.method,
             line.request.path,
-            decision.status,
-            decision.reason.as_str()
+            decision.status(),
+            decision.reason().as_str()
         );
     }
     if args.json {

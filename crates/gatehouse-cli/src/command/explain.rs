@@ -1,7 +1,7 @@
 //! `gatehouse explain`: a decision, step by step. The trace comes from
 //! [`gatehouse::PolicySet::trace`]; this module only prints it.
 
-use gatehouse::analysis::trace::{Outcome, Trace};
+use gatehouse_tools::analysis::trace::{Outcome, Trace};
 
 use crate::args::{ExplainArgs, ReportFormat};
 use crate::exit::Exit;
@@ -26,7 +26,7 @@ pub fn run(args: &ExplainArgs, style: Style) -> Exit {
     let request = data
         .as_request(&headers)
         .at(data.time_ms.unwrap_or_else(crate::load::now_ms));
-    let trace = policy.trace(&request);
+    let trace = gatehouse_tools::analysis::trace::trace(&policy, &request);
     let text = match args.format {
         ReportFormat::Json => format!(
             "{}\n",
@@ -35,7 +35,7 @@ pub fn run(args: &ExplainArgs, style: Style) -> Exit {
         ReportFormat::Human => human(&trace, style),
     };
     let exit = super::emit(&text);
-    if exit == Exit::Ok && args.exit_code && !trace.verdict.allowed {
+    if exit == Exit::Ok && args.exit_code && !trace.allowed() {
         return Exit::Findings;
     }
     exit

@@ -4,8 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use gatehouse::fmt::{format_source, FormatError};
 use gatehouse::Sources;
+use gatehouse_tools::fmt::{format_source, FormatError};
 
 use super::emit;
 use crate::args::FmtArgs;

@@ -1,7 +1,7 @@
 //! `gatehouse inventory`: one row per endpoint, as a table, CSV, Markdown
 //! or JSON. The rows come from [`gatehouse::PolicySet::inventory`].
 
-use gatehouse::analysis::inventory::{Inventory, COLUMNS};
+use gatehouse_tools::analysis::inventory::{Inventory, COLUMNS};
 
 use crate::args::{InventoryArgs, InventoryFormat};
 use crate::exit::Exit;
@@ -14,7 +14,7 @@ pub fn run(args: &InventoryArgs) -> Exit {
         Ok(policy) => policy,
         Err(exit) => return exit,
     };
-    let inventory = policy.inventory();
+    let inventory = gatehouse_tools::analysis::inventory::inventory(&policy);
     let text = match args.format {
         InventoryFormat::Table => table(&inventory),
         InventoryFormat::Csv => csv(&inventory),

@@ -1,7 +1,7 @@
 //! `gatehouse lint`: check, then run the lint rules (see `gatehouse::lint`).
 
-use gatehouse::lint::{self, Coverage, LintOptions, LintResult, Rule};
 use gatehouse::Sources;
+use gatehouse_tools::lint::{self, Coverage, LintOptions, LintResult, Rule};
 
 use super::emit;
 use crate::args::{DenyLevel, LintArgs, LintFormat};
@@ -61,7 +61,7 @@ fn explain(rule: &str) -> Exit {
                 .iter()
                 .map(|r| r.name())
                 .chain(Rule::ALL.iter().map(|r| r.code()));
-            match gatehouse::diag::did_you_mean(rule, names) {
+            match gatehouse_tools::diagnostics::did_you_mean(rule, names) {
                 Some(s) => eprintln!("error: `{rule}` is not a lint rule; did you mean `{s}`?"),
                 None => eprintln!(
                     "error: `{rule}` is not a lint rule; `gatehouse lint --list-rules` lists them"

@@ -1,14 +1,14 @@
 //! `gatehouse test`: policy tests beside the policy, run like `cargo test`.
 //!
 //! This module finds the test files and prints; reading, checking and
-//! running a test is [`gatehouse::analysis::testing`].
+//! running a test is [`gatehouse_tools::analysis::testing`].
 
 use std::path::{Path, PathBuf};
 
-use gatehouse::analysis::testing::{
+use gatehouse_tools::analysis::testing::{
     self, Coverage, CoverageReport, Mismatch, TestFile, TestResult,
 };
-use gatehouse::analysis::trace::Outcome;
+use gatehouse_tools::analysis::trace::Outcome;
 use serde::Serialize;
 
 use crate::args::{ReportFormat, TestArgs};

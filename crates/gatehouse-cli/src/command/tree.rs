@@ -12,7 +12,7 @@ pub fn run(args: &TreeArgs) -> Exit {
         Ok(policy) => policy,
         Err(exit) => return exit,
     };
-    let mut dump = policy.tree_dump();
+    let mut dump = gatehouse_tools::analysis::tree::tree_dump(&policy);
     if let Some(name) = &args.api {
         dump.apis.retain(|a| &a.name == name);
         if dump.apis.is_empty() {

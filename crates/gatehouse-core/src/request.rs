@@ -1,0 +1,287 @@
+//! What the evaluator is asked about: a [`Request`] (borrowed, cheap to
+//! build per request) and the [`Principal`] the host authenticated.
+//! [`RequestData`] is the owned, serde form used by the CLI, tests and WASM;
+//! its JSON shape is documented in the README.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Who is calling, as established by the host (or by Gatehouse's own
+/// authenticators): the auth scheme (by its name in the policy), the
+/// subject, granted scopes and other claims. Never a credential.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    /// The name of the `auth` scheme that authenticated the caller: `user`.
+    pub scheme: String,
+    /// The caller's identity: a user id, key id or certificate subject.
+    pub subject: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Principal {
+    pub fn new(scheme: impl Into<String>, subject: impl Into<String>) -> Principal {
+        Principal {
+            scheme: scheme.into(),
+            subject: subject.into(),
+            ..Principal::default()
+        }
+    }
+
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Principal
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn with_claim(mut self, name: impl Into<String>, value: serde_json::Value) -> Principal {
+        self.claims.insert(name.into(), value);
+        self
+    }
+}
+
+/// One HTTP request, borrowed. Building it allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The method exactly as received: `GET`.
+    pub method: &'a str,
+    /// The request target as received: path, optional query; a `#fragment`
+    /// is denied.
+    pub target: &'a str,
+    /// The `Host` header (or `:authority`), if any; a port is ignored.
+    pub host: Option<&'a str>,
+    /// Header names in any case, values as received; repeated headers repeat.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The address of the TCP peer: the client, or a proxy in front of it.
+    pub peer: IpAddr,
+    pub principal: Option<&'a Principal>,
+    /// The whole body, if the host has it in memory. `None` and an empty
+    /// body are the same: no body. `PolicySet::decide` reads it;
+    /// to check a body as it arrives instead, use
+    /// `PolicySet::begin`, which ignores this field.
+    pub body: Option<&'a [u8]>,
+    /// When the request arrived, in milliseconds since the Unix epoch (or
+    /// any fixed epoch the host uses consistently). The library reads no
+    /// clock: quotas need this, and an endpoint with quotas denies a request
+    /// without it (500 `quota_clock_missing`).
+    pub now_ms: Option<u64>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: &'a str, target: &'a str, peer: IpAddr) -> Request<'a> {
+        Request {
+            method,
+            target,
+            host: None,
+            headers: &[],
+            peer,
+            principal: None,
+            body: None,
+            now_ms: None,
+        }
+    }
+
+    /// The time the request arrived (see [`Request::now_ms`]).
+    pub fn at(mut self, now_ms: u64) -> Request<'a> {
+        self.now_ms = Some(now_ms);
+        self
+    }
+
+    pub fn body(mut self, body: &'a [u8]) -> Request<'a> {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn host(mut self, host: &'a str) -> Request<'a> {
+        self.host = Some(host);
+        self
+    }
+
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
+        self.headers = headers;
+        self
+    }
+
+    pub fn principal(mut self, principal: &'a Principal) -> Request<'a> {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// Every value of a header, in order, matching the name case-insensitively.
+    pub fn header_values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
+    where
+        'a: 'n,
+    {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// The owned, serialisable form of a request: the JSON the CLI reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestData {
+    pub method: String,
+    /// Path with optional query, as received: `/v1/pets?limit=10`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "HeadersData::is_empty")]
+    pub headers: HeadersData,
+    /// The TCP peer's address. Defaults to 127.0.0.1.
+    #[serde(default = "loopback", alias = "peer")]
+    pub client_ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
+    /// The body: a JSON value, sent as its serialisation (compact, object
+    /// members in sorted order), or a string, sent as it is (so a string
+    /// can hold any text, JSON or not, byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyData>,
+    /// A file holding the body, relative to the request file; read by
+    /// [`RequestData::load_body_file`]. Not with `body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_file: Option<std::path::PathBuf>,
+    /// The bytes of `body_file`, once loaded.
+    #[serde(skip)]
+    pub body_loaded: Option<Vec<u8>>,
+    /// When the request arrived, in milliseconds since the Unix epoch: what
+    /// quotas count with. The CLI uses the current time when it is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
+}
+
+/// A request body given inline in request JSON: a JSON value and the bytes
+/// it stands for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "serde_json::Value", into = "serde_json::Value")]
+pub struct BodyData {
+    value: serde_json::Value,
+    bytes: Vec<u8>,
+}
+
+impl BodyData {
+    /// The bytes sent: a string's text, or any other value's compact JSON.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+}
+
+impl From<serde_json::Value> for BodyData {
+    fn from(value: serde_json::Value) -> BodyData {
+        let bytes = match &value {
+            serde_json::Value::String(text) => text.as_bytes().to_vec(),
+            other => serde_json::to_vec(other).unwrap_or_default(),
+        };
+        BodyData { value, bytes }
+    }
+}
+
+impl From<BodyData> for serde_json::Value {
+    fn from(body: BodyData) -> serde_json::Value {
+        body.value
+    }
+}
+
+fn loopback() -> IpAddr {
+    IpAddr::from([127, 0, 0, 1])
+}
+
+/// Headers as a JSON object (`{"X-Id": "1", "Accept": ["a", "b"]}`) or as a
+/// list of pairs (`[["X-Id", "1"]]`), which keeps order and repeats.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HeadersData {
+    Map(BTreeMap<String, OneOrMany>),
+    Pairs(Vec<(String, String)>),
+}
+
+impl Default for HeadersData {
+    fn default() -> Self {
+        HeadersData::Pairs(Vec::new())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl HeadersData {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            HeadersData::Map(m) => m.is_empty(),
+            HeadersData::Pairs(p) => p.is_empty(),
+        }
+    }
+
+    /// Flattened (name, value) pairs.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        match self {
+            HeadersData::Pairs(p) => p.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+            HeadersData::Map(m) => m
+                .iter()
+                .flat_map(|(name, values)| match values {
+                    OneOrMany::One(v) => vec![(name.as_str(), v.as_str())],
+                    OneOrMany::Many(vs) => vs.iter().map(|v| (name.as_str(), v.as_str())).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RequestData {
+    /// Borrows this request as a [`Request`]; `headers` must come from
+    /// [`HeadersData::pairs`] on the same value.
+    pub fn as_request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
+        Request {
+            method: &self.method,
+            target: &self.path,
+            host: self.host.as_deref(),
+            headers,
+            peer: self.client_ip,
+            principal: self.principal.as_ref(),
+            body: self.body_bytes(),
+            now_ms: self.time_ms,
+        }
+    }
+
+    /// The body's bytes: `body_file`'s once loaded, else `body`'s.
+    pub fn body_bytes(&self) -> Option<&[u8]> {
+        self.body_loaded
+            .as_deref()
+            .or_else(|| self.body.as_ref().map(BodyData::bytes))
+    }
+
+    /// Reads `body_file`, relative to `base` (the request file's
+    /// directory), into the request. Nothing to do without `body_file`.
+    pub fn load_body_file(&mut self, base: &std::path::Path) -> Result<(), String> {
+        let Some(file) = &self.body_file else {
+            return Ok(());
+        };
+        if self.body.is_some() {
+            return Err("give `body` or `body_file`, not both".into());
+        }
+        let path = base.join(file);
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
+        self.body_loaded = Some(bytes);
+        Ok(())
+    }
+}

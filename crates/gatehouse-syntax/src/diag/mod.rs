@@ -1,0 +1,223 @@
+//! Diagnostics: what the parser and checker say about a policy.
+//!
+//! A [`Diagnostic`] has a stable [`Code`], a severity, a one-line message, a
+//! labelled primary span, optional related spans and a hint. It renders for
+//! humans through `miette` (`Diagnostic::report`, with the `miette` feature)
+//! and as JSON through [`Diagnostic::to_json`]. Codes are listed once, in `codes`; they are never
+//! reused or renumbered.
+
+mod codes;
+#[cfg(feature = "miette")]
+mod report;
+mod suggest;
+
+use serde::Serialize;
+
+pub use codes::{Code, Severity};
+#[cfg(feature = "miette")]
+pub use report::Report;
+pub use suggest::did_you_mean;
+
+use crate::span::{Location, SourceFile, Sources, Span};
+
+/// One finding about a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub span: Span,
+    /// Text shown beside the primary span.
+    pub label: String,
+    pub help: Option<String>,
+    /// Other places that explain the finding (the earlier duplicate, the
+    /// endpoint a route conflicts with).
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sets the help text only if there is one.
+    pub fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    /// The serialisable form used by `--format json` and the WASM API.
+    pub fn to_json(&self, sources: &Sources) -> DiagnosticJson {
+        let file = sources.get(self.span.file);
+        DiagnosticJson {
+            code: self.code.as_str(),
+            severity: self.severity(),
+            message: self.message.clone(),
+            help: self.help.clone(),
+            location: sources.locate(self.span),
+            span: SpanJson::from(self.span),
+            label: self.label.clone(),
+            source_line: file.map(|f| f.line_text(sources.locate(self.span).line).to_string()),
+            related: self
+                .related
+                .iter()
+                .map(|(span, label)| RelatedJson {
+                    location: sources.locate(*span),
+                    span: SpanJson::from(*span),
+                    label: label.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// JSON form of a [`Diagnostic`].
+#[derive(Clone, Debug, Serialize)]
+pub struct DiagnosticJson {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    pub location: Location,
+    pub span: SpanJson,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_line: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedJson>,
+}
+
+/// Byte offsets of a span, for tools that index the source themselves.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SpanJson {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl From<Span> for SpanJson {
+    fn from(span: Span) -> SpanJson {
+        SpanJson {
+            start: span.start,
+            end: span.end,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RelatedJson {
+    pub location: Location,
+    pub span: SpanJson,
+    pub label: String,
+}
+
+/// A list of diagnostics with helpers for the usual questions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.is_error())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| !d.is_error())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sorts by file, then position, then code and message, so output is
+    /// stable. (Only identical diagnostics tie, so an unstable sort, which
+    /// is smaller code, gives the same order.)
+    pub fn sort(&mut self) {
+        self.0.sort_unstable_by(|a, b| {
+            (a.span.file, a.span.start, a.code.as_str(), &a.message).cmp(&(
+                b.span.file,
+                b.span.start,
+                b.code.as_str(),
+                &b.message,
+            ))
+        });
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// `file:line:col: severity[code]: message`, one line, for logs and tests.
+pub fn one_line(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> String {
+    let (line, column) = file.map_or((0, 0), |f| f.line_col(diagnostic.span.start as usize));
+    format!(
+        "{}:{}:{}: {}[{}]: {}",
+        file.map_or("<unknown>", |f| f.name.as_str()),
+        line,
+        column,
+        diagnostic.severity().as_str(),
+        diagnostic.code.as_str(),
+        diagnostic.message
+    )
+}
