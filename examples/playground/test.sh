@@ -18,6 +18,13 @@ if [ ! -f pkg/gatehouse_wasm_bg.wasm ] || [ ! -f dist/index.html ]; then
 fi
 
 step "the gatehouse-wasm JS API under Node"
+# The API test holds the module's documents to the ones the CLI writes
+# (`gatehouse eval --json`), so it needs the CLI binary.
+root="$(cd "$here/../.." && pwd)"
+(cd "$root" && cargo build --locked --quiet -p gatehouse-cli)
+GATEHOUSE_CLI="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+case "$GATEHOUSE_CLI" in /*) ;; *) GATEHOUSE_CLI="$root/$GATEHOUSE_CLI" ;; esac
+export GATEHOUSE_CLI
 node --test tests/api.test.mjs
 
 step "the playground in headless Chromium"

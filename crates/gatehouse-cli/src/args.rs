@@ -385,9 +385,10 @@ pub struct EvalArgs {
 
     /// A JSON response to mask with the endpoint's `mask response` and `response only` rules.
     ///
-    /// The masked response is printed after the decision (as the "response" field with
-    /// `--json`). A response that is not valid JSON is an error (exit 2): it must be withheld,
-    /// never passed through. For a denied request there is nothing to mask.
+    /// The masked response is printed after the decision (with `--json`, as the "response"
+    /// string, or "response_error" when there is none). A response that is not valid JSON is
+    /// an error (exit 2): it must be withheld, never passed through. For a denied request there
+    /// is nothing to mask.
     #[arg(long, value_name = "FILE")]
     pub response: Option<PathBuf>,
 

@@ -67,19 +67,6 @@ pub fn diagnostics_human(diagnostics: &Diagnostics, sources: &Sources, style: St
     out
 }
 
-/// `{"version": 1, "diagnostics": [...], "errors": n, "warnings": n}`
-pub fn diagnostics_json(diagnostics: &Diagnostics, sources: &Sources, files: usize) -> String {
-    let list: Vec<_> = diagnostics.iter().map(|d| d.to_json(sources)).collect();
-    let doc = serde_json::json!({
-        "version": 1,
-        "files": files,
-        "errors": diagnostics.errors().count(),
-        "warnings": diagnostics.warnings().count(),
-        "diagnostics": list,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
-}
-
 pub fn summary(diagnostics: &Diagnostics, files: usize, style: Style) -> String {
     let errors = diagnostics.errors().count();
     let warnings = diagnostics.warnings().count();
@@ -180,19 +167,4 @@ pub fn masked_response_human(body: &str, style: Style) -> String {
         style.paint("1", "masked response:"),
         body.trim()
     )
-}
-
-/// `doc` as pretty JSON with one more member whose value is JSON text used
-/// as it is, so a masked response keeps its member order and spelling. Its
-/// line breaks are whitespace (JSON strings cannot hold raw ones), so
-/// indenting after each keeps it valid.
-pub fn json_with_raw_member(doc: &serde_json::Value, name: &str, raw: &str) -> String {
-    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
-    let key = serde_json::to_string(name).unwrap_or_default();
-    let value = raw.trim().replace('\n', "\n  ");
-    match text.strip_suffix("\n}") {
-        Some(head) => format!("{head},\n  {key}: {value}\n}}"),
-        // An empty object prints as `{}`.
-        None => format!("{{\n  {key}: {value}\n}}"),
-    }
 }

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use gatehouse::mask::{MaskConfig, MaskError};
-use gatehouse::{Decision, Diagnostics, PolicySet, RequestData, Sources};
+use gatehouse::{Decision, Diagnostics, PolicySet, Request, RequestData, Sources};
 
 use crate::fmt::FormatError;
 use crate::lint::{self, LintOptions};
@@ -331,22 +331,58 @@ pub fn evaluate_with(
     let headers = data.headers.pairs();
     let request = data.as_request(&headers);
     let decision = policy.decide(&request);
-    let report: DecisionReport = crate::report::report(policy, &request, &decision);
+    let response = options.response.as_ref().map(|response| {
+        mask_for_document(
+            policy,
+            &decision,
+            response.as_bytes(),
+            &options.mask.config(),
+        )
+    });
+    decision_document(
+        policy,
+        &request,
+        &decision,
+        options.audit.then_some(options.time_ms),
+        response.as_ref(),
+    )
+}
+
+/// The `gatehouse.decision/v1` document of a decided request: the
+/// [`DecisionReport`]; `"audit"`, the audit record, when `audit` is
+/// `Some(time_ms)`; and, when a response was masked with
+/// [`mask_for_document`], `"response"` (the masked text, as a string: its
+/// bytes exactly as masked) or `"response_error"` (an error record:
+/// `request_denied` or `response_withheld`).
+///
+/// The one place this document is built: `gatehouse eval --json`,
+/// [`evaluate_with`] and the WebAssembly module's `evaluate` all call it.
+pub fn decision_document(
+    policy: &PolicySet,
+    request: &Request<'_>,
+    decision: &Decision,
+    audit: Option<Option<u64>>,
+    response: Option<&Result<String, ApiError>>,
+) -> Result<Value, ApiError> {
+    let report: DecisionReport = crate::report::report(policy, request, decision);
     let mut value = to_value(&report)?;
     let Some(map) = value.as_object_mut() else {
         return Ok(value);
     };
-    if options.audit {
+    if let Some(time_ms) = audit {
         map.insert(
             "audit".into(),
-            to_value(&policy.audit(&request, &decision, options.time_ms))?,
+            to_value(&policy.audit(request, decision, time_ms))?,
         );
     }
-    if let Some(response) = &options.response {
-        match mask_decided(policy, &decision, response.as_bytes(), &options.mask) {
-            Ok(masked) => map.insert("response".into(), Value::String(masked)),
-            Err(error) => map.insert("response_error".into(), to_value(&error)?),
-        };
+    match response {
+        Some(Ok(masked)) => {
+            map.insert("response".into(), Value::String(masked.clone()));
+        }
+        Some(Err(error)) => {
+            map.insert("response_error".into(), to_value(error)?);
+        }
+        None => {}
     }
     Ok(value)
 }
@@ -450,16 +486,18 @@ pub fn mask(
     }
     Ok(Masked {
         endpoint: policy.endpoint(&decision).map(|e| e.label()),
-        masked: mask_decided(policy, &decision, response, options)?,
+        masked: mask_for_document(policy, &decision, response, &options.config())?,
     })
 }
 
-/// Masks a response for a decision already made.
-fn mask_decided(
+/// Masks the response to a decided request for [`decision_document`]: the
+/// masked text, or why there is none (`request_denied`) or it must be
+/// withheld (`response_withheld`, with the problem in `details`).
+pub fn mask_for_document(
     policy: &PolicySet,
     decision: &Decision,
     response: &[u8],
-    options: &MaskOptions,
+    config: &MaskConfig,
 ) -> Result<String, ApiError> {
     if !decision.allowed() {
         return Err(ApiError::new(
@@ -467,11 +505,11 @@ fn mask_decided(
             "the request was denied, so there is no response to mask",
         ));
     }
-    match policy.mask_response(decision, response, &options.config()) {
+    match policy.mask_response(decision, response, config) {
         Ok(masked) => Ok(String::from_utf8_lossy(&masked).into_owned()),
         Err(error) => Err(ApiError::new(
             ErrorCode::ResponseWithheld,
-            format!("the response must be withheld: {error}"),
+            format!("the response cannot be masked, so it must be withheld: {error}"),
         )
         .with_details(mask_error_details(&error))),
     }

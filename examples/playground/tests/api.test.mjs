@@ -6,7 +6,9 @@
 //   node --test tests/api.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const here = import.meta.dirname;
@@ -111,6 +113,52 @@ test("evaluate: allowed and denied, with the deciding rule's place", () => {
   // JSON text works as well as an object.
   assert.equal(policy.evaluate(JSON.stringify(ALICE)).decision, "allow");
   policy.free();
+});
+
+test("evaluate writes the document `gatehouse eval --json` writes", () => {
+  // One document per schema name: the module, the JSON API and the CLI
+  // build gatehouse.decision/v1 in one place (json_api::decision_document).
+  const cli = process.env.GATEHOUSE_CLI;
+  assert.ok(cli, "GATEHOUSE_CLI is not set: run the tests through test.sh, which builds the CLI");
+  const root = join(here, "..", "..", "..");
+  const names = readdirSync(join(root, "policies")).filter((f) => f.endsWith(".gate")).sort();
+  const sources = Object.fromEntries(
+    names.map((f) => [`policies/${f}`, readFileSync(join(root, "policies", f), "utf8")]),
+  );
+  const requests = join(root, "tests", "requests");
+  const response = readFileSync(join(root, "tests", "responses", "get-own-user.json"), "utf8");
+  const scratch = mkdtempSync(join(tmpdir(), "gatehouse-decision-"));
+  let compared = 0;
+  try {
+    for (const file of readdirSync(requests).filter((f) => f.endsWith(".json")).sort()) {
+      const request = { time_ms: NOW, ...JSON.parse(readFileSync(join(requests, file), "utf8")) };
+      if (request.body_file) {
+        // The module reads no files: the body goes inline, as a string.
+        request.body = readFileSync(join(requests, request.body_file), "utf8");
+        delete request.body_file;
+      }
+      const requestFile = join(scratch, "request.json");
+      const responseFile = join(scratch, "response.json");
+      writeFileSync(requestFile, JSON.stringify(request));
+      writeFileSync(responseFile, response);
+      for (const [audit, withResponse] of [[false, false], [true, false], [false, true]]) {
+        const args = ["eval", "policies/", "--json", "--request", requestFile];
+        if (audit) args.push("--audit");
+        if (withResponse) args.push("--response", responseFile);
+        const run = spawnSync(cli, args, { cwd: root, encoding: "utf8" });
+        assert.ok(run.stdout, `${file}: the CLI printed nothing: ${run.stderr}`);
+        // A fresh policy per request: each CLI run counts quotas from zero.
+        const policy = new gh.Policy(sources);
+        const options = { audit, ...(withResponse ? { response } : {}) };
+        assert.deepEqual(policy.evaluate(request, options), JSON.parse(run.stdout), `${file} ${JSON.stringify(options)}`);
+        policy.free();
+        compared += 1;
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  assert.ok(compared >= 18, `only ${compared} documents compared`);
 });
 
 test("evaluate options: the audit record, the time, a response to mask", () => {

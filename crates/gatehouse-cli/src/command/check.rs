@@ -18,10 +18,10 @@ pub fn run(args: &CheckArgs, style: Style) -> Exit {
     let (files, sources) = files;
     let diagnostics = gatehouse_tools::check(&sources);
     match args.format {
-        Format::Json => println!(
-            "{}",
-            render::diagnostics_json(&diagnostics, &sources, files.len())
-        ),
+        Format::Json => {
+            let doc = gatehouse_tools::json_api::diagnostics_json(&diagnostics, &sources);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
         Format::Human => {
             print!(
                 "{}",

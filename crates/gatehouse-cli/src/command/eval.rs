@@ -3,8 +3,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use gatehouse::mask::{MaskConfig, MaskError};
+use gatehouse::mask::MaskConfig;
 use gatehouse::{Decision, PolicySet, RequestData};
+
+use gatehouse_tools::json_api::{self, ApiError, ErrorCode};
 
 use crate::args::EvalArgs;
 use crate::exit::Exit;
@@ -51,7 +53,6 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         .as_request(&headers)
         .at(data.time_ms.unwrap_or_else(crate::load::now_ms));
     let decision = policy.decide(&request);
-    let report = gatehouse_tools::report::report(&policy, &request, &decision);
     let response = match &args.response {
         Some(path) => match masked_response(&policy, &decision, path, args) {
             Ok(response) => Some(response),
@@ -63,31 +64,19 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         None => None,
     };
     if args.json {
-        let mut doc = serde_json::to_value(&report).unwrap_or_default();
-        if args.audit {
-            if let Some(map) = doc.as_object_mut() {
-                map.insert(
-                    "audit".into(),
-                    serde_json::to_value(policy.audit(&request, &decision, None))
-                        .unwrap_or_default(),
-                );
-            }
-        }
-        match &response {
-            Some(Masked::Body(body)) => {
-                println!("{}", render::json_with_raw_member(&doc, "response", body))
-            }
-            Some(Masked::Failed(_)) | Some(Masked::Denied) | None => {
-                if let (Some(map), Some(response)) = (doc.as_object_mut(), &response) {
-                    map.insert("response".into(), serde_json::Value::Null);
-                    if let Masked::Failed(error) = response {
-                        map.insert("response_error".into(), withheld(error).into());
-                    }
-                }
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        // The one `gatehouse.decision/v1` document, built where the JSON
+        // API and the WebAssembly module build it. The audit record has no
+        // time: the CLI reports the request's own.
+        let audit = args.audit.then_some(None);
+        match json_api::decision_document(&policy, &request, &decision, audit, response.as_ref()) {
+            Ok(doc) => println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
+            Err(error) => {
+                eprintln!("error: {}", error.message);
+                return Exit::Usage;
             }
         }
     } else {
+        let report = gatehouse_tools::report::report(&policy, &request, &decision);
         print!("{}", render::decision_human(&report, style));
         if args.audit {
             let audit = policy.audit(&request, &decision, None);
@@ -97,16 +86,18 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
             );
         }
         match &response {
-            Some(Masked::Body(body)) => print!("{}", render::masked_response_human(body, style)),
-            Some(Masked::Denied) => {
+            Some(Ok(body)) => print!("{}", render::masked_response_human(body, style)),
+            Some(Err(error)) if error.code == ErrorCode::RequestDenied => {
                 println!("  response: none (the request was denied, so there is nothing to mask)")
             }
-            Some(Masked::Failed(_)) | None => {}
+            Some(Err(_)) | None => {}
         }
     }
-    if let Some(Masked::Failed(error)) = &response {
-        eprintln!("error: {}", withheld(error));
-        return Exit::Usage;
+    if let Some(Err(error)) = &response {
+        if error.code == ErrorCode::ResponseWithheld {
+            eprintln!("error: {}", error.message);
+            return Exit::Usage;
+        }
     }
     if args.exit_code && !decision.allowed() {
         Exit::Findings
@@ -115,29 +106,16 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
     }
 }
 
-/// What became of the response given with `--response`.
-enum Masked {
-    /// The masked document, valid JSON.
-    Body(String),
-    /// The request was denied: there is no response to mask.
-    Denied,
-    /// Masking failed: the response must be withheld.
-    Failed(MaskError),
-}
-
-fn withheld(error: &MaskError) -> String {
-    format!("the response cannot be masked, so it must be withheld: {error}")
-}
-
 /// Reads and masks the `--response` file. `Err` is a usage problem (an
-/// unreadable file, a missing key variable); a response that does not mask
-/// is `Ok(Masked::Failed)`, reported after the decision.
+/// unreadable file, a missing key variable); a response that cannot be
+/// masked (`response_withheld`) or a denied request (`request_denied`) is
+/// `Ok(Err(..))`, reported with the decision.
 fn masked_response(
     policy: &PolicySet,
     decision: &Decision,
     path: &Path,
     args: &EvalArgs,
-) -> Result<Masked, String> {
+) -> Result<Result<String, ApiError>, String> {
     if path.as_os_str() == "-" && args.request.as_ref().is_some_and(|r| r.as_os_str() == "-") {
         return Err("the request and the response cannot both be read from standard input".into());
     }
@@ -161,13 +139,9 @@ fn masked_response(
             }
         }
     }
-    if !decision.allowed() {
-        return Ok(Masked::Denied);
-    }
-    Ok(match policy.mask_response(decision, &body, &config) {
-        Ok(masked) => Masked::Body(String::from_utf8_lossy(&masked).into_owned()),
-        Err(error) => Masked::Failed(error),
-    })
+    Ok(json_api::mask_for_document(
+        policy, decision, &body, &config,
+    ))
 }
 
 pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
