@@ -7,6 +7,9 @@
 //! the [audit record](crate::audit) turn it into
 //! text and JSON when asked.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -26,6 +29,8 @@ macro_rules! reasons {
         }
 
         impl Reason {
+            /// Every reason code, `Allowed` first, in the order of the
+            /// language reference's table.
             pub const ALL: &'static [Reason] = &[ $( Reason::$variant, )* ];
 
             /// The stable code: `insufficient_scope`.
@@ -38,6 +43,8 @@ macro_rules! reasons {
                 match self { $( Reason::$variant => $status, )* }
             }
 
+            /// What the code means, in one sentence: "the principal lacks a
+            /// required scope".
             pub fn summary(self) -> &'static str {
                 match self { $( Reason::$variant => $summary, )* }
             }
@@ -111,21 +118,34 @@ impl std::fmt::Display for Reason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PathProblem {
+    /// The path does not start with `/` (`*`, or an absolute URL).
     NotAbsolute,
+    /// A `.` or `..` segment, possibly percent-encoded or followed by `;`.
     DotSegment,
+    /// An escape that decodes to `/` or `\` (`%2F`, `%5C`).
     EncodedSlash,
+    /// A raw `\`.
     Backslash,
+    /// An empty segment: `//`, or a segment starting with `;`.
     EmptySegment,
+    /// A trailing `/`, on an API with `trailing_slash = deny`.
     TrailingSlash,
+    /// A control character or NUL, raw or percent-encoded.
     ControlCharacter,
+    /// A byte that must be percent-encoded: a space or non-ASCII byte.
     InvalidCharacter,
+    /// A `%` not followed by two hexadecimal digits.
     InvalidPercentEncoding,
+    /// `%25` followed by two hexadecimal digits: encoded twice.
     DoubleEncoding,
+    /// The decoded path is not valid UTF-8.
     InvalidUtf8,
+    /// More than 64 segments: 414 `path_too_long`.
     TooManySegments,
 }
 
 impl PathProblem {
+    /// The problem in one sentence, for reports: "the path ends with `/`".
     pub fn describe(self) -> &'static str {
         match self {
             PathProblem::NotAbsolute => "the path does not start with `/`",
@@ -161,39 +181,51 @@ impl PathProblem {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Detail {
+    /// Nothing more to say: the reason says it all (and for an allow).
     #[default]
     None,
+    /// What is wrong with the path, for `path_malformed` and
+    /// `path_too_long`.
     Path {
+        /// The first problem found.
         problem: PathProblem,
     },
     /// Which hostile header (by its canonical lowercase name).
     Header {
+        /// A method-override or forwarding header: `x-forwarded-for`.
         name: &'static str,
     },
     /// The request method is not one of the nine standard methods.
     UnknownMethod,
     /// The first scope the principal lacks (of the first unmet group).
     MissingScope {
+        /// The scope, by its id in the API's `scopes` block.
         scope: ScopeId,
     },
     /// The operand of a condition that was missing, ambiguous or mistyped.
     Operand {
+        /// Where the operand is in the policy source.
         span: Span,
     },
     /// The body's size limit, and whether `Content-Length` declared more
     /// (rather than more bytes arriving).
     BodySize {
+        /// The `body max` limit, in bytes.
         limit: u64,
+        /// `Content-Length` declared more than the limit, before any byte
+        /// was read; `false` when the bytes that arrived went over it.
         declared: bool,
     },
     /// A broken payload rule: the [`Violation`] at this index of
     /// [`Decision::violations`].
     Violation {
+        /// The position in [`Decision::violations`].
         index: u16,
     },
     /// A quota of the endpoint, by its position in the endpoint's quotas
     /// (inherited first, as in [`crate::model::Endpoint::quotas`]).
     Quota {
+        /// The quota's position in the endpoint's quotas.
         index: u16,
     },
 }
@@ -205,18 +237,30 @@ pub struct ShadowFinding {
     /// The endpoint whose rule would have denied: the matched endpoint for
     /// a `shadow { ... }` rule, the shadow endpoint for a bare `shadow`.
     pub endpoint: EndpointId,
+    /// The reason code the denial would have had.
     pub reason: Reason,
+    /// The HTTP status the denial would have had (the reason's).
     pub status: u16,
+    /// The shadow rule that would have denied, in the policy source.
     pub rule: Span,
+    /// What exactly, as for an enforced denial; a payload violation is in
+    /// the decision's [`Decision::violations`].
     pub detail: Detail,
 }
 
 /// The evaluator's answer for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
+    /// Whether the request may go through; `true` only with
+    /// [`Reason::Allowed`].
     pub allowed: bool,
+    /// The HTTP status to answer with: 200 when allowed, else the reason's
+    /// (403, 401, 429...).
     pub status: u16,
+    /// The stable reason code: why the request was allowed or denied.
     pub reason: Reason,
+    /// What exactly: the path problem, the hostile header, the first
+    /// missing scope, the violation, the quota; [`Detail::None`] when allowed.
     pub detail: Detail,
     /// The API whose base (and host) matched, if any.
     pub api: Option<ApiId>,
@@ -257,6 +301,8 @@ pub struct QuotaReport {
 }
 
 impl QuotaReport {
+    /// The numbers of a store's `state` for the quota at `index` (each
+    /// capped at `u32::MAX`).
     pub fn new(index: u16, state: &crate::quota::QuotaState) -> QuotaReport {
         let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         QuotaReport {
@@ -293,26 +339,32 @@ impl QuotaReport {
 pub struct Violations(Option<Box<Vec<Violation>>>);
 
 impl Violations {
+    /// The violation at `index`; `None` past the end.
     pub fn get(&self, index: usize) -> Option<&Violation> {
         self.0.as_ref().and_then(|v| v.get(index))
     }
 
+    /// How many violations there are.
     pub fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |v| v.len())
     }
 
+    /// No violation at all (and nothing allocated).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The violations, in order of their index.
     pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
         self.0.as_deref().map(|v| v.iter()).unwrap_or_default()
     }
 
+    /// Adds a violation at the next index, allocating on the first.
     pub fn push(&mut self, violation: Violation) {
         self.0.get_or_insert_with(Default::default).push(violation);
     }
 
+    /// The violations as a `Vec`, in order of their index.
     pub fn into_vec(self) -> Vec<Violation> {
         self.0.map(|v| *v).unwrap_or_default()
     }
@@ -329,6 +381,8 @@ impl From<Vec<Violation>> for Violations {
 }
 
 impl Decision {
+    /// A denial for `reason`, with its status; no API, endpoint, rule or
+    /// client address yet (the evaluator fills them in as it knows them).
     pub fn deny(reason: Reason, detail: Detail) -> Decision {
         Decision {
             allowed: false,
@@ -345,6 +399,8 @@ impl Decision {
         }
     }
 
+    /// An allow (200 `allowed`) by the access rule `rule`, with the shadow
+    /// findings collected on the way.
     pub fn allow(rule: Span, shadow: Vec<ShadowFinding>) -> Decision {
         Decision {
             allowed: true,

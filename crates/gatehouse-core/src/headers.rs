@@ -7,6 +7,9 @@
 //! Every renderer (the CLI's report, the JSON API, a gateway) reads them
 //! from here; none builds its own.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use crate::decision::{Decision, Reason};
 use crate::request::Request;
 use crate::tree::AccessTree;

@@ -3,6 +3,9 @@
 //! [`RequestData`] is the owned, serde form used by the CLI, tests and WASM;
 //! its JSON shape is documented in the README.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -18,13 +21,19 @@ pub struct Principal {
     pub scheme: String,
     /// The caller's identity: a user id, key id or certificate subject.
     pub subject: String,
+    /// The scopes granted to the caller, by their names in the policy's
+    /// `scopes` block; what `require` and `principal has` check.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Other claims (from a JWT, say), read by `claim.NAME` in conditions and
+    /// quota keys; a `.` in `claim.a.b` descends into JSON objects.
     #[serde(default)]
     pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Principal {
+    /// A principal authenticated by the scheme named `scheme`, with no scopes
+    /// and no claims.
     pub fn new(scheme: impl Into<String>, subject: impl Into<String>) -> Principal {
         Principal {
             scheme: scheme.into(),
@@ -33,6 +42,7 @@ impl Principal {
         }
     }
 
+    /// The same principal with these scopes (replacing any it had).
     pub fn with_scopes<I, S>(mut self, scopes: I) -> Principal
     where
         I: IntoIterator<Item = S>,
@@ -42,6 +52,8 @@ impl Principal {
         self
     }
 
+    /// The same principal with one more claim (replacing a claim of the
+    /// same name).
     pub fn with_claim(mut self, name: impl Into<String>, value: serde_json::Value) -> Principal {
         self.claims.insert(name.into(), value);
         self
@@ -62,6 +74,8 @@ pub struct Request<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// The address of the TCP peer: the client, or a proxy in front of it.
     pub peer: IpAddr,
+    /// Who the host authenticated, if anyone; `None` for an anonymous
+    /// request (401 `unauthenticated` on an endpoint that authenticates).
     pub principal: Option<&'a Principal>,
     /// The whole body, if the host has it in memory. `None` and an empty
     /// body are the same: no body. `PolicySet::decide` reads it;
@@ -76,6 +90,8 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// A request with no `Host`, headers, principal, body or time: add them
+    /// with the methods below.
     pub fn new(method: &'a str, target: &'a str, peer: IpAddr) -> Request<'a> {
         Request {
             method,
@@ -95,21 +111,26 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// The same request with its whole body (see the `body` field).
     pub fn body(mut self, body: &'a [u8]) -> Request<'a> {
         self.body = Some(body);
         self
     }
 
+    /// The same request with a `Host` header (or `:authority`).
     pub fn host(mut self, host: &'a str) -> Request<'a> {
         self.host = Some(host);
         self
     }
 
+    /// The same request with these headers, as (name, value) pairs in the
+    /// order received.
     pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
         self.headers = headers;
         self
     }
 
+    /// The same request, sent by `principal`.
     pub fn principal(mut self, principal: &'a Principal) -> Request<'a> {
         self.principal = Some(principal);
         self
@@ -131,16 +152,20 @@ impl<'a> Request<'a> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestData {
+    /// The method exactly as received: `GET`.
     pub method: String,
     /// Path with optional query, as received: `/v1/pets?limit=10`.
     pub path: String,
+    /// The `Host` header, if any; a port is ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The request's headers; none when absent.
     #[serde(default, skip_serializing_if = "HeadersData::is_empty")]
     pub headers: HeadersData,
     /// The TCP peer's address. Defaults to 127.0.0.1.
     #[serde(default = "loopback", alias = "peer")]
     pub client_ip: IpAddr,
+    /// Who the host authenticated; absent for an anonymous request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<Principal>,
     /// The body: a JSON value, sent as its serialisation (compact, object
@@ -176,6 +201,7 @@ impl BodyData {
         &self.bytes
     }
 
+    /// The JSON value as written in the request file.
     pub fn value(&self) -> &serde_json::Value {
         &self.value
     }
@@ -206,7 +232,10 @@ fn loopback() -> IpAddr {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum HeadersData {
+    /// A JSON object: one entry per name, a list for a repeated header
+    /// (names in sorted order).
     Map(BTreeMap<String, OneOrMany>),
+    /// A list of `[name, value]` pairs, in the order sent.
     Pairs(Vec<(String, String)>),
 }
 
@@ -216,14 +245,19 @@ impl Default for HeadersData {
     }
 }
 
+/// The value of one header name in [`HeadersData::Map`]: a string, or a
+/// list of strings for a header sent more than once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
+    /// The header is sent once, with this value.
     One(String),
+    /// The header is sent once per value, in this order.
     Many(Vec<String>),
 }
 
 impl HeadersData {
+    /// No header at all.
     pub fn is_empty(&self) -> bool {
         match self {
             HeadersData::Map(m) => m.is_empty(),

@@ -18,6 +18,9 @@
 //!
 //! [`mask_slice`], [`MaskStream`] and [`mask_io`] are the three ways in.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::io::{Read, Write};
 
 use super::config::MaskConfig;
@@ -585,6 +588,9 @@ pub struct MaskStream<'p> {
 }
 
 impl<'p> MaskStream<'p> {
+    /// A stream that masks one response by `plan` under `config`'s limits.
+    /// Fails with [`MaskError::MissingHashKey`] when the plan uses `hash`
+    /// and `config` has no usable key.
     pub fn new(plan: &'p MaskPlan, config: &MaskConfig) -> Result<MaskStream<'p>, MaskError> {
         Ok(MaskStream {
             machine: Machine::new(plan, config)?,

@@ -1,6 +1,9 @@
 //! [`MaskConfig`]: what the embedder supplies to masking. The hash key
 //! lives here, never in policy text, and never appears in `Debug` output.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 /// The shortest hash key accepted, in bytes. HMAC-SHA256 keys shorter than
 /// this are too easy to guess, which would let a caller reverse hashes of
 /// low-entropy values (phone numbers, account ids).
@@ -63,18 +66,24 @@ impl MaskConfig {
         self
     }
 
+    /// The largest response accepted, in bytes (16 MiB by default).
     pub fn max_bytes(&self) -> u64 {
         self.max_bytes
     }
 
+    /// How deep objects and arrays may nest, in levels (256 by default).
     pub fn max_depth(&self) -> usize {
         self.max_depth
     }
 
+    /// How many bytes of the MAC `hash` keeps (16 by default): twice as
+    /// many hex digits in the output.
     pub fn hash_len(&self) -> usize {
         self.hash_len
     }
 
+    /// Whether a hash key of at least [`MIN_HASH_KEY_LEN`] bytes is set, so
+    /// that plans using `hash` can run. The key itself is never readable.
     pub fn has_hash_key(&self) -> bool {
         self.usable_key().is_some()
     }

@@ -1,6 +1,9 @@
 //! Why a response could not be masked. Every error means the same thing to
 //! the caller: withhold the response (and discard any partial output).
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 pub use crate::json::JsonProblem;
 
 /// Why masking failed. The response must not be sent: masking never fails
@@ -16,11 +19,24 @@ pub enum MaskError {
     MissingHashKey,
     /// The response is not valid JSON; `offset` is the byte where that
     /// became clear.
-    InvalidJson { offset: u64, problem: JsonProblem },
+    InvalidJson {
+        /// Byte offset in the response.
+        offset: u64,
+        /// What the JSON reader found wrong.
+        problem: JsonProblem,
+    },
     /// The response is larger than the configured limit.
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit, in bytes ([`crate::mask::MaskConfig::max_bytes`]).
+        limit: u64,
+    },
     /// Objects and arrays nest deeper than the configured limit.
-    TooDeep { offset: u64, limit: usize },
+    TooDeep {
+        /// Byte offset in the response of the bracket one level too deep.
+        offset: u64,
+        /// The limit, in levels ([`crate::mask::MaskConfig::max_depth`]).
+        limit: usize,
+    },
     /// `response only` applies, and the response is a bare string, number,
     /// boolean or null rather than an object or array.
     NotContainer,

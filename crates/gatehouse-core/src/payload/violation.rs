@@ -2,6 +2,9 @@
 //! request, where in it (a JSON pointer), what was wrong, and the rule. It
 //! never holds a value from the request, only its place.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 use crate::json::JsonProblem;
@@ -10,11 +13,13 @@ use crate::span::Span;
 /// One broken payload rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
+    /// Which part of the request: body, query or header.
     pub part: Part,
     /// RFC 6901 pointer to the offending value: `/items/3/name` in the
     /// body, `/limit` for a query parameter, `/x-request-id` for a header.
     /// `""` is the whole body (or query).
     pub pointer: String,
+    /// What was wrong with the value (never the value itself).
     pub problem: Problem,
     /// The rule it broke, as precisely as known: the field rule
     /// (`name: string(1..64)`), the `limits(...)` argument, the field
@@ -26,12 +31,16 @@ pub struct Violation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
+    /// The body: `body` rules (422 `body_invalid`, or the JSON reasons).
     Body,
+    /// A query parameter: `query` rules (400 `query_invalid`).
     Query,
+    /// A header: `headers` rules (400 `header_invalid`).
     Header,
 }
 
 impl Part {
+    /// The stable name: `body`, `query` or `header`.
     pub fn as_str(self) -> &'static str {
         match self {
             Part::Body => "body",
@@ -45,15 +54,23 @@ impl Part {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
+    /// `depth`: nesting depth of arrays and objects (the top level is 1).
     Depth,
+    /// `array`: items in one array.
     Array,
+    /// `object`: members in one object.
     Object,
+    /// `key`: bytes of one member name, after decoding escapes.
     Key,
+    /// `string`: bytes of one string, after decoding escapes.
     String,
+    /// A member name repeated in one object (I-JSON forbids it); its `max`
+    /// is 0.
     DuplicateKey,
 }
 
 impl LimitKind {
+    /// The stable name: the `limits(...)` argument, or `duplicate_key`.
     pub fn as_str(self) -> &'static str {
         match self {
             LimitKind::Depth => "depth",
@@ -70,18 +87,26 @@ impl LimitKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expected {
+    /// A JSON object (`{ ... }` field block).
     Object,
+    /// A JSON array (`array(...)`).
     Array,
+    /// A JSON string (`string`, or a format such as `uuid`).
     String,
+    /// An integer (`int`).
     Integer,
+    /// Any number (`number`).
     Number,
+    /// `true` or `false` (`bool`).
     Boolean,
+    /// `null`.
     Null,
     /// One of an `enum(...)`'s literals.
     OneOf,
 }
 
 impl Expected {
+    /// The type as a phrase, for reports: "an integer".
     pub fn describe(self) -> &'static str {
         match self {
             Expected::Object => "an object",
@@ -103,9 +128,19 @@ pub enum Problem {
     /// `body_malformed`: not JSON. `offset` is the byte where the token in
     /// which the problem lies starts (the offending byte for punctuation;
     /// the body's length when it ends too early).
-    Malformed { json: JsonProblem, offset: u64 },
+    Malformed {
+        /// What the JSON reader found wrong.
+        json: JsonProblem,
+        /// Byte offset in the body.
+        offset: u64,
+    },
     /// `body_limit_exceeded`: a JSON limit, with the limit in force.
-    Limit { limit: LimitKind, max: u64 },
+    Limit {
+        /// Which limit.
+        limit: LimitKind,
+        /// The limit in force (items, members, bytes or levels).
+        max: u64,
+    },
     /// The endpoint's field rules need a JSON body and there is none.
     NoBody,
     /// A required field (or parameter, or header) is absent.
@@ -114,7 +149,10 @@ pub enum Problem {
     /// query parameter not listed in a `query only` block.
     Unknown,
     /// A value of the wrong type.
-    Type { expected: Expected },
+    Type {
+        /// The type the rule wanted.
+        expected: Expected,
+    },
     /// A number written with a fraction or exponent, or beyond the 64-bit
     /// range, where an `int` is required.
     Integer,

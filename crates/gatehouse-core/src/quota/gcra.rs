@@ -31,6 +31,9 @@
 //! since the Unix epoch), so the arithmetic never overflows and Lua's
 //! doubles represent every value exactly.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 /// The largest time or duration, in microseconds, that the algorithm uses:

@@ -12,6 +12,9 @@
 //! - text longer than [`MAX_INLINE_TEXT`] bytes counts as its SHA-256
 //!   digest, so a stored key never holds more than 64 bytes of value.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -84,11 +87,16 @@ fn digest(text: &str) -> KeyRef<'static> {
 /// A normalised key value, borrowed: what stores hash and compare.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum KeyRef<'a> {
+    /// No value: the one counter shared by every request without one.
     #[default]
     Absent,
+    /// A client address, already normalised (IPv6 as its `/64`).
     Ip(IpAddr),
+    /// Text of at most [`MAX_INLINE_TEXT`] bytes.
     Text(&'a str),
+    /// An integer claim (`true` and `false` as 1 and 0).
     Int(i64),
+    /// The SHA-256 digest of longer text.
     Digest([u8; 32]),
 }
 

@@ -41,6 +41,9 @@
 //! A key already present is checked without allocating; a new key
 //! allocates its entry (and a copy of a text value, at most 64 bytes).
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::hash::{BuildHasher, Hasher};
 
 /// The default key hasher: foldhash, seeded at random per store, so that
@@ -218,6 +221,8 @@ impl MemoryStore {
         MemoryStoreBuilder::default().build()
     }
 
+    /// Settings for a store other than the default: shards, key limit,
+    /// sweep spacing.
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder::default()
     }
@@ -262,6 +267,7 @@ impl<S: BuildHasher> MemoryStore<S> {
         self.shards.iter().map(|s| read(s).table.len()).sum()
     }
 
+    /// No counter is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

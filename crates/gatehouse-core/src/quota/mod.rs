@@ -88,6 +88,9 @@
 //! one counter for the whole API, not one per endpoint. Changing the API
 //! version, an endpoint's path or a quota's key or window starts afresh.
 
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -192,22 +195,29 @@ impl QuotaSpec {
         &self.id
     }
 
+    /// The GCRA parameters (emission interval and burst) stores step with.
     pub fn gcra(&self) -> Gcra {
         self.gcra
     }
 
+    /// Requests allowed per window: the `100` of `quota 100/min`.
     pub fn rate(&self) -> u64 {
         self.rate
     }
 
+    /// The window, in seconds: 60 for `/min`.
     pub fn window_secs(&self) -> u64 {
         self.window_secs
     }
 
+    /// The tokens one request spends from the bucket (1 unless the quota
+    /// says `cost N`).
     pub fn cost(&self) -> u64 {
         self.cost
     }
 
+    /// What the quota counts by: `principal`, `ip`, `key`, a claim or a
+    /// header.
     pub fn key(&self) -> &QuotaKey {
         &self.key
     }
@@ -292,7 +302,9 @@ fn id_hash(id: &str) -> u64 {
 /// One quota to check for one request: which quota, and the key value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuotaCheck<'a> {
+    /// The quota.
     pub spec: &'a QuotaSpec,
+    /// The request's value for the quota's key: which counter it charges.
     pub key: KeyValue<'a>,
 }
 
@@ -401,7 +413,12 @@ pub enum StoreError {
     /// The in-memory store is full of keys that are not idle yet.
     Full,
     /// The caller passed a different number of states than checks.
-    StatesLength { checks: usize, states: usize },
+    StatesLength {
+        /// How many checks were passed.
+        checks: usize,
+        /// How many states there was room for.
+        states: usize,
+    },
 }
 
 impl std::fmt::Display for StoreError {
@@ -431,6 +448,9 @@ impl std::error::Error for StoreError {}
 /// no key is ever charged beyond its limit. Implementations never panic and
 /// never block for long: a store that cannot answer returns an error.
 pub trait QuotaStore {
+    /// Checks, and if allowed charges, every quota in `checks` at `now_ms`
+    /// (milliseconds since the caller's epoch), writing one state per check
+    /// into `states`.
     fn check(
         &self,
         now_ms: u64,
@@ -615,6 +635,8 @@ pub struct QuotaTable {
 }
 
 impl QuotaTable {
+    /// Names every quota of every endpoint of `model`, for stores (see
+    /// [`QuotaSpec::id`]).
     pub fn new(model: &Model) -> QuotaTable {
         let apis = model
             .apis

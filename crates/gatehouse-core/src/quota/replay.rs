@@ -26,14 +26,19 @@ use crate::CompiledSet;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayLine {
+    /// When the request arrives, in milliseconds (since any epoch; only
+    /// differences matter).
     pub at_ms: u64,
+    /// The request, in the JSON form `gatehouse eval --request` reads.
     pub request: RequestData,
 }
 
 /// A line that is not a replay line: its number (from 1) and the error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplayParseError {
+    /// The line number, from 1.
     pub line: usize,
+    /// What is wrong with it, from the JSON reader.
     pub message: String,
 }
 
@@ -75,6 +80,7 @@ pub fn phase_for(decision: &Decision) -> Option<Phase> {
 /// One replayed request.
 #[derive(Clone, Debug)]
 pub struct ReplayStep {
+    /// When the request arrived, in milliseconds: its line's `at_ms`.
     pub at_ms: u64,
     /// The decision before quotas.
     pub decision: Decision,
