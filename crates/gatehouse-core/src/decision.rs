@@ -301,19 +301,6 @@ pub struct QuotaReport {
 }
 
 impl QuotaReport {
-    /// The numbers of a store's `state` for the quota at `index` (each
-    /// capped at `u32::MAX`).
-    pub fn new(index: u16, state: &crate::quota::QuotaState) -> QuotaReport {
-        let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        QuotaReport {
-            index,
-            allowed: state.allowed,
-            remaining: small(state.remaining()),
-            reset_ms: small(state.reset_ms()),
-            retry_after_ms: small(state.retry_after_ms()),
-        }
-    }
-
     /// `RateLimit-Reset`: whole seconds, rounded up.
     pub fn reset_secs(&self) -> u32 {
         self.reset_ms.div_ceil(1_000)

@@ -60,6 +60,7 @@ mod policy;
 pub mod quota;
 pub mod request;
 pub mod tree;
+pub mod urlencoded;
 
 pub use decision::{Decision, Detail, PathProblem, Reason, ShadowFinding, Violation};
 pub use policy::{check_sources, parse_and_check, CompiledSet, LoadFailure};

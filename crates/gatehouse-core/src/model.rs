@@ -578,7 +578,7 @@ pub struct BodyRules {
 pub struct JsonBody {
     pub limits: JsonLimits,
     /// Where each limit was written in `limits(...)`, if it was.
-    pub limit_spans: crate::payload::LimitSpans,
+    pub limit_spans: LimitSpans,
     pub schema: Option<FieldsSchema>,
     pub meta: RuleMeta,
 }
@@ -735,3 +735,17 @@ pub enum MaskStrategy {
 impl MaskStrategy {
     pub const NAMES: &'static [&'static str] = &["redact", "remove", "null", "hash", "email"];
 }
+
+/// Where each limit was written (a `limits(...)` argument), if it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LimitSpans {
+    pub depth: Option<Span>,
+    pub array: Option<Span>,
+    pub object: Option<Span>,
+    pub key: Option<Span>,
+    pub string: Option<Span>,
+}
+
+/// The most scopes one API may declare: scope sets are fixed-size bitsets
+/// so that checking them never allocates.
+pub const MAX_SCOPES: usize = 512;

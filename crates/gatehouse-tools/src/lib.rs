@@ -7,8 +7,10 @@
 //!   [`Diagnostic`](gatehouse_syntax::diag::Diagnostic) with its code;
 //! - [`fmt`]: the formatter;
 //! - [`analysis`]: explain traces, policy tests, diff, inventory, tree
-//!   rendering;
+//!   rendering, quota replay;
 //! - [`report`]: a decision in words, for people and for `--json`;
+//! - [`text`]: model pieces written back as policy text, shared by the
+//!   analyses and the report;
 //! - [`json_api`]: the JSON-in/JSON-out functions that the CLI's JSON
 //!   output and the WebAssembly module share.
 //!
@@ -42,6 +44,7 @@ pub mod interp;
 pub mod json_api;
 pub mod lint;
 pub mod report;
+pub mod text;
 
 /// Diagnostics of the checker and the linter: one type, one code registry,
 /// and their renderings.

@@ -65,7 +65,7 @@ pub struct MaskReport {
 impl MaskReport {
     /// The strategy as written in a policy: `with email`, `keep last 4`.
     pub fn strategy_text(&self) -> String {
-        crate::analysis::text::mask_strategy(self.strategy)
+        crate::text::mask_strategy(self.strategy)
     }
 }
 
@@ -594,27 +594,9 @@ fn quota_text(endpoint: Option<&Endpoint>, detail: Detail) -> String {
     let Detail::Quota { index } = detail else {
         return "?".into();
     };
-    let Some(q) = endpoint.and_then(|e| e.quotas.get(usize::from(index))) else {
-        return "?".into();
-    };
-    let window = match q.window_secs {
-        1 => "s".to_string(),
-        60 => "min".to_string(),
-        3_600 => "hour".to_string(),
-        86_400 => "day".to_string(),
-        secs => format!("{secs}s"),
-    };
-    let burst = if q.burst == q.rate {
-        String::new()
-    } else {
-        format!(" burst {}", q.burst)
-    };
-    let cost = if q.cost == 1 {
-        String::new()
-    } else {
-        format!(" cost {}", q.cost)
-    };
-    format!("{}/{window}{burst} by {}{cost}", q.rate, q.key.text())
+    endpoint
+        .and_then(|e| e.quotas.get(usize::from(index)))
+        .map_or_else(|| "?".into(), crate::text::quota)
 }
 
 /// What a decision (or a shadow finding) says, to be put into words.

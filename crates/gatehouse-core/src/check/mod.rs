@@ -23,9 +23,7 @@ use crate::model::{Access, Api, Endpoint, EndpointId, Model, SchemeId, ScopeId};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{ItemKind, PolicyAst};
 
-/// The most scopes one API may declare: scope sets are fixed-size bitsets
-/// so that checking them never allocates.
-pub const MAX_SCOPES: usize = 512;
+pub use crate::model::MAX_SCOPES;
 
 /// One parsed file, ready to check.
 pub struct ParsedFile<'a> {

@@ -12,6 +12,7 @@
 //!   number against a string) is an error; `in` over a list just skips items
 //!   of another type.
 
+use crate::urlencoded::decode_component;
 use std::borrow::Cow;
 
 use serde_json::Value;
@@ -236,26 +237,4 @@ pub fn query_value<'q>(
         found = Some(decode_component(val).ok_or(CondError::Ambiguous(span))?);
     }
     Ok(found)
-}
-
-/// Form-style decoding: `+` is a space, `%XX` a byte; the result must be
-/// UTF-8. Borrows when there is nothing to decode.
-pub fn decode_component(text: &str) -> Option<Cow<'_, str>> {
-    if !text.contains(['%', '+']) {
-        return Some(Cow::Borrowed(text));
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let h = bytes.next().and_then(|c| (c as char).to_digit(16))?;
-                let l = bytes.next().and_then(|c| (c as char).to_digit(16))?;
-                out.push(u8::try_from(h * 16 + l).ok()?);
-            }
-            _ => out.push(b),
-        }
-    }
-    String::from_utf8(out).ok().map(Cow::Owned)
 }

@@ -1,7 +1,6 @@
 //! JSON limits: the bounds every JSON body is read under.
 
 use crate::model::JsonLimits;
-use crate::span::Span;
 
 /// The bounds a JSON body is read under, enforced while it is scanned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,14 +50,4 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits::DEFAULT
     }
-}
-
-/// Where each limit was written (a `limits(...)` argument), if it was.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LimitSpans {
-    pub depth: Option<Span>,
-    pub array: Option<Span>,
-    pub object: Option<Span>,
-    pub key: Option<Span>,
-    pub string: Option<Span>,
 }

@@ -28,7 +28,8 @@ pub mod schema;
 pub mod validate;
 mod violation;
 
-pub use limits::{LimitSpans, Limits};
+pub use crate::model::LimitSpans;
+pub use limits::Limits;
 pub use media::MediaTypes;
 pub use schema::Schema;
 pub use violation::{Expected, LimitKind, Part, Problem, Violation};

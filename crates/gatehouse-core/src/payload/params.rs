@@ -21,11 +21,11 @@ use std::borrow::Cow;
 
 use super::schema::{enum_accepts, within, FieldNode, Node, Scalar, Schema};
 use super::violation::{Expected, Part, Problem, Violation};
-use crate::eval::cond::decode_component;
 use crate::json::pointer;
 use crate::json::token::{NumScan, NumValue, Step};
 use crate::request::Request;
 use crate::span::Span;
+use crate::urlencoded::decode_component;
 
 /// Checks a query string (without `?`) against a compiled `query` block.
 /// `rule` is the statement, for encoding problems.

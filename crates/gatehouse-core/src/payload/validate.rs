@@ -30,12 +30,13 @@
 use rustc_hash::{FxHashSet, FxHasher};
 use std::hash::Hasher;
 
-use super::limits::{LimitSpans, Limits};
+use super::limits::Limits;
 use super::schema::{enum_accepts, within, Node, NodeId, ObjectNode, Scalar, Schema};
 use super::violation::{Expected, LimitKind, Part, Problem, Violation};
 use crate::json::scan::skip_ws;
 use crate::json::token::{LitScan, NumScan, NumValue, Step, StrScan};
 use crate::json::{pointer, JsonProblem};
+use crate::model::LimitSpans;
 use crate::span::Span;
 
 /// A member or element's rule: the schema node it must satisfy (`None`:

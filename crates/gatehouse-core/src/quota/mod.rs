@@ -5,8 +5,8 @@
 //!   remaining, reset, retry-after), shared by every store.
 //! - [`key`]: key values ([`KeyValue`]) and their normalisation.
 //! - [`memory`]: [`MemoryStore`], the embedded default.
-//! - [`replay`]: run a timed sequence of checks against a store and see
-//!   when a quota bites.
+//! - [`settle`]: how the evaluator charges a decision's quotas and folds
+//!   the verdict into the decision.
 //! - `gatehouse-redis` (its own crate): a store shared by a fleet of
 //!   gateways, one Redis round trip per request.
 //!
@@ -58,8 +58,9 @@
 //!
 //! # Wiring into the evaluator
 //!
-//! [`replay::replay`] is the reference for how a decision and its quotas
-//! combine: decide without quotas, then [`replay::phase_for`] tells which
+//! [`settle`] is how a decision and its quotas combine (the tools crate's
+//! `analysis::replay` does the same, step by step, for a timed file of
+//! requests): decide without quotas, then [`settle::phase_for`] tells which
 //! quotas to check (none for a request stopped by routing or IP rules; the
 //! IP and header quotas for one that a later check denied; all of them for
 //! one that passed every other check), then one [`check_request`] call. A
@@ -104,7 +105,6 @@ use crate::span::Span;
 pub mod gcra;
 pub mod key;
 pub mod memory;
-pub mod replay;
 pub mod settle;
 
 pub use gcra::Gcra;
@@ -325,6 +325,19 @@ pub struct QuotaState {
 }
 
 impl QuotaState {
+    /// The numbers a decision reports for the quota at `index` in this
+    /// state (each capped at `u32::MAX`).
+    pub fn report(&self, index: u16) -> crate::decision::QuotaReport {
+        let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        crate::decision::QuotaReport {
+            index,
+            allowed: self.allowed,
+            remaining: small(self.remaining()),
+            reset_ms: small(self.reset_ms()),
+            retry_after_ms: small(self.retry_after_ms()),
+        }
+    }
+
     /// The state of a bucket whose TAT is `tat_us` once a check of `cost`
     /// at `now_us` is done.
     #[inline]

@@ -20,11 +20,10 @@
 //! failure is reported as a finding. A request without a time cannot be
 //! counted: 500 `quota_clock_missing`.
 
-use crate::decision::{Decision, Detail, QuotaReport, Reason, ShadowFinding};
+use crate::decision::{Decision, Detail, Reason, ShadowFinding};
 use crate::model::StoreErrorPolicy;
 use crate::request::Request;
 
-use super::replay::phase_for;
 use super::{check_request, Phase, QuotaSpec, QuotaStore};
 
 /// Counts the quotas of `decision` (made without them), changing it in
@@ -113,9 +112,7 @@ fn count<S: QuotaStore + ?Sized>(
                     .shadow
                     .push(finding(Reason::QuotaExceeded, i, spec));
             }
-            let report = verdict
-                .report
-                .map(|(i, state)| QuotaReport::new(index(i), &state));
+            let report = verdict.report.map(|(i, state)| state.report(index(i)));
             if let Some((i, spec)) = verdict.denied.and_then(|i| specs.get(i).map(|s| (i, s))) {
                 fail(decision, Reason::QuotaExceeded, index(i), spec);
             }
@@ -152,4 +149,17 @@ fn fail(decision: &mut Decision, reason: Reason, index: u16, spec: &QuotaSpec) {
 
 fn index(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+/// Which quotas a decision made without quotas calls for: none when the
+/// request was not routed or was denied by IP (steps 0 to 2), the IP and
+/// header quotas when a later check denied it (step 3 still ran), all of
+/// them when it passed every other check.
+pub fn phase_for(decision: &Decision) -> Option<Phase> {
+    decision.endpoint?;
+    match decision.reason {
+        _ if decision.allowed => Some(Phase::All),
+        Reason::IpDenied | Reason::IpNotAllowed => None,
+        _ => Some(Phase::PreAuth),
+    }
 }

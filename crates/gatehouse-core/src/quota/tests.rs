@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::replay;
 use super::*;
 use crate::model::QuotaKey;
 use crate::{CompiledSet, Principal, Request};
@@ -693,29 +692,6 @@ fn key_values_come_from_the_request() {
     let headers = [("X-Tenant", "a"), ("x-tenant", "b")];
     let with_header = Request::new("GET", "/", peer).headers(&headers);
     assert_eq!(header.key_value(&with_header, peer), KeyValue::Text("a"));
-}
-
-#[test]
-fn replay_shows_when_a_quota_bites() {
-    let policy = CompiledSet::from_source("pets.gate", POLICY).unwrap();
-    let table = QuotaTable::new(policy.model());
-    let store = MemoryStore::new();
-    let text = r#"
-# three health checks in one second, then one a second later
-{"at_ms": 0, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
-{"at_ms": 100, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
-{"at_ms": 200, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
-{"at_ms": 1200, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
-{"at_ms": 1300, "request": {"method": "GET", "path": "/nowhere", "client_ip": "203.0.113.9"}}
-"#;
-    let lines = replay::parse(text).unwrap();
-    let steps = replay::replay(&policy, &table, &store, &lines);
-    let allowed: Vec<bool> = steps.iter().map(replay::ReplayStep::allowed).collect();
-    assert_eq!(allowed, [true, true, false, true, false]);
-    assert_eq!(steps[2].denied_by(), Some(1));
-    assert!(steps[4].quota.is_none());
-    let err = replay::parse("{\"at_ms\": 1}\n").unwrap_err();
-    assert_eq!(err.line, 1);
 }
 
 // ------------------------------------------------------- against a model

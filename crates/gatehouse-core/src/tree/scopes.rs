@@ -3,8 +3,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::check::MAX_SCOPES;
 use crate::model::ScopeId;
+use crate::model::MAX_SCOPES;
 
 const WORDS: usize = MAX_SCOPES / 64;
 

@@ -23,12 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{text, Source};
+use super::Source;
 use crate::model::{
     Access, Api, AuthKind, Endpoint, FieldsSchema, JsonLimits, MaskStrategy, Quota, RuleMeta,
     Segment,
 };
 use crate::span::Span;
+use crate::text;
 use crate::CompiledSet;
 
 /// The version of the JSON shape of [`Diff`].

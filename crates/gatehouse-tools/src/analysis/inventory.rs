@@ -7,8 +7,9 @@
 
 use serde::Serialize;
 
-use super::{text, Source};
+use super::Source;
 use crate::model::{Access, Api, Endpoint};
+use crate::text;
 use crate::CompiledSet;
 
 /// The version of the JSON shape of [`Inventory`].

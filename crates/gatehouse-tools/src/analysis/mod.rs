@@ -8,7 +8,6 @@
 //! - [`tree`]: the compiled decision tree, per method, as data;
 //! - [`inventory`]: one row per endpoint with its guards;
 //! - [`diff`]: what a change to a policy set widens or narrows;
-//! - [`text`]: model pieces written back as policy text;
 //! - [`replay`]: timed requests (JSON lines) decided in order, to see when a
 //!   quota bites.
 //!
@@ -19,13 +18,8 @@
 pub mod diff;
 pub mod inventory;
 
-/// Timed requests decided in order: the file format of `gatehouse eval
-/// --replay`, and the reference for how a decision and its quotas combine.
-pub mod replay {
-    pub use gatehouse_core::quota::replay::*;
-}
+pub mod replay;
 pub mod testing;
-pub mod text;
 pub mod trace;
 pub mod tree;
 

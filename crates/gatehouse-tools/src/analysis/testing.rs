@@ -43,12 +43,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::trace::Trace;
-use super::{text, Source};
+use super::Source;
 use crate::decision::Reason;
 use crate::mask::MaskConfig;
 use crate::model::{Access, ApiId, EndpointId};
 use crate::request::RequestData;
 use crate::span::Span;
+use crate::text;
 use crate::CompiledSet;
 
 /// The version of the test file format.

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{text, Source};
+use super::Source;
 use crate::decision::{Decision, Reason};
 use crate::interp::observe::{Event, Observer};
 use crate::interp::{self, Ctx, Failure};
@@ -30,6 +30,7 @@ use crate::model::{
 use crate::report::DecisionReport;
 use crate::request::Request;
 use crate::span::Span;
+use crate::text;
 use crate::CompiledSet;
 
 /// The version of the JSON shape of [`Trace`].

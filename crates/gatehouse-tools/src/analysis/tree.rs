@@ -9,8 +9,9 @@
 
 use serde::Serialize;
 
-use super::{text, Source};
+use super::Source;
 use crate::model::{Access, Api, Endpoint, EndpointId, Method};
+use crate::text;
 use crate::tree::RouteTrie;
 use crate::CompiledSet;
 

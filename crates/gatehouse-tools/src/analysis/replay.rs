@@ -1,7 +1,8 @@
 //! Replay: decide a timed sequence of requests with quotas counted in a
 //! store, to see when a quota bites. This is the library half of
 //! `gatehouse eval --replay` and a reference for how the evaluator combines
-//! a decision with its quotas.
+//! a decision with its quotas (`gatehouse_core::quota::settle` is the
+//! evaluator's own).
 //!
 //! The input is JSON lines, one request per line: the time in milliseconds
 //! (since any epoch; only differences matter) and the request in the format
@@ -17,10 +18,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_request, Phase, QuotaStore, QuotaTable, StoreError, Verdict};
-use crate::decision::{Decision, Reason};
-use crate::request::RequestData;
-use crate::CompiledSet;
+use gatehouse_core::decision::Decision;
+use gatehouse_core::quota::settle::phase_for;
+use gatehouse_core::quota::{check_request, QuotaStore, QuotaTable, StoreError, Verdict};
+use gatehouse_core::request::RequestData;
+use gatehouse_core::CompiledSet;
 
 /// One line of a replay file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,19 +64,6 @@ pub fn parse(text: &str) -> Result<Vec<ReplayLine>, ReplayParseError> {
             })
         })
         .collect()
-}
-
-/// Which quotas a decision made without quotas calls for: none when the
-/// request was not routed or was denied by IP (steps 0 to 2), the IP and
-/// header quotas when a later check denied it (step 3 still ran), all of
-/// them when it passed every other check.
-pub fn phase_for(decision: &Decision) -> Option<Phase> {
-    decision.endpoint?;
-    match decision.reason {
-        _ if decision.allowed => Some(Phase::All),
-        Reason::IpDenied | Reason::IpNotAllowed => None,
-        _ => Some(Phase::PreAuth),
-    }
 }
 
 /// One replayed request.
@@ -120,7 +109,7 @@ pub fn replay<S: QuotaStore + ?Sized>(
             let headers = line.request.headers.pairs();
             let request = line.request.as_request(&headers);
             // The decision before quotas: this function counts them itself.
-            let decision = crate::eval::decide(policy.tree(), &request);
+            let decision = gatehouse_core::eval::decide(policy.tree(), &request);
             let quota = match (phase_for(&decision), decision.api, decision.endpoint) {
                 (Some(phase), Some(api), Some(endpoint)) => {
                     let specs = table.endpoint(api, endpoint);
@@ -138,4 +127,49 @@ pub fn replay<S: QuotaStore + ?Sized>(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_core::quota::MemoryStore;
+
+    const POLICY: &str = r#"
+api "pets" version "1.4"
+auth user = jwt(issuer: "https://id.example.com")
+
+defaults {
+  authenticate user
+  quota 50/s by ip
+}
+
+endpoint GET /health {
+  public
+  quota 2/s by ip
+}
+"#;
+
+    #[test]
+    fn replay_shows_when_a_quota_bites() {
+        let policy = CompiledSet::from_source("pets.gate", POLICY).unwrap();
+        let table = QuotaTable::new(policy.model());
+        let store = MemoryStore::new();
+        let text = r#"
+# three health checks in one second, then one a second later
+{"at_ms": 0, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
+{"at_ms": 100, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
+{"at_ms": 200, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
+{"at_ms": 1200, "request": {"method": "GET", "path": "/health", "client_ip": "203.0.113.9"}}
+{"at_ms": 1300, "request": {"method": "GET", "path": "/nowhere", "client_ip": "203.0.113.9"}}
+"#;
+        let lines = parse(text).unwrap();
+        let steps = replay(&policy, &table, &store, &lines);
+        let allowed: Vec<bool> = steps.iter().map(ReplayStep::allowed).collect();
+        assert_eq!(allowed, [true, true, false, true, false]);
+        // The endpoint's own 2/s, after the defaults' 50/s.
+        assert_eq!(steps[2].denied_by(), Some(1));
+        assert!(steps[4].quota.is_none());
+        let err = parse("{\"at_ms\": 1}\n").unwrap_err();
+        assert_eq!(err.line, 1);
+    }
 }
