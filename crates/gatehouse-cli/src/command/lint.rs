@@ -60,7 +60,7 @@ fn explain(rule: &str) -> Exit {
             let names = Rule::ALL
                 .iter()
                 .map(|r| r.name())
-                .chain(Rule::ALL.iter().map(|r| r.code()));
+                .chain(Rule::ALL.iter().map(|r| r.code().as_str()));
             match gatehouse_tools::diagnostics::did_you_mean(rule, names) {
                 Some(s) => eprintln!("error: `{rule}` is not a lint rule; did you mean `{s}`?"),
                 None => eprintln!(
@@ -76,12 +76,12 @@ fn list_rules() -> String {
     let width = Rule::ALL.iter().map(|r| r.name().len()).max().unwrap_or(0);
     let mut out = String::new();
     for rule in Rule::ALL {
+        let code = rule.code();
         out.push_str(&format!(
-            "{}  {:<7}  {:<width$}  {}\n",
-            rule.code(),
-            rule.default_level().as_str(),
+            "{code}  {:<7}  {:<width$}  {}\n",
+            code.severity().as_str(),
             rule.name(),
-            rule.summary()
+            code.summary()
         ));
     }
     out
@@ -96,16 +96,9 @@ fn human(
     style: Style,
 ) -> String {
     let mut out = render::diagnostics_human(&result.diagnostics, sources, style);
-    let handler = render::report_handler(style);
+    // Findings are diagnostics too, drawn the same way after the checker's.
     for finding in &result.findings {
-        let mut text = String::new();
-        if handler
-            .render_report(&mut text, &finding.report(sources))
-            .is_err()
-        {
-            text = format!("{}: {}\n", finding.rule.code(), finding.message);
-        }
-        out.push_str(&text);
+        out.push_str(&render::diagnostic(finding, sources, style));
         out.push('\n');
     }
     if !result.check_failed() {

@@ -1,10 +1,13 @@
-//! Diagnostics: what the parser and checker say about a policy.
+//! Diagnostics: what the parser, the checker and the linter say about a
+//! policy.
 //!
 //! A [`Diagnostic`] has a stable [`Code`], a severity, a one-line message, a
-//! labelled primary span, optional related spans and a hint. It renders for
-//! humans through `miette` (`Diagnostic::report`, with the `miette` feature)
-//! and as JSON through [`Diagnostic::to_json`]. Codes are listed once, in `codes`; they are never
-//! reused or renumbered.
+//! labelled primary span, optional related spans and a hint; a lint finding
+//! may also name the endpoint it is about. It renders for humans through
+//! `miette` (`Diagnostic::report`, with the `miette` feature) and as JSON
+//! through [`Diagnostic::to_json`]. Codes, the checker's and the lint
+//! rules', are listed once, in `codes`; they are never reused or
+//! renumbered.
 
 mod codes;
 #[cfg(feature = "miette")]
@@ -32,6 +35,11 @@ pub struct Diagnostic {
     /// Other places that explain the finding (the earlier duplicate, the
     /// endpoint a route conflicts with).
     pub related: Vec<(Span, String)>,
+    /// The endpoint the finding is about (its span and `METHOD PATH`), if it
+    /// is about one. It is kept apart from `span` because a lint finding may
+    /// point elsewhere (at a rule the endpoint inherits from `defaults`),
+    /// and an allow directive on the endpoint must still cover it.
+    pub endpoint: Option<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -43,6 +51,7 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             related: Vec::new(),
+            endpoint: None,
         }
     }
 
@@ -69,6 +78,13 @@ impl Diagnostic {
         self
     }
 
+    /// Marks the diagnostic as being about an endpoint: its span and its
+    /// `METHOD PATH` label.
+    pub fn about(mut self, endpoint: Span, label: impl Into<String>) -> Diagnostic {
+        self.endpoint = Some((endpoint, label.into()));
+        self
+    }
+
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
@@ -82,6 +98,7 @@ impl Diagnostic {
         let file = sources.get(self.span.file);
         DiagnosticJson {
             code: self.code.as_str(),
+            rule: None,
             severity: self.severity(),
             message: self.message.clone(),
             help: self.help.clone(),
@@ -89,6 +106,7 @@ impl Diagnostic {
             span: SpanJson::from(self.span),
             label: self.label.clone(),
             source_line: file.map(|f| f.line_text(sources.locate(self.span).line).to_string()),
+            endpoint: self.endpoint.as_ref().map(|(_, label)| label.clone()),
             related: self
                 .related
                 .iter()
@@ -112,6 +130,10 @@ impl std::fmt::Display for Diagnostic {
 #[derive(Clone, Debug, Serialize)]
 pub struct DiagnosticJson {
     pub code: &'static str,
+    /// The lint rule's name (`public-without-quota`), for a lint code. The
+    /// names live with the rules, so the linter fills this in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,6 +143,9 @@ pub struct DiagnosticJson {
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_line: Option<String>,
+    /// The endpoint the diagnostic is about (`GET /pets/{id}`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<RelatedJson>,
 }

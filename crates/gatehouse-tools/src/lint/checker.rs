@@ -8,7 +8,8 @@
 //! them up in the AST through [`Ctx`].
 
 use super::rules;
-use super::{Coverage, Finding, LintOptions, Rule};
+use super::{Coverage, LintOptions, Rule};
+use crate::diag::Diagnostic;
 use crate::model::{Access, Api, CondExpr, Endpoint, Model, RuleMeta};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{Item, ItemKind, PolicyAst, Statement, StatementKind};
@@ -63,13 +64,13 @@ fn find_statement(statements: &[Statement], span: Span) -> Option<&Statement> {
 /// Collects findings, dropping repeats: a rule written in `defaults` is
 /// seen once per endpoint that inherits it, but reported once.
 pub(crate) struct Out {
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
 }
 
 impl Out {
-    pub fn push(&mut self, finding: Finding) {
+    pub fn push(&mut self, finding: Diagnostic) {
         let repeat = self.findings.iter().any(|f| {
-            f.rule == finding.rule && f.span == finding.span && f.message == finding.message
+            f.code == finding.code && f.span == finding.span && f.message == finding.message
         });
         if !repeat {
             self.findings.push(finding);
@@ -130,7 +131,7 @@ pub(crate) fn run(
     files: &[(FileId, PolicyAst)],
     model: &Model,
     options: &LintOptions,
-) -> (Vec<Finding>, Vec<Coverage>) {
+) -> (Vec<Diagnostic>, Vec<Coverage>) {
     let mut out = Out {
         findings: Vec::new(),
     };

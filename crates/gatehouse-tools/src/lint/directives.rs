@@ -26,8 +26,8 @@
 //! `GH-L019`.
 
 use super::rules::{allow_without_reason, invalid_allow, unused_allow};
-use super::{Allowed, Finding, LintOptions, Rule};
-use crate::diag::did_you_mean;
+use super::{Allowed, LintOptions, Rule};
+use crate::diag::{did_you_mean, Diagnostic};
 use crate::span::{FileId, Sources, Span};
 use crate::syntax::ast::PolicyAst;
 use crate::syntax::comments::{comments, Comment};
@@ -48,7 +48,7 @@ pub struct Directive {
 }
 
 impl Directive {
-    fn covers(&self, finding: &Finding) -> bool {
+    fn covers(&self, finding: &Diagnostic) -> bool {
         let Some(target) = self.target else {
             return false;
         };
@@ -57,7 +57,7 @@ impl Directive {
                 && target.start <= span.start
                 && span.start < target.end.max(target.start + 1)
         };
-        self.rules.contains(&finding.rule)
+        self.rules.iter().any(|rule| rule.code() == finding.code)
             && (inside(finding.span)
                 || finding
                     .endpoint
@@ -76,7 +76,7 @@ struct Invalid {
 pub(crate) fn directives(
     sources: &Sources,
     files: &[(FileId, PolicyAst)],
-) -> (Vec<Directive>, Vec<Finding>) {
+) -> (Vec<Directive>, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for (file, ast) in files {
@@ -114,9 +114,9 @@ pub(crate) fn directives(
 pub(crate) fn apply(
     sources: &Sources,
     files: &[(FileId, PolicyAst)],
-    raw: Vec<Finding>,
+    raw: Vec<Diagnostic>,
     options: &LintOptions,
-) -> (Vec<Finding>, Vec<Allowed>) {
+) -> (Vec<Diagnostic>, Vec<Allowed>) {
     let (directives, problems) = directives(sources, files);
     let mut used: Vec<Vec<bool>> = directives
         .iter()
@@ -132,7 +132,7 @@ pub(crate) fn apply(
                     directive
                         .rules
                         .iter()
-                        .position(|r| *r == finding.rule)
+                        .position(|r| r.code() == finding.code)
                         .and_then(|p| u.get_mut(p))
                 }) {
                     *slot = true;
@@ -146,14 +146,14 @@ pub(crate) fn apply(
             None => findings.push(finding),
         }
     }
-    for problem in problems {
-        if options.enabled(problem.rule) {
-            findings.push(problem);
-        }
-    }
+    findings.extend(
+        problems
+            .into_iter()
+            .filter(|problem| Rule::from_code(problem.code).is_some_and(|r| options.enabled(r))),
+    );
     for (directive, used) in directives.iter().zip(&used) {
         if directive.reason.is_none() && options.enabled(Rule::AllowWithoutReason) {
-            let names: Vec<&str> = directive.rules.iter().map(|r| r.code()).collect();
+            let names: Vec<&str> = directive.rules.iter().map(|r| r.code().as_str()).collect();
             findings.push(allow_without_reason::finding(
                 directive.span,
                 &names.join(", "),
@@ -229,7 +229,7 @@ fn parse(comment: &str) -> Option<Result<(Vec<Rule>, Option<String>, Option<Inva
                     let names = Rule::ALL
                         .iter()
                         .map(|r| r.name())
-                        .chain(Rule::ALL.iter().map(|r| r.code()));
+                        .chain(Rule::ALL.iter().map(|r| r.code().as_str()));
                     match did_you_mean(word, names) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "`gatehouse lint --list-rules` lists the rules".to_string(),

@@ -7,6 +7,10 @@
 //! dispatch point. Rules live one per file in `rules/`; each file's doc
 //! comment is the rule's documentation ([`Rule::doc`]).
 //!
+//! A finding is a [`Diagnostic`], like the checker's, whose code is its
+//! rule's ([`Rule::code`], `GH-L…`); when it is about an endpoint it says
+//! which ([`Diagnostic::endpoint`]).
+//!
 //! A finding is allowed for one endpoint (or one top-level item) with a
 //! comment directive and a written reason ([`directives`]):
 //!
@@ -17,7 +21,7 @@
 //!
 //! The result also measures how well the endpoints are secured
 //! ([`Coverage`]). [`report`] renders it as versioned JSON and as SARIF
-//! 2.1.0; [`Finding::report`] renders one finding through miette.
+//! 2.1.0; [`Diagnostic::report`] renders one finding through miette.
 
 mod checker;
 pub mod directives;
@@ -29,8 +33,8 @@ use serde::Serialize;
 
 pub use registry::Rule;
 
-use crate::diag::{Diagnostics, Severity};
-use crate::span::{Location, Sources, Span};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::span::{Sources, Span};
 
 /// Which rules run.
 #[derive(Clone, Debug, Default)]
@@ -45,139 +49,10 @@ impl LintOptions {
     }
 }
 
-/// One lint finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    pub rule: Rule,
-    pub message: String,
-    pub span: Span,
-    /// Text shown beside the primary span.
-    pub label: String,
-    pub help: Option<String>,
-    pub related: Vec<(Span, String)>,
-    /// The endpoint the finding is about (`endpoint METHOD PATH`), if it is
-    /// about one; an allow directive on that endpoint covers it.
-    pub endpoint: Option<(Span, String)>,
-}
-
-impl Finding {
-    pub fn new(rule: Rule, span: Span, message: impl Into<String>) -> Finding {
-        Finding {
-            rule,
-            message: message.into(),
-            span,
-            label: String::new(),
-            help: None,
-            related: Vec::new(),
-            endpoint: None,
-        }
-    }
-
-    pub fn label(mut self, label: impl Into<String>) -> Finding {
-        self.label = label.into();
-        self
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
-        self
-    }
-
-    pub fn related(mut self, span: Span, label: impl Into<String>) -> Finding {
-        self.related.push((span, label.into()));
-        self
-    }
-
-    /// Marks the finding as being about an endpoint.
-    pub fn about(mut self, endpoint: &crate::model::Endpoint) -> Finding {
-        self.endpoint = Some((endpoint.span, endpoint.label()));
-        self
-    }
-
-    pub fn level(&self) -> Severity {
-        self.rule.default_level()
-    }
-
-    /// A value implementing [`miette::Diagnostic`], for rendering.
-    pub fn report(&self, sources: &Sources) -> FindingReport {
-        let source = sources.get(self.span.file);
-        let mut help = self.help.clone();
-        for (span, label) in self
-            .related
-            .iter()
-            .filter(|(span, _)| span.file != self.span.file)
-        {
-            let note = format!("{label}: {}", sources.locate(*span));
-            help = Some(match help {
-                Some(help) => format!("{help}\n{note}"),
-                None => note,
-            });
-        }
-        FindingReport {
-            finding: Finding {
-                help,
-                ..self.clone()
-            },
-            source: miette::NamedSource::new(
-                source.map_or_else(String::new, |s| s.name.clone()),
-                source.map_or_else(String::new, |s| s.text.to_string()),
-            ),
-        }
-    }
-
-    /// The serialisable form used by `--format json`.
-    pub fn to_json(&self, sources: &Sources) -> FindingJson {
-        let location = sources.locate(self.span);
-        FindingJson {
-            code: self.rule.code(),
-            rule: self.rule.name(),
-            severity: self.level(),
-            message: self.message.clone(),
-            help: self.help.clone(),
-            source_line: sources
-                .get(self.span.file)
-                .map(|f| f.line_text(location.line).to_string()),
-            location,
-            span: crate::diag::SpanJson::from(self.span),
-            label: self.label.clone(),
-            endpoint: self.endpoint.as_ref().map(|(_, label)| label.clone()),
-            related: self
-                .related
-                .iter()
-                .map(|(span, label)| crate::diag::RelatedJson {
-                    location: sources.locate(*span),
-                    span: crate::diag::SpanJson::from(*span),
-                    label: label.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// JSON form of a [`Finding`].
-#[derive(Clone, Debug, Serialize)]
-pub struct FindingJson {
-    pub code: &'static str,
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-    pub location: Location,
-    pub span: crate::diag::SpanJson,
-    pub label: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_line: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<crate::diag::RelatedJson>,
-}
-
 /// A finding that an allow directive covers, with the directive's reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allowed {
-    pub finding: Finding,
+    pub finding: Diagnostic,
     pub reason: String,
     /// The directive comment.
     pub directive: Span,
@@ -233,7 +108,7 @@ pub struct LintResult {
     /// not linted.
     pub diagnostics: Diagnostics,
     /// Findings, sorted by file and position.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
     /// Findings covered by an allow directive.
     pub allowed: Vec<Allowed>,
     /// One entry per API, in file order; empty when checking failed.
@@ -247,21 +122,11 @@ impl LintResult {
     }
 
     pub fn errors(&self) -> usize {
-        self.diagnostics.errors().count()
-            + self
-                .findings
-                .iter()
-                .filter(|f| f.level() == Severity::Error)
-                .count()
+        self.diagnostics.errors().count() + self.findings.iter().filter(|f| f.is_error()).count()
     }
 
     pub fn warnings(&self) -> usize {
-        self.diagnostics.warnings().count()
-            + self
-                .findings
-                .iter()
-                .filter(|f| f.level() == Severity::Warning)
-                .count()
+        self.diagnostics.warnings().count() + self.findings.iter().filter(|f| !f.is_error()).count()
     }
 }
 
@@ -288,74 +153,14 @@ pub fn lint(sources: &Sources, options: &LintOptions) -> LintResult {
     }
 }
 
-fn order(f: &Finding) -> (crate::span::FileId, u32, &'static str, u32, &str) {
+fn order(f: &Diagnostic) -> (crate::span::FileId, u32, &'static str, u32, &str) {
     (
         f.span.file,
         f.span.start,
-        f.rule.code(),
+        f.code.as_str(),
         f.span.end,
         &f.message,
     )
-}
-
-/// A [`Finding`] with its source, implementing [`miette::Diagnostic`].
-#[derive(Debug)]
-pub struct FindingReport {
-    finding: Finding,
-    source: miette::NamedSource<String>,
-}
-
-impl std::fmt::Display for FindingReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.finding.message)
-    }
-}
-
-impl std::error::Error for FindingReport {}
-
-impl miette::Diagnostic for FindingReport {
-    /// `warning[GH-L001]`, like the checker's codes.
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(format!(
-            "{}[{}]",
-            self.finding.level().as_str(),
-            self.finding.rule.code()
-        )))
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.finding.level() {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.finding
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let f = &self.finding;
-        let primary = miette::LabeledSpan::new_primary_with_span(
-            (!f.label.is_empty()).then(|| f.label.clone()),
-            f.span.range(),
-        );
-        let related = f
-            .related
-            .iter()
-            .filter(|(span, _)| span.file == f.span.file)
-            .map(|(span, label)| {
-                miette::LabeledSpan::new_with_span(Some(label.clone()), span.range())
-            });
-        Some(Box::new(std::iter::once(primary).chain(related)))
-    }
 }
 
 #[cfg(test)]
@@ -402,7 +207,11 @@ scopes {
             "the example does not check clean:\n{example}\n{:?}",
             result.diagnostics
         );
-        result.findings.iter().map(|f| f.rule).collect()
+        result
+            .findings
+            .iter()
+            .filter_map(|f| Rule::from_code(f.code))
+            .collect()
     }
 
     /// Each rule's bad example produces its finding; its good example does not.
@@ -441,14 +250,14 @@ scopes {
         assert!(all
             .findings
             .iter()
-            .any(|f| f.rule == Rule::PublicWithoutQuota));
+            .any(|f| f.code == Rule::PublicWithoutQuota.code()));
         let options = LintOptions {
             disabled: vec![Rule::PublicWithoutQuota],
         };
         assert!(!lint(&sources, &options)
             .findings
             .iter()
-            .any(|f| f.rule == Rule::PublicWithoutQuota));
+            .any(|f| f.code == Rule::PublicWithoutQuota.code()));
     }
 
     #[test]

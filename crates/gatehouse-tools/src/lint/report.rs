@@ -3,17 +3,18 @@
 //!
 //! Both are stable: fields are only ever added, and a change that is not an
 //! addition bumps [`JSON_VERSION`]. The SARIF log follows the OASIS SARIF
-//! 2.1.0 standard as GitHub code scanning reads it: one run, the rules'
-//! metadata (code, name, summary, documentation, default level) in
-//! `tool.driver.rules`, and one result per finding with its file, line and
+//! 2.1.0 standard as GitHub code scanning reads it: one run, the metadata
+//! of every code in `tool.driver.rules` (for a lint rule: code, name,
+//! summary, documentation, default level; the lint rules come first, then
+//! the checker's codes), and one result per finding with its file, line and
 //! column (columns count Unicode characters: `columnKind` is
 //! `unicodeCodePoints`). Allowed findings are included with an in-source
 //! suppression that carries the reason.
 
 use serde_json::{json, Value};
 
-use super::{Coverage, Finding, LintResult, Rule};
-use crate::diag::{Code, Diagnostic, Severity};
+use super::{Coverage, LintResult, Rule};
+use crate::diag::{Code, Diagnostic, DiagnosticJson, Severity};
 use crate::span::{Sources, Span};
 
 /// The version of the JSON document (`"version"`).
@@ -31,14 +32,16 @@ pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// ```
 ///
 /// `diagnostics` are the checker's (as `gatehouse check --format json`
-/// prints them); `findings` the lint rules'; each allowed finding carries
-/// `reason` and the `directive`'s location.
+/// prints them); `findings` the lint rules', each also with its `rule`
+/// name; each allowed finding carries `reason` and the `directive`'s
+/// location.
 pub fn to_json(result: &LintResult, sources: &Sources, files: usize) -> Value {
     let allowed: Vec<Value> = result
         .allowed
         .iter()
         .map(|a| {
-            let mut value = serde_json::to_value(a.finding.to_json(sources)).unwrap_or_default();
+            let mut value =
+                serde_json::to_value(finding_json(&a.finding, sources)).unwrap_or_default();
             if let Some(map) = value.as_object_mut() {
                 map.insert("reason".into(), Value::String(a.reason.clone()));
                 map.insert(
@@ -57,7 +60,7 @@ pub fn to_json(result: &LintResult, sources: &Sources, files: usize) -> Value {
         "warnings": result.warnings(),
         "allowed": result.allowed.len(),
         "diagnostics": result.diagnostics.iter().map(|d| d.to_json(sources)).collect::<Vec<_>>(),
-        "findings": result.findings.iter().map(|f| f.to_json(sources)).collect::<Vec<_>>(),
+        "findings": result.findings.iter().map(|f| finding_json(f, sources)).collect::<Vec<_>>(),
         "allowed_findings": allowed,
         "coverage": {
             "total": Coverage::total("all", &result.coverage),
@@ -66,23 +69,40 @@ pub fn to_json(result: &LintResult, sources: &Sources, files: usize) -> Value {
     })
 }
 
+/// A lint finding's JSON: a diagnostic's, with the name of its rule.
+fn finding_json(finding: &Diagnostic, sources: &Sources) -> DiagnosticJson {
+    DiagnosticJson {
+        rule: Rule::from_code(finding.code).map(Rule::name),
+        ..finding.to_json(sources)
+    }
+}
+
 /// `gatehouse lint --format sarif`: a SARIF 2.1.0 log.
 pub fn to_sarif(result: &LintResult, sources: &Sources) -> Value {
-    let mut rules: Vec<Value> = Rule::ALL.iter().map(|r| lint_rule(*r)).collect();
-    rules.extend(Code::ALL.iter().map(|c| check_rule(*c)));
-    let lint_index = |rule: Rule| Rule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
-    let check_index =
-        |code: Code| Rule::ALL.len() + Code::ALL.iter().position(|c| *c == code).unwrap_or(0);
+    // Every code once, the lint rules' first (in rule order), then the
+    // checker's; a result's `ruleIndex` is its code's place here.
+    let codes: Vec<Code> = Rule::ALL
+        .iter()
+        .map(|r| r.code())
+        .chain(Code::ALL.iter().copied().filter(|c| !c.is_lint()))
+        .collect();
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|c| match Rule::from_code(*c) {
+            Some(rule) => lint_rule(rule),
+            None => check_rule(*c),
+        })
+        .collect();
+    let index = |code: Code| codes.iter().position(|c| *c == code).unwrap_or(0);
 
-    let mut results: Vec<Value> = Vec::new();
-    for d in result.diagnostics.iter() {
-        results.push(diagnostic_result(d, check_index(d.code), sources));
-    }
-    for f in &result.findings {
-        results.push(finding_result(f, lint_index(f.rule), sources));
-    }
+    let mut results: Vec<Value> = result
+        .diagnostics
+        .iter()
+        .chain(&result.findings)
+        .map(|d| sarif_result(d, index(d.code), sources))
+        .collect();
     for a in &result.allowed {
-        let mut value = finding_result(&a.finding, lint_index(a.finding.rule), sources);
+        let mut value = sarif_result(&a.finding, index(a.finding.code), sources);
         if let Some(map) = value.as_object_mut() {
             let mut suppression = json!({
                 "kind": "inSource",
@@ -124,13 +144,14 @@ fn level(severity: Severity) -> &'static str {
 
 fn lint_rule(rule: Rule) -> Value {
     let doc = rule.doc();
+    let code = rule.code();
     json!({
-        "id": rule.code(),
+        "id": code.as_str(),
         "name": rule.name(),
-        "shortDescription": { "text": rule.summary() },
+        "shortDescription": { "text": code.summary() },
         "fullDescription": { "text": what_it_does(&doc) },
         "help": { "text": doc, "markdown": doc },
-        "defaultConfiguration": { "level": level(rule.default_level()) },
+        "defaultConfiguration": { "level": level(code.severity()) },
         "properties": { "tags": ["security", "gatehouse-lint"] },
     })
 }
@@ -188,18 +209,7 @@ fn related(spans: &[(Span, String)], sources: &Sources) -> Vec<Value> {
         .collect()
 }
 
-fn finding_result(f: &Finding, index: usize, sources: &Sources) -> Value {
-    json!({
-        "ruleId": f.rule.code(),
-        "ruleIndex": index,
-        "level": level(f.level()),
-        "message": message(&f.message, f.help.as_ref()),
-        "locations": [location(f.span, sources)],
-        "relatedLocations": related(&f.related, sources),
-    })
-}
-
-fn diagnostic_result(d: &Diagnostic, index: usize, sources: &Sources) -> Value {
+fn sarif_result(d: &Diagnostic, index: usize, sources: &Sources) -> Value {
     json!({
         "ruleId": d.code.as_str(),
         "ruleIndex": index,

@@ -32,11 +32,11 @@
 //! }
 //! ```
 
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
 
-pub(crate) fn finding(directive: Span, rules: &str) -> Finding {
-    Finding::new(Rule::AllowWithoutReason, directive, format!("`allow {rules}` gives no reason"))
+pub(crate) fn finding(directive: Span, rules: &str) -> Diagnostic {
+    Diagnostic::new(Code::AllowWithoutReason, directive, format!("`allow {rules}` gives no reason"))
         .label("no reason")
         .help(format!("say why after ` -- `: `# gatehouse: allow {rules} -- why this is acceptable (ticket, expiry)`"))
 }

@@ -38,8 +38,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::enforced;
+use crate::diag::{Code, Diagnostic};
 use crate::model::{CmpOp, CondExpr, Endpoint, Lit, Operand, ValueRef};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -55,14 +55,13 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
                 .find(|d| d.nets.iter().any(|d| d.contains(net)))
         };
         if !allow.nets.is_empty() && allow.nets.iter().all(|net| covering(net).is_some()) {
-            let mut finding = Finding::new(
-                Rule::EndpointNeverAllowed,
+            let mut finding = Diagnostic::new(Code::EndpointNeverAllowed,
                 allow.meta.span,
                 format!("`{}` denies every request: each network it allows is also denied", endpoint.label()),
             )
             .label("every network here is denied below")
             .help("narrow the `deny from` list so that it leaves part of the `allow from` networks, or remove the endpoint")
-            .about(endpoint);
+            .about(endpoint.span, endpoint.label());
             let mut seen = Vec::new();
             for deny in allow.nets.iter().filter_map(covering) {
                 if !seen.contains(&deny.meta.span) {
@@ -76,8 +75,8 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     for condition in endpoint.conditions.iter().filter(|c| enforced(&c.meta)) {
         if !can_pass(&condition.expr) {
             out.push(
-                Finding::new(
-                    Rule::EndpointNeverAllowed,
+                Diagnostic::new(
+                    Code::EndpointNeverAllowed,
                     condition.meta.span,
                     format!(
                         "`{}` denies every request: this condition is never true",
@@ -86,7 +85,7 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
                 )
                 .label("never true")
                 .help("fix the condition, or remove the endpoint if nobody may call it")
-                .about(endpoint),
+                .about(endpoint.span, endpoint.label()),
             );
         }
     }

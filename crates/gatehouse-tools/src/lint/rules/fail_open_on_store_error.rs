@@ -47,7 +47,7 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::model::StoreErrorPolicy;
 
 pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
@@ -58,8 +58,7 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
         .option("on_store_error")
         .map_or(ctx.api.span, |o| o.span);
     out.push(
-        Finding::new(
-            Rule::FailOpenOnStoreError,
+        Diagnostic::new(Code::FailOpenOnStoreError,
             span,
             format!("API `{}` lets requests through uncounted when the quota store fails", ctx.api.name),
         )

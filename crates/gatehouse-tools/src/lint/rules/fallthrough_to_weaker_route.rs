@@ -54,8 +54,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::{enforced, full_path, methods, probe_path, route, PROBE};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Access, Api, AuthKind, Endpoint, Method, ParamType, Segment};
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -131,8 +131,7 @@ fn report(
         return false;
     };
     out.push(
-        Finding::new(
-            Rule::FallthroughToWeakerRoute,
+        Diagnostic::new(Code::FallthroughToWeakerRoute,
             endpoint.span,
             format!(
                 "{what} to `{}` falls through to `{}`, which {weaker}",
@@ -147,7 +146,7 @@ fn report(
             other.label(),
             endpoint.label()
         ))
-        .about(endpoint),
+        .about(endpoint.span, endpoint.label()),
     );
     true
 }

@@ -37,11 +37,11 @@
 //! }
 //! ```
 
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
 
-pub(crate) fn finding(directive: Span, message: String, help: String) -> Finding {
-    Finding::new(Rule::InvalidAllow, directive, message)
+pub(crate) fn finding(directive: Span, message: String, help: String) -> Diagnostic {
+    Diagnostic::new(Code::InvalidAllow, directive, message)
         .label("not a valid directive")
         .help(help)
 }

@@ -37,7 +37,7 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{AuthKind, AuthScheme};
 
 pub(crate) fn scheme(ctx: &Ctx<'_>, scheme: &AuthScheme, out: &mut Out) {
@@ -52,8 +52,8 @@ pub(crate) fn scheme(ctx: &Ctx<'_>, scheme: &AuthScheme, out: &mut Out) {
         .item_at(scheme.span)
         .map_or(scheme.span, |item| item.span);
     out.push(
-        Finding::new(
-            Rule::JwtWithoutAudience,
+        Diagnostic::new(
+            Code::JwtWithoutAudience,
             span,
             format!(
                 "JWT scheme `{}` accepts tokens from `{issuer}` minted for any audience",

@@ -36,15 +36,15 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 
 pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
     if ctx.api.owner.is_some() {
         return;
     }
     out.push(
-        Finding::new(
-            Rule::MissingOwner,
+        Diagnostic::new(
+            Code::MissingOwner,
             ctx.api.span,
             format!("API `{}` names no owner", ctx.api.name),
         )

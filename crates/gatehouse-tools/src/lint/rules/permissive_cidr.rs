@@ -39,7 +39,7 @@
 use ipnet::IpNet;
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Endpoint, IpRule};
 use crate::span::Span;
 use crate::syntax::ast::{OptionValue, StatementKind};
@@ -89,8 +89,7 @@ pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
             .or(option.map(|o| o.span))
             .unwrap_or(ctx.api.span);
         out.push(
-            Finding::new(
-                Rule::PermissiveCidr,
+            Diagnostic::new(Code::PermissiveCidr,
                 span,
                 format!("`trusted_proxies` trusts `{net}`: {} may choose its own client address", share(net)),
             )
@@ -119,11 +118,11 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         } else {
             "list the networks that may call, as narrowly as you can"
         };
-        let mut finding = Finding::new(Rule::PermissiveCidr, net_span(ctx, rule, net), what)
+        let mut finding = Diagnostic::new(Code::PermissiveCidr, net_span(ctx, rule, net), what)
             .label("a very wide network")
             .help(help);
         if !rule.meta.inherited {
-            finding = finding.about(endpoint);
+            finding = finding.about(endpoint.span, endpoint.label());
         }
         out.push(finding);
     }

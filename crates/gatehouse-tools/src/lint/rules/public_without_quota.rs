@@ -33,8 +33,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::enforced;
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Access, Endpoint};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -45,14 +45,14 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(
-            Rule::PublicWithoutQuota,
+        Diagnostic::new(
+            Code::PublicWithoutQuota,
             endpoint.span,
             format!("`{}` is public and has no quota", endpoint.label()),
         )
         .label("anyone may call this, without limit")
         .related(public, "public here")
         .help("count requests by client address: `quota 60/min by ip` (here, or in `defaults`)")
-        .about(endpoint),
+        .about(endpoint.span, endpoint.label()),
     );
 }

@@ -34,8 +34,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::accepts_writes;
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Access, Endpoint};
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -46,10 +46,10 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(Rule::PublicWrite, endpoint.span, format!("`{}` lets anyone change state", endpoint.label()))
+        Diagnostic::new(Code::PublicWrite, endpoint.span, format!("`{}` lets anyone change state", endpoint.label()))
             .label("a write method, without a principal")
             .related(public, "public here")
             .help("authenticate the callers; if it must be public (sign-up, a signed webhook), keep a tight quota and a body limit, and allow this finding with the reason")
-            .about(endpoint),
+            .about(endpoint.span, endpoint.label()),
     );
 }

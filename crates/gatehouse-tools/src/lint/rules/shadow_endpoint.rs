@@ -36,7 +36,7 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 use crate::model::Endpoint;
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -44,14 +44,13 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         return;
     };
     out.push(
-        Finding::new(
-            Rule::ShadowEndpoint,
+        Diagnostic::new(Code::ShadowEndpoint,
             shadow,
             format!("`{}` is in shadow mode: it never decides a request", endpoint.label()),
         )
         .label("report-only")
         .related(endpoint.span, "this endpoint")
         .help("when the trial is over, remove `shadow` to enforce the endpoint (or remove it); until then, allow this finding with the ticket as the reason")
-        .about(endpoint),
+        .about(endpoint.span, endpoint.label()),
     );
 }

@@ -48,8 +48,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::{methods, probe_path, route};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Endpoint, Segment};
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -107,10 +107,10 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         )
     };
     out.push(
-        Finding::new(Rule::ShadowedRoute, endpoint.span, message)
+        Diagnostic::new(Code::ShadowedRoute, endpoint.span, message)
             .label(label)
             .related(winner.span, "more specific for every longer path")
             .help(help)
-            .about(endpoint),
+            .about(endpoint.span, endpoint.label()),
     );
 }

@@ -48,8 +48,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::{covers, is_sensitive};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Endpoint, FieldsSchema, JsonPath, JsonStep, RuleMeta, TypeSchema};
 use crate::span::Span;
 use crate::syntax::ast::StatementKind;
@@ -72,8 +72,7 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
             if !is_sensitive(name) || masked(&path.steps) {
                 continue;
             }
-            let finding = Finding::new(
-                Rule::UnmaskedSensitiveField,
+            let finding = Diagnostic::new(Code::UnmaskedSensitiveField,
                 path_span(ctx, &only.meta, path),
                 format!("`response only` returns `{}` unmasked", path.text),
             )
@@ -97,8 +96,7 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         if !kept || masked(&steps) {
             continue;
         }
-        let finding = Finding::new(
-            Rule::UnmaskedSensitiveField,
+        let finding = Diagnostic::new(Code::UnmaskedSensitiveField,
             span,
             format!("body field `{text}` looks sensitive, and nothing masks it in the response"),
         )
@@ -110,11 +108,11 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
     }
 }
 
-fn about(finding: Finding, meta: &RuleMeta, endpoint: &Endpoint) -> Finding {
+fn about(finding: Diagnostic, meta: &RuleMeta, endpoint: &Endpoint) -> Diagnostic {
     if meta.inherited {
         finding
     } else {
-        finding.about(endpoint)
+        finding.about(endpoint.span, endpoint.label())
     }
 }
 

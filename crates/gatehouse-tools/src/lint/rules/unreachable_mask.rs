@@ -36,8 +36,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::may_overlap;
+use crate::diag::{Code, Diagnostic};
 use crate::model::Endpoint;
 use crate::syntax::ast::StatementKind;
 
@@ -62,8 +62,8 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
                 _ => mask.meta.span,
             };
             out.push(
-                Finding::new(
-                    Rule::UnreachableMask,
+                Diagnostic::new(
+                    Code::UnreachableMask,
                     span,
                     format!(
                         "`mask response {}` never applies: `response only` drops it",
@@ -73,7 +73,7 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
                 .label("not in the response")
                 .related(only.meta.span, "the response keeps only these paths")
                 .help("fix the path of the mask or of `response only`, or remove the mask")
-                .about(endpoint),
+                .about(endpoint.span, endpoint.label()),
             );
         }
     }

@@ -36,8 +36,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::{accepts_writes, enforced};
+use crate::diag::{Code, Diagnostic};
 use crate::model::{Access, AuthKind, Endpoint, Segment};
 
 pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -64,13 +64,12 @@ pub(crate) fn endpoint(ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(
-            Rule::UnrestrictedWildcardWrite,
+        Diagnostic::new(Code::UnrestrictedWildcardWrite,
             endpoint.span,
             format!("`{}` accepts writes to any path below it, from anywhere, without a client certificate", endpoint.label()),
         )
         .label("`**` with a write method")
         .help("list the write endpoints one by one, or restrict this one: `allow from NETWORK` or an `mtls` scheme")
-        .about(endpoint),
+        .about(endpoint.span, endpoint.label()),
     );
 }

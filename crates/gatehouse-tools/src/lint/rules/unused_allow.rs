@@ -32,10 +32,11 @@
 //! }
 //! ```
 
-use super::super::{Finding, Rule};
+use super::super::Rule;
+use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
 
-pub(crate) fn finding(directive: Span, rule: Rule, attached: bool) -> Finding {
+pub(crate) fn finding(directive: Span, rule: Rule, attached: bool) -> Diagnostic {
     let (message, label) = if attached {
         (
             format!(
@@ -54,7 +55,7 @@ pub(crate) fn finding(directive: Span, rule: Rule, attached: bool) -> Finding {
             "attached to nothing",
         )
     };
-    Finding::new(Rule::UnusedAllow, directive, message)
+    Diagnostic::new(Code::UnusedAllow, directive, message)
         .label(label)
         .help("remove the rule from the directive (or the whole directive); put a directive just above the endpoint it is about")
 }

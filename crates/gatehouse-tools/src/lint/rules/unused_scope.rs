@@ -58,7 +58,7 @@
 //! ```
 
 use super::super::checker::{ApiFacts, Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 
 pub(crate) fn api(ctx: &Ctx<'_>, facts: &ApiFacts, out: &mut Out) {
     for (scope, used) in ctx.api.scopes.iter().zip(&facts.used_scopes) {
@@ -66,8 +66,8 @@ pub(crate) fn api(ctx: &Ctx<'_>, facts: &ApiFacts, out: &mut Out) {
             continue;
         }
         out.push(
-            Finding::new(
-                Rule::UnusedScope,
+            Diagnostic::new(
+                Code::UnusedScope,
                 scope.span,
                 format!("scope `{}` is declared but nothing requires it", scope.name),
             )

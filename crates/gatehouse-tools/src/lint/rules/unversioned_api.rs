@@ -38,15 +38,15 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
+use crate::diag::{Code, Diagnostic};
 
 pub(crate) fn api(ctx: &Ctx<'_>, out: &mut Out) {
     if ctx.api.version.is_some() {
         return;
     }
     out.push(
-        Finding::new(
-            Rule::UnversionedApi,
+        Diagnostic::new(
+            Code::UnversionedApi,
             ctx.api.span,
             format!("API `{}` has no version", ctx.api.name),
         )

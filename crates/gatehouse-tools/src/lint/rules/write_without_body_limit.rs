@@ -35,8 +35,8 @@
 //! ```
 
 use super::super::checker::{Ctx, Out};
-use super::super::{Finding, Rule};
 use super::{accepts_writes, enforced};
+use crate::diag::{Code, Diagnostic};
 use crate::model::Endpoint;
 
 pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
@@ -50,8 +50,8 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         return;
     }
     out.push(
-        Finding::new(
-            Rule::WriteWithoutBodyLimit,
+        Diagnostic::new(
+            Code::WriteWithoutBodyLimit,
             endpoint.span,
             format!(
                 "`{}` accepts writes but has no `body max`",
@@ -60,6 +60,6 @@ pub(crate) fn endpoint(_ctx: &Ctx<'_>, endpoint: &Endpoint, out: &mut Out) {
         )
         .label("request bodies of any size")
         .help("limit the body: `body max 64KiB` (here, or once for every endpoint in `defaults`)")
-        .about(endpoint),
+        .about(endpoint.span, endpoint.label()),
     );
 }
