@@ -128,7 +128,7 @@ mod tests {
             "api \"a\"\nendpoint GET /x {\n  requir admin\n}\n",
         );
         assert!(ast.is_none());
-        let d = &diagnostics.0[0];
+        let d = &diagnostics.as_slice()[0];
         assert_eq!(d.code, Code::Syntax);
         assert_eq!(d.help.as_deref(), Some("did you mean `require`?"), "{d:#?}");
     }
@@ -142,7 +142,10 @@ mod tests {
         );
         let (ast, diagnostics) = parse(FileId(0), &text);
         assert!(ast.is_none());
-        assert_eq!(diagnostics.0[0].message, "brackets nest too deeply");
+        assert_eq!(
+            diagnostics.as_slice()[0].message,
+            "brackets nest too deeply"
+        );
         let nots = format!(
             "api \"a\" endpoint GET /x {{ when {}a }}",
             "not ".repeat(100_000)

@@ -5,6 +5,8 @@
 //! the decision, so a denial can point at the rule that
 //! decided it. [`Sources`] owns the text and turns a span into a line and a
 //! column for humans.
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 
@@ -18,12 +20,17 @@ pub struct FileId(pub u32);
 /// A byte range in one source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
+    /// The file, in its [`Sources`].
     pub file: FileId,
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// A span of bytes `start..end` of `file` (offsets past `u32::MAX` are
+    /// clamped).
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span {
             file,
@@ -41,14 +48,17 @@ impl Span {
         }
     }
 
+    /// How many bytes it covers.
     pub fn len(&self) -> usize {
         self.end.saturating_sub(self.start) as usize
     }
 
+    /// Whether it covers no byte.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The byte range, to slice the file's text with.
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -62,11 +72,14 @@ fn clamp_u32(n: usize) -> u32 {
 /// ASTs parsed from differently laid-out text compare equal.
 #[derive(Clone, Debug)]
 pub struct Spanned<T> {
+    /// The value.
     pub node: T,
+    /// Where it was written.
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
+    /// A value and its span.
     pub fn new(node: T, span: Span) -> Self {
         Spanned { node, span }
     }
@@ -83,13 +96,17 @@ impl<T: Eq> Eq for Spanned<T> {}
 /// One policy file: its name (usually a path) and its text.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
+    /// Its id in its [`Sources`].
     pub id: FileId,
+    /// The name diagnostics show (usually the path it was read from).
     pub name: String,
+    /// The text, as given.
     pub text: Arc<str>,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
+    /// A file with its id, name and text (its line starts are indexed once).
     pub fn new(id: FileId, name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let line_starts = std::iter::once(0)
@@ -133,6 +150,7 @@ impl SourceFile {
             .trim_end_matches('\r')
     }
 
+    /// The text a span covers (empty if it is out of range).
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
@@ -145,6 +163,7 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// No files.
     pub fn new() -> Sources {
         Sources::default()
     }
@@ -156,18 +175,22 @@ impl Sources {
         id
     }
 
+    /// The file with this id.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
     }
 
+    /// The files, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
         self.files.iter()
     }
 
+    /// How many files there are.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// Whether there is no file.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -200,10 +223,15 @@ impl Sources {
 /// A span resolved to a file name and 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
+    /// The file's name.
     pub file: String,
+    /// The line the span starts on, from 1.
     pub line: usize,
+    /// The column it starts at, from 1, in Unicode characters.
     pub column: usize,
+    /// The line it ends on.
     pub end_line: usize,
+    /// The column just past its end.
     pub end_column: usize,
 }
 

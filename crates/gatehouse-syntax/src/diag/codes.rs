@@ -13,17 +13,23 @@
 //! code of the diagnostics it reports. The rest of a rule (its name, its
 //! documentation, the code that runs it) is the linter's, in
 //! `gatehouse-tools`.
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
 
 use serde::Serialize;
 
+/// How serious a diagnostic is; its code decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The policy does not load (or, for a lint rule, fails the lint run).
     Error,
+    /// The policy loads; the finding is worth a look.
     Warning,
 }
 
 impl Severity {
+    /// `error` or `warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -57,6 +63,7 @@ macro_rules! codes {
                 }
             }
 
+            /// Whether a diagnostic with this code is an error or a warning.
             pub fn severity(self) -> Severity {
                 match self {
                     $( Code::$variant => Severity::$severity, )*
@@ -73,10 +80,12 @@ macro_rules! codes {
             }
 
             /// Whether a lint rule reports this code, rather than the checker.
+            /// Whether this is a lint rule's code (`GH-L…`), not the checker's.
             pub fn is_lint(self) -> bool {
                 matches!(self, $( Code::$lint )|*)
             }
 
+            /// The code written as text (`GH-E0202`, any case).
             pub fn from_code(code: &str) -> Option<Code> {
                 Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(code))
             }

@@ -8,6 +8,8 @@
 //! through [`Diagnostic::to_json`]. Codes, the checker's and the lint
 //! rules', are listed once, in `codes`; they are never reused or
 //! renumbered.
+// Re-exported by the `gatehouse` facade: every public item is documented.
+#![warn(missing_docs)]
 
 mod codes;
 #[cfg(feature = "miette")]
@@ -26,11 +28,16 @@ use crate::span::{Location, SourceFile, Sources, Span};
 /// One finding about a policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The stable code: a checker error or warning (`GH-E0202`, `GH-W…`)
+    /// or a lint rule (`GH-L001`). It decides the severity.
     pub code: Code,
+    /// One line saying what is wrong.
     pub message: String,
+    /// Where: the primary place in the source.
     pub span: Span,
     /// Text shown beside the primary span.
     pub label: String,
+    /// What to do about it, when that can be said.
     pub help: Option<String>,
     /// Other places that explain the finding (the earlier duplicate, the
     /// endpoint a route conflicts with).
@@ -43,6 +50,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic with a code, a place and a message; the builders below
+    /// add the rest.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
@@ -55,11 +64,13 @@ impl Diagnostic {
         }
     }
 
+    /// Sets the text shown beside the primary span.
     pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = label.into();
         self
     }
 
+    /// Sets the hint.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
@@ -73,6 +84,7 @@ impl Diagnostic {
         self
     }
 
+    /// Adds another place that explains the finding, with its label.
     pub fn related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
         self.related.push((span, label.into()));
         self
@@ -85,10 +97,12 @@ impl Diagnostic {
         self
     }
 
+    /// Error or warning, from the code.
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
 
+    /// Whether this is an error (a policy with one does not load).
     pub fn is_error(&self) -> bool {
         self.severity() == Severity::Error
     }
@@ -129,23 +143,32 @@ impl std::fmt::Display for Diagnostic {
 /// JSON form of a [`Diagnostic`].
 #[derive(Clone, Debug, Serialize)]
 pub struct DiagnosticJson {
+    /// The stable code.
     pub code: &'static str,
     /// The lint rule's name (`public-without-quota`), for a lint code. The
     /// names live with the rules, so the linter fills this in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
+    /// `error` or `warning`.
     pub severity: Severity,
+    /// One line saying what is wrong.
     pub message: String,
+    /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// File, line and column of the primary span.
     pub location: Location,
+    /// Byte offsets of the primary span.
     pub span: SpanJson,
+    /// Text shown beside the primary span.
     pub label: String,
+    /// The source line the primary span starts on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_line: Option<String>,
     /// The endpoint the diagnostic is about (`GET /pets/{id}`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Other places that explain the finding.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<RelatedJson>,
 }
@@ -153,7 +176,9 @@ pub struct DiagnosticJson {
 /// Byte offsets of a span, for tools that index the source themselves.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct SpanJson {
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
@@ -166,48 +191,70 @@ impl From<Span> for SpanJson {
     }
 }
 
+/// JSON form of a related place of a [`Diagnostic`].
 #[derive(Clone, Debug, Serialize)]
 pub struct RelatedJson {
+    /// File, line and column.
     pub location: Location,
+    /// Byte offsets.
     pub span: SpanJson,
+    /// What this place has to do with the finding.
     pub label: String,
 }
 
 /// A list of diagnostics with helpers for the usual questions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No diagnostics.
+    pub fn new() -> Diagnostics {
+        Diagnostics(Vec::new())
+    }
+
+    /// Adds one diagnostic at the end.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds several diagnostics at the end.
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.0.extend(other);
     }
 
+    /// Whether any diagnostic is an error (a policy with one does not load).
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// The errors, in order.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.is_error())
     }
 
+    /// The warnings, in order.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| !d.is_error())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+    /// Every diagnostic, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
 
+    /// How many there are.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The diagnostics as a slice.
+    pub fn as_slice(&self) -> &[Diagnostic] {
+        &self.0
     }
 
     /// Sorts by file, then position, then code and message, so output is
@@ -230,6 +277,26 @@ impl IntoIterator for Diagnostics {
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(list: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics(list)
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Diagnostics {
+        Diagnostics(iter.into_iter().collect())
     }
 }
 
