@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use pest::error::{Error, InputLocation};
 
-use super::Rule;
+use super::{GatehouseParser, Rule};
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::span::{FileId, Span};
 
@@ -32,11 +32,7 @@ const ITEM_KEYWORDS: &[&str] = &[
 ];
 
 pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
-    let position = match error.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((start, _)) => start,
-    };
-    let position = position.min(text.len());
+    let position = error_position(error).min(text.len());
 
     if let Some(diagnostic) = unclosed_string(file, text, position) {
         return diagnostic;
@@ -53,7 +49,7 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         }
     }
 
-    let expected = expected_descriptions(error);
+    let expected = expected_descriptions(error, expected_punctuation(text, position));
     // `quota 10 per min`: the parser stops at the number it cannot continue
     // from; point at the word that is actually wrong.
     let mut position = position;
@@ -214,14 +210,87 @@ fn expected_keywords(error: &Error<Rule>) -> Vec<&'static str> {
     keywords
 }
 
-/// Punctuation that only a literal path segment accepts.
-const SEGMENT_PUNCTUATION: &[&str] = &[
-    "-", "_", ".", "~", ":", "@", "!", "$", "&", "'", "(", ")", "+", ",", ";", "=", "%",
+fn error_position(error: &Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    }
+}
+
+/// The punctuation and operators the grammar spells out as literals, the
+/// candidates for [`expected_punctuation`]. Left out: `#` (a comment is
+/// possible almost everywhere and says nothing) and `..`, `...` (ranges and
+/// `...` are named by their rules). A test keeps this list in step with
+/// `grammar/gatehouse.pest`.
+const PUNCTUATION: &[&str] = &[
+    "!", "!=", "\"", "$", "%", "&", "'", "(", ")", "*", "**", "+", ",", "-", ".", "/", ":", ";",
+    "<", "<=", "=", "==", ">", ">=", "?", "@", "[", "\\", "]", "_", "{", "|", "}", "~",
 ];
+
+/// The punctuation the parser would have accepted at the error `position`.
+///
+/// pest names only rules in its errors. Its record of the literals it tried
+/// is switched on by `pest::set_error_detail`, a process-wide flag, which
+/// parsing must not flip; so the candidates are tried one by one instead
+/// (see [`accepted_after`]). This runs on the error path alone.
+///
+/// pest reports an error where the innermost failing rule started. When that
+/// rule read a word and then failed on a literal (`quota 10 per`, where `/`
+/// is missing, or `jwt(issuer "x")`, where `:` is), the literal belongs after
+/// the word, so it is looked for there first. The same goes for a path that
+/// a space ends (`/pets {`): the space is where the path rules failed.
+fn expected_punctuation(text: &str, position: usize) -> BTreeSet<String> {
+    let word_end = position + word_at(text, position).len();
+    let spaced = text
+        .get(word_end..)
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_whitespace()));
+    if word_end > position || spaced {
+        // A space after the word keeps a candidate from gluing onto it
+        // (`issuer-`, `10.`), which would only say the word could go on.
+        let after = accepted_after(text.get(..word_end), " ");
+        if !after.is_empty() {
+            return after;
+        }
+    }
+    accepted_after(text.get(..position), "")
+}
+
+/// The candidates in [`PUNCTUATION`] that may follow `prefix` and `gap`: the
+/// text with the token appended is parsed again, and the token counts when
+/// the parser gets past it, that is when the parse succeeds or fails only at
+/// the very end (pest places an error where a rule failed, so a token counts
+/// once the parser tries a rule after it; `?` is always followed by the
+/// literal `:`, so `?:` is tried for it).
+fn accepted_after(prefix: Option<&str>, gap: &str) -> BTreeSet<String> {
+    let Some(prefix) = prefix else {
+        return BTreeSet::new();
+    };
+    let mut probe = String::with_capacity(prefix.len() + gap.len() + 3);
+    PUNCTUATION
+        .iter()
+        .filter(|token| {
+            probe.clear();
+            probe.push_str(prefix);
+            probe.push_str(gap);
+            probe.push_str(token);
+            if **token == "?" {
+                probe.push(':');
+            }
+            match <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, &probe) {
+                Ok(_) => true,
+                Err(error) => error_position(&error) >= probe.len(),
+            }
+        })
+        .map(|token| (*token).to_string())
+        .collect()
+}
+
+/// Punctuation that only a literal path segment accepts.
+const SEGMENT_PUNCTUATION: &str = "-_.~:@!$&'()+,;=%";
 
 /// What the parser would have accepted, in words, deduplicated, with long
 /// families collapsed ("a statement such as ...", "a path segment").
-fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
+fn expected_descriptions(error: &Error<Rule>, mut punctuation: BTreeSet<String>) -> Vec<String> {
     let mut keywords: BTreeSet<&'static str> = BTreeSet::new();
     let mut other: BTreeSet<String> = BTreeSet::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
@@ -233,23 +302,9 @@ fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
             }
         }
     }
-    let mut punctuation: BTreeSet<String> = BTreeSet::new();
-    if let Some(attempts) = error.parse_attempts() {
-        for token in attempts.expected_tokens() {
-            // Only punctuation is worth naming; keywords come from the rules.
-            // `#` (a comment) is possible almost everywhere and says nothing.
-            let token = token.to_string();
-            if !token.is_empty()
-                && token != "#"
-                && !token.contains("..")
-                && token.chars().all(|c| c.is_ascii_punctuation())
-            {
-                punctuation.insert(token);
-            }
-        }
-    }
     if punctuation.contains("~") || punctuation.contains("@") {
-        punctuation.retain(|p| !SEGMENT_PUNCTUATION.contains(&p.as_str()));
+        // Also `==` and `!=`: a segment may go on with `=` and `!`.
+        punctuation.retain(|p| !p.chars().all(|c| SEGMENT_PUNCTUATION.contains(c)));
         other.insert("a path segment".to_string());
     }
     punctuation.remove("_");
@@ -274,7 +329,9 @@ fn expected_descriptions(error: &Error<Rule>) -> Vec<String> {
     list.extend(keywords.iter().map(|k| format!("`{k}`")));
     list.extend(other);
     list.extend(punctuation.into_iter().map(|p| format!("`{p}`")));
-    list.dedup();
+    // `?` can come both from its rule and as punctuation.
+    let mut seen = BTreeSet::new();
+    list.retain(|item| seen.insert(item.clone()));
     if list.len() > 8 {
         list.truncate(8);
         list.push("...".to_string());
@@ -390,4 +447,49 @@ fn next_char_end(text: &str, position: usize) -> usize {
     text.get(position..)
         .and_then(|rest| rest.chars().next())
         .map_or(position, |c| position + c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`PUNCTUATION`] holds every punctuation literal of the grammar but
+    /// `#`, `..` and `...`.
+    #[test]
+    fn punctuation_matches_the_grammar() {
+        let grammar = include_str!("../../../grammar/gatehouse.pest");
+        let mut literals = BTreeSet::new();
+        for line in grammar
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+        {
+            let mut rest = line;
+            while let Some(start) = rest.find('"') {
+                let after = &rest[start + 1..];
+                let mut end = 0;
+                let mut escaped = false;
+                for (i, c) in after.char_indices() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => {
+                            end = i;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let literal = after[..end].replace("\\\"", "\"").replace("\\\\", "\\");
+                if !literal.is_empty() && literal.chars().all(|c| c.is_ascii_punctuation()) {
+                    literals.insert(literal);
+                }
+                rest = &after[end + 1..];
+            }
+        }
+        for left_out in ["#", "..", "..."] {
+            assert!(literals.remove(left_out), "{left_out}");
+        }
+        let listed: BTreeSet<String> = PUNCTUATION.iter().map(|p| (*p).to_string()).collect();
+        assert_eq!(literals, listed);
+    }
 }

@@ -51,9 +51,6 @@ pub fn parse(file: FileId, text: &str) -> (Option<PolicyAst>, Diagnostics) {
         diagnostics.push(diagnostic);
         return (None, diagnostics);
     }
-    // Record what the parser tried at the failure point, so the error can
-    // name expected punctuation such as `{` and not only rules.
-    pest::set_error_detail(true);
     let pairs = match <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, text) {
         Ok(pairs) => pairs,
         Err(error) => {
@@ -131,6 +128,36 @@ mod tests {
         let d = &diagnostics.as_slice()[0];
         assert_eq!(d.code, Code::Syntax);
         assert_eq!(d.help.as_deref(), Some("did you mean `require`?"), "{d:#?}");
+    }
+
+    fn syntax_message(text: &str) -> String {
+        let (ast, diagnostics) = parse(FileId(0), text);
+        assert!(ast.is_none(), "{text}");
+        diagnostics.0[0].message.clone()
+    }
+
+    /// Expected punctuation is found without pest's process-wide error
+    /// detail: pest offers no getter for it, so the flag is set to its
+    /// default here and the message must still name the token.
+    #[test]
+    fn expected_punctuation_needs_no_global_error_detail() {
+        pest::set_error_detail(false);
+        assert_eq!(
+            syntax_message("api \"a\"\nendpoint GET /x public\n}\n"),
+            "expected `{`, found ` `"
+        );
+        assert_eq!(
+            syntax_message("api \"a\"\nendpoint GET /x {\n  quota 10 per min by ip\n}\n"),
+            "expected `/`, found `per`"
+        );
+        assert_eq!(
+            syntax_message("api \"a\"\nauth user = jwt(issuer \"x\")\n"),
+            "expected `:`, found `issuer`"
+        );
+        assert_eq!(
+            syntax_message("api \"a\"\nendpoint GET /x {\n  authenticate user\n  requir a\n}\n"),
+            "expected a statement (`require`, `when`, `quota`, ...), `|` or `}`, found `requir`"
+        );
     }
 
     #[test]
