@@ -217,11 +217,13 @@ impl Words<'_> {
             .api
             .and_then(|id| self.model().apis.get(id.0 as usize));
         let (message, hint) = self.message(request, decision, api, found.map(|(_, e)| e));
-        let headers: BTreeMap<String, String> = self
-            .response_headers(request, decision)
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
+        // Inserted one by one: `collect` into a map would instantiate a
+        // stable sort for these pairs, which the WebAssembly module pays for
+        // in size (the headers come sorted and are a handful).
+        let mut headers = BTreeMap::new();
+        for (name, value) in self.response_headers(request, decision).iter() {
+            headers.insert(name.to_string(), value.to_string());
+        }
         let endpoint = found.map(|(_, e)| EndpointRef {
             method: e.method.as_str().to_string(),
             path: e.path_text.clone(),
