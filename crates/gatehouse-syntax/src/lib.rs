@@ -133,7 +133,7 @@ mod tests {
     fn syntax_message(text: &str) -> String {
         let (ast, diagnostics) = parse(FileId(0), text);
         assert!(ast.is_none(), "{text}");
-        diagnostics.0[0].message.clone()
+        diagnostics.as_slice()[0].message.clone()
     }
 
     /// Expected punctuation is found without pest's process-wide error
