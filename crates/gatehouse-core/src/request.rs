@@ -174,7 +174,7 @@ pub struct RequestData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BodyData>,
     /// A file holding the body, relative to the request file; read by
-    /// [`RequestData::load_body_file`]. Not with `body`.
+    /// the host (the CLI reads it; the library reads no file). Not with `body`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_file: Option<std::path::PathBuf>,
     /// The bytes of `body_file`, once loaded.
@@ -301,21 +301,5 @@ impl RequestData {
         self.body_loaded
             .as_deref()
             .or_else(|| self.body.as_ref().map(BodyData::bytes))
-    }
-
-    /// Reads `body_file`, relative to `base` (the request file's
-    /// directory), into the request. Nothing to do without `body_file`.
-    pub fn load_body_file(&mut self, base: &std::path::Path) -> Result<(), String> {
-        let Some(file) = &self.body_file else {
-            return Ok(());
-        };
-        if self.body.is_some() {
-            return Err("give `body` or `body_file`, not both".into());
-        }
-        let path = base.join(file);
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
-        self.body_loaded = Some(bytes);
-        Ok(())
     }
 }

@@ -162,9 +162,23 @@ pub fn read_request(path: &std::path::Path) -> Result<RequestData, String> {
         Some(dir) if path.as_os_str() != "-" => dir.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    data.load_body_file(&base)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    load_body_file(&mut data, &base).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(data)
+}
+
+/// Reads the request's `body_file`, relative to `base` (the request file's
+/// directory), into it: the library reads no file, so the CLI does.
+fn load_body_file(data: &mut RequestData, base: &Path) -> Result<(), String> {
+    let Some(file) = &data.body_file else {
+        return Ok(());
+    };
+    if data.body.is_some() {
+        return Err("give `body` or `body_file`, not both".into());
+    }
+    let path = base.join(file);
+    let bytes = std::fs::read(&path).map_err(|e| format!("body_file {}: {e}", path.display()))?;
+    data.body_loaded = Some(bytes);
+    Ok(())
 }
 
 /// `--replay`: decide each line at its time, quotas counted in the policy
