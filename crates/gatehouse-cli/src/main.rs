@@ -9,6 +9,7 @@ mod args;
 mod command;
 mod exit;
 mod load;
+mod output;
 mod render;
 
 use clap::Parser;

@@ -3,6 +3,7 @@
 use crate::args::{CheckArgs, Format};
 use crate::exit::Exit;
 use crate::load;
+use crate::output::{out, outln};
 use crate::render::{self, Style};
 
 pub fn run(args: &CheckArgs, style: Style) -> Exit {
@@ -20,14 +21,14 @@ pub fn run(args: &CheckArgs, style: Style) -> Exit {
     match args.format {
         Format::Json => {
             let doc = gatehouse_tools::json_api::diagnostics_json(&diagnostics, &sources);
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Human => {
-            print!(
+            out!(
                 "{}",
                 render::diagnostics_human(&diagnostics, &sources, style)
             );
-            println!("{}", render::summary(&diagnostics, files.len(), style));
+            outln!("{}", render::summary(&diagnostics, files.len(), style));
         }
     }
     if diagnostics.has_errors() {

@@ -1,5 +1,6 @@
 //! `gatehouse eval`: decide one request and explain the decision.
 
+use crate::output::{out, outln};
 use std::io::Read;
 use std::path::Path;
 
@@ -69,7 +70,7 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         // time: the CLI reports the request's own.
         let audit = args.audit.then_some(None);
         match json_api::decision_document(&policy, &request, &decision, audit, response.as_ref()) {
-            Ok(doc) => println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
+            Ok(doc) => outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
             Err(error) => {
                 eprintln!("error: {}", error.message);
                 return Exit::Usage;
@@ -77,18 +78,18 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         }
     } else {
         let report = gatehouse_tools::report::report(&policy, &request, &decision);
-        print!("{}", render::decision_human(&report, style));
+        out!("{}", render::decision_human(&report, style));
         if args.audit {
             let audit = policy.audit(&request, &decision, None);
-            println!(
+            outln!(
                 "  audit:    {}",
                 serde_json::to_string(&audit).unwrap_or_default()
             );
         }
         match &response {
-            Some(Ok(body)) => print!("{}", render::masked_response_human(body, style)),
+            Some(Ok(body)) => out!("{}", render::masked_response_human(body, style)),
             Some(Err(error)) if error.code == ErrorCode::RequestDenied => {
-                println!("  response: none (the request was denied, so there is nothing to mask)")
+                outln!("  response: none (the request was denied, so there is nothing to mask)")
             }
             Some(Err(_)) | None => {}
         }
@@ -230,7 +231,7 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
         };
         // Times relative to the first line: only differences matter.
         let offset = line.at_ms.saturating_sub(start);
-        println!(
+        outln!(
             "+{:>4}.{:03} s  {:<6} {:<24} {verdict} {} {:<16}{quota}",
             offset / 1_000,
             offset % 1_000,
@@ -242,7 +243,7 @@ fn run_replay(policy: &PolicySet, path: &Path, args: &EvalArgs, style: Style) ->
     }
     if args.json {
         let doc = serde_json::json!({ "schema": "gatehouse.replay/v1", "decisions": reports });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     if args.exit_code && denied {
         Exit::Findings
