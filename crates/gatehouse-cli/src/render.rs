@@ -110,6 +110,9 @@ pub fn decision_human(report: &DecisionReport, style: Style) -> String {
         report.reason.as_str()
     ));
     out.push_str(&format!("  why:      {}\n", report.message));
+    for note in &report.notes {
+        out.push_str(&format!("  note:     {note}\n"));
+    }
     if let Some(hint) = &report.hint {
         out.push_str(&format!("  fix:      {hint}\n"));
     }

@@ -126,10 +126,14 @@ pub struct Scope {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ForwardedPolicy {
-    /// Deny the request: someone is trying to choose their own client IP.
-    #[default]
+    /// Deny the request (400 `forwarded_untrusted`): for APIs that no
+    /// client should reach except through their own proxies.
     Deny,
-    /// Ignore the header and use the peer address.
+    /// Ignore the header and use the peer address, as Envoy, nginx and
+    /// HAProxy do. Just as safe (the header cannot move a request into an
+    /// `allow from` network), and clients behind corporate proxies, which
+    /// add the header, are not turned away.
+    #[default]
     Ignore,
 }
 

@@ -106,6 +106,10 @@ pub struct DecisionReport {
     pub headers: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
+    /// What the decision did that a reader might not expect: a forwarding
+    /// header from a peer that is not a trusted proxy, ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A quota's state in a report: which quota, where, and its counters.
@@ -258,6 +262,9 @@ impl Words<'_> {
                 violation: decision.violation(&f.detail).map(|v| self.violation_ref(v)),
             })
             .collect();
+        let notes = forwarding_note(request, decision, api)
+            .into_iter()
+            .collect();
         let (masks, response_only) = match found {
             Some((_, e)) if decision.allowed => (
                 e.masks
@@ -299,6 +306,7 @@ impl Words<'_> {
                 state: q,
             }),
             client_ip: decision.client_ip.map(|ip| ip.to_string()),
+            notes,
         }
     }
 
@@ -369,7 +377,7 @@ impl Words<'_> {
             Reason::ForwardedUntrusted => match detail {
                 Detail::Header { name } => (
                     format!("`{name}` came from {client}, which is not a trusted proxy"),
-                    Some("list the proxy in `options { trusted_proxies = ... }`, or set `forwarded = ignore`".to_string()),
+                    Some("list the proxy in `options { trusted_proxies = ... }`, or drop `forwarded = deny` so that the header is ignored and the peer address used".to_string()),
                 ),
                 _ => (reason.summary().into(), None),
             },
@@ -592,6 +600,39 @@ impl Words<'_> {
 }
 
 /// A quota as written: `100/min by principal`.
+/// The note for a forwarding header that a peer which is not a trusted
+/// proxy sent, and that the decision therefore ignored (the default,
+/// `forwarded = ignore`): the peer address decided.
+fn forwarding_note(
+    request: &Request<'_>,
+    decision: &Decision,
+    api: Option<&gatehouse_core::model::Api>,
+) -> Option<String> {
+    let api = api?;
+    let peer = gatehouse_core::tree::ipset::canonical(request.peer);
+    if decision.reason == Reason::ForwardedUntrusted
+        || decision.client_ip != Some(peer)
+        || api
+            .options
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer))
+    {
+        return None;
+    }
+    let name = gatehouse_core::eval::FORWARDING_HEADERS
+        .iter()
+        .find(|name| request.header_values(name).next().is_some())?;
+    let name = match *name {
+        "x-forwarded-for" => "X-Forwarded-For",
+        "forwarded" => "Forwarded",
+        _ => "X-Real-IP",
+    };
+    Some(format!(
+        "`{name}` came from {peer}, which is not a trusted proxy: it was ignored, and the peer address decided"
+    ))
+}
+
 fn quota_text(endpoint: Option<&Endpoint>, detail: Detail) -> String {
     let Detail::Quota { index } = detail else {
         return "?".into();

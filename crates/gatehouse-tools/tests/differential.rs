@@ -76,7 +76,9 @@ struct GenPolicy {
     base: bool,
     trusted_proxies: bool,
     method_override: bool,
-    forwarded_ignore: bool,
+    /// `forwarded = deny` (the default ignores forwarding headers from
+    /// peers that are not trusted proxies).
+    forwarded_deny: bool,
     strip_slash: bool,
     default_auth: bool,
     default_deny: bool,
@@ -161,7 +163,7 @@ fn policy() -> impl Strategy<Value = GenPolicy> {
             base: flags[0],
             trusted_proxies: flags[1],
             method_override: flags[2],
-            forwarded_ignore: flags[3],
+            forwarded_deny: flags[3],
             strip_slash: flags[4],
             default_auth: flags[5],
             default_deny: flags[6],
@@ -261,8 +263,8 @@ fn render(p: &GenPolicy) -> String {
     if p.method_override {
         text.push_str("  method_override = allow\n");
     }
-    if p.forwarded_ignore {
-        text.push_str("  forwarded = ignore\n");
+    if p.forwarded_deny {
+        text.push_str("  forwarded = deny\n");
     }
     if p.strip_slash {
         text.push_str("  trailing_slash = strip\n");

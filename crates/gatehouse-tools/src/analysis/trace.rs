@@ -713,7 +713,7 @@ impl<'p> Tracer<'p, '_> {
             let why = if trusted {
                 "the peer is a trusted proxy and every forwarded hop is trusted too"
             } else {
-                "forwarding headers ignored (`options { forwarded = ignore }`)"
+                "forwarding headers from a peer that is not a trusted proxy are ignored (`forwarded = ignore`, the default)"
             };
             (format!("client {ip}, the peer"), Some(why.to_string()))
         } else {
