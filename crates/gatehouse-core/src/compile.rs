@@ -37,6 +37,7 @@ fn compile_api(id: ApiId, api: &Api) -> ApiTree {
         method_override: api.options.method_override,
         forwarded: api.options.forwarded,
         trailing_slash: api.options.trailing_slash,
+        lookalike_characters: api.options.lookalike_characters,
         routes,
         shadow_routes,
         endpoints: api

@@ -142,6 +142,10 @@ pub enum PathProblem {
     InvalidUtf8,
     /// More than 64 segments: 414 `path_too_long`.
     TooManySegments,
+    /// A character that Unicode compatibility normalisation (NFKC) folds
+    /// into `.`, `/`, `\`, `%` or `?` (such as a fullwidth full stop), on an
+    /// API that does not accept them (`lookalike_characters`).
+    LookalikeCharacter,
 }
 
 impl PathProblem {
@@ -156,6 +160,9 @@ impl PathProblem {
             PathProblem::Backslash => "the path has a `\\`",
             PathProblem::EmptySegment => {
                 "the path has an empty segment (`//`, or a segment starting with `;`)"
+            }
+            PathProblem::LookalikeCharacter => {
+                "the path has a character that Unicode compatibility normalisation turns into `.`, `/`, `\\`, `%` or `?`"
             }
             PathProblem::TrailingSlash => "the path ends with `/`",
             PathProblem::ControlCharacter => {

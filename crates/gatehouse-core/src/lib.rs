@@ -52,6 +52,7 @@ pub mod eval;
 pub mod glob;
 pub mod headers;
 pub mod json;
+pub mod lookalike;
 pub mod mask;
 pub mod model;
 pub mod pattern;

@@ -165,6 +165,9 @@ pub struct ApiOptions {
     pub forwarded: ForwardedPolicy,
     pub trailing_slash: TrailingSlash,
     pub on_store_error: StoreErrorPolicy,
+    /// Accept paths holding look-alike characters (`crate::lookalike`);
+    /// denied by default.
+    pub lookalike_characters: bool,
 }
 
 // ---------------------------------------------------------------- endpoints

@@ -123,6 +123,24 @@ pub(crate) fn decide_observed<O: Observer>(
             None,
         );
     }
+    // Look-alike characters: any segment holding one, unless the API
+    // accepts them.
+    let lookalike = parsed.segments.iter().any(|s| {
+        s.chars()
+            .any(|c| gatehouse_core::lookalike::folds_to(c).is_some())
+    });
+    if lookalike && !api.options.lookalike_characters {
+        return finish(
+            Decision::deny(
+                Reason::PathMalformed,
+                Detail::Path {
+                    problem: PathProblem::LookalikeCharacter,
+                },
+            ),
+            None,
+            None,
+        );
+    }
 
     // Method override headers.
     let mut method_text = request.method.to_string();

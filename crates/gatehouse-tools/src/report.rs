@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::decision::{Decision, Detail, QuotaReport, Reason};
+use crate::decision::{Decision, Detail, PathProblem, QuotaReport, Reason};
 use crate::model::{Access, Api, Endpoint, FieldsSchema, MaskStrategy, TypeSchema};
 use crate::payload::{LimitKind, Part, Problem, Violation};
 use crate::request::Request;
@@ -364,6 +364,12 @@ impl Words<'_> {
                 Some("clients never send fragments; strip it before the request reaches the gateway".into()),
             ),
             Reason::PathMalformed | Reason::PathTooLong => match detail {
+                Detail::Path {
+                    problem: PathProblem::LookalikeCharacter,
+                } => (
+                    lookalike_text(request.target),
+                    Some("send plain ASCII punctuation, or set `options { lookalike_characters = allow }` if the API takes such names".into()),
+                ),
                 Detail::Path { problem } => (problem.describe().to_string(), Some("send the canonical path".into())),
                 _ => (reason.summary().into(), None),
             },
@@ -600,6 +606,23 @@ impl Words<'_> {
 }
 
 /// A quota as written: `100/min by principal`.
+/// Names the look-alike character of a denied path: "the path has `．`
+/// (U+FF0E), which NFKC turns into `.`".
+fn lookalike_text(target: &str) -> String {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let decoded = gatehouse_core::urlencoded::decode_component(path);
+    match decoded
+        .as_deref()
+        .and_then(gatehouse_core::lookalike::first_in)
+    {
+        Some((c, folded)) => format!(
+            "the path has `{c}` (U+{:04X}), which Unicode compatibility normalisation turns into `{folded}`: a backend that normalises could read another path",
+            u32::from(c)
+        ),
+        None => PathProblem::LookalikeCharacter.describe().to_string(),
+    }
+}
+
 /// The note for a forwarding header that a peer which is not a trusted
 /// proxy sent, and that the decision therefore ignored (the default,
 /// `forwarded = ignore`): the peer address decided.

@@ -436,6 +436,7 @@ const OPTIONS: &[&str] = &[
     "forwarded",
     "trailing_slash",
     "on_store_error",
+    "lookalike_characters",
 ];
 
 fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions {
@@ -484,6 +485,11 @@ fn api_options(list: &[OptionAst], diagnostics: &mut Diagnostics) -> ApiOptions 
                             "IP networks such as `10.0.0.0/8`",
                         )),
                     }
+                }
+            }
+            "lookalike_characters" => {
+                if let Some(v) = choice(option, &["deny", "allow"], diagnostics) {
+                    options.lookalike_characters = v == "allow";
                 }
             }
             "method_override" => {

@@ -90,6 +90,16 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
             },
         ));
     }
+    // A character that NFKC folds into path syntax (`．` into `.`): a
+    // backend that normalises could read another path than the one routed.
+    if path.lookalike && !api.lookalike_characters {
+        return with_api(Decision::deny(
+            Reason::PathMalformed,
+            Detail::Path {
+                problem: crate::decision::PathProblem::LookalikeCharacter,
+            },
+        ));
+    }
 
     // 3. Hostile headers: method override and forwarded addresses. One pass
     // over the headers finds whether any is present at all (and whether

@@ -29,6 +29,10 @@ pub struct NormalizedPath<'a> {
     pub trailing_slash: bool,
     /// The raw query string, without `?`.
     pub query: Option<&'a str>,
+    /// The decoded path holds a look-alike character
+    /// (`crate::lookalike`); the API's options decide whether that is
+    /// allowed. Only a percent-encoded path can: raw non-ASCII is invalid.
+    pub lookalike: bool,
 }
 
 impl<'a> NormalizedPath<'a> {
@@ -146,6 +150,7 @@ impl NormalizedPath<'_> {
             len: 0,
             trailing_slash: false,
             query: None,
+            lookalike: false,
         }
     }
 }
@@ -286,6 +291,7 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
     });
     out.len = len;
     out.trailing_slash = trailing_slash;
+    out.lookalike = false;
     out.query = query;
     Ok(())
 }
@@ -386,12 +392,14 @@ fn normalize_escaped<'a>(
             start = end + 1;
         }
     }
+    let lookalike = crate::lookalike::first_in(&text).is_some();
     Ok(NormalizedPath {
         text: Cow::Owned(text),
         ends,
         len,
         trailing_slash,
         query,
+        lookalike,
     })
 }
 

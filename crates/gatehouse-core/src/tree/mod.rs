@@ -37,6 +37,8 @@ pub struct ApiTree {
     pub method_override: bool,
     pub forwarded: ForwardedPolicy,
     pub trailing_slash: TrailingSlash,
+    /// Accept paths holding look-alike characters.
+    pub lookalike_characters: bool,
     /// One trie per method, indexed by [`Method::index`], holding the
     /// enforced endpoints (all but bare-`shadow` ones).
     pub routes: [RouteTrie; 9],
