@@ -178,6 +178,7 @@ codes! {
         AllowWithoutReason = "GH-L017", Error, "an allow directive gives no reason";
         InvalidAllow = "GH-L018", Error, "a `# gatehouse:` directive is malformed or names no lint rule";
         UnusedAllow = "GH-L019", Warning, "an allow directive allows nothing";
+        ForwardedDenyWithoutProxies = "GH-L020", Warning, "`forwarded = deny` without `trusted_proxies` turns away every client behind a proxy";
     }
 }
 

@@ -163,6 +163,10 @@ pub(crate) fn run(
             FailOpenOnStoreError,
             rules::fail_open_on_store_error::api(&ctx, &mut out)
         );
+        run!(
+            ForwardedDenyWithoutProxies,
+            rules::forwarded_deny_without_proxies::api(&ctx, &mut out)
+        );
         run!(PermissiveCidr, rules::permissive_cidr::api(&ctx, &mut out));
         for scheme in &api.schemes {
             run!(

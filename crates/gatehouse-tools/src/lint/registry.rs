@@ -75,6 +75,7 @@ rules! {
     AllowWithoutReason, "allow-without-reason", "allow_without_reason.rs";
     InvalidAllow, "invalid-allow", "invalid_allow.rs";
     UnusedAllow, "unused-allow", "unused_allow.rs";
+    ForwardedDenyWithoutProxies, "forwarded-deny-without-proxies", "forwarded_deny_without_proxies.rs";
 }
 
 impl Rule {

@@ -8,6 +8,7 @@ pub(crate) mod allow_without_reason;
 pub(crate) mod endpoint_never_allowed;
 pub(crate) mod fail_open_on_store_error;
 pub(crate) mod fallthrough_to_weaker_route;
+pub(crate) mod forwarded_deny_without_proxies;
 pub(crate) mod invalid_allow;
 pub(crate) mod jwt_without_audience;
 pub(crate) mod missing_owner;
