@@ -125,10 +125,10 @@ pub(crate) fn decide_observed<O: Observer>(
     }
     // Look-alike characters: any segment holding one, unless the API
     // accepts them.
-    let lookalike = parsed.segments.iter().any(|s| {
-        s.chars()
-            .any(|c| gatehouse_core::lookalike::folds_to(c).is_some())
-    });
+    let lookalike = parsed
+        .segments
+        .iter()
+        .any(|s| gatehouse_core::lookalike::first_in(s).is_some());
     if lookalike && !api.options.lookalike_characters {
         return finish(
             Decision::deny(

@@ -635,11 +635,7 @@ fn forwarding_note(
     let peer = gatehouse_core::tree::ipset::canonical(request.peer);
     if decision.reason == Reason::ForwardedUntrusted
         || decision.client_ip != Some(peer)
-        || api
-            .options
-            .trusted_proxies
-            .iter()
-            .any(|net| net.contains(&peer))
+        || crate::interp::in_nets(&api.options.trusted_proxies, peer)
     {
         return None;
     }

@@ -167,11 +167,9 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     let (enforced, endpoint) = match found.and_then(|index| api.endpoints.get(index as usize)) {
         Some(endpoint) => (evaluate(endpoint), Some(endpoint.id)),
         None => {
-            let other = Method::ALL.iter().filter(|m| **m != method).any(|m| {
-                api.routes_for(*m)
-                    .and_then(|t| t.lookup(segment, count))
-                    .is_some()
-            });
+            let other = Method::ALL
+                .iter()
+                .any(|m| *m != method && has_route(api, *m, segment, count));
             let reason = if other {
                 Reason::MethodNotAllowed
             } else {
@@ -202,12 +200,21 @@ pub fn allowed_methods(tree: &Tree, request: &Request<'_>) -> Vec<Method> {
     Method::ALL
         .iter()
         .copied()
-        .filter(|m| {
-            api.routes_for(*m)
-                .and_then(|t| t.lookup(segment, count))
-                .is_some()
-        })
+        .filter(|m| has_route(api, *m, segment, count))
         .collect()
+}
+
+/// Whether some endpoint of `api` takes `method` on the path: what a 405
+/// and its `Allow` header are made of.
+fn has_route<'s>(
+    api: &ApiTree,
+    method: Method,
+    segment: impl Fn(usize) -> Option<&'s str>,
+    count: usize,
+) -> bool {
+    api.routes_for(method)
+        .and_then(|t| t.lookup(segment, count))
+        .is_some()
 }
 
 /// The API whose host (if it has one) and base match. The checker rejects
