@@ -11,8 +11,13 @@ use crate::tree::{
     ValueTree,
 };
 
+/// The generation of the next compiled tree (see [`Tree::generation`]). An
+/// atomic counter: compiling may happen on any thread; it is no clock.
+static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 pub fn compile(model: &Model) -> Tree {
     Tree {
+        generation: NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         apis: model
             .apis
             .iter()

@@ -60,6 +60,53 @@ impl Principal {
     }
 }
 
+/// A [`Principal`] whose scheme and scopes were resolved once against one
+/// compiled policy set: each API's scheme index and scope bitset. A host
+/// that keeps principals per token or session resolves them when it builds
+/// them, and every request that carries one skips matching scope names
+/// (see [`Request::resolved_principal`]). It stays valid for that policy
+/// set and its clones; against any other (a reloaded policy, say) the
+/// evaluator matches names as for a plain principal, which is correct,
+/// only slower. The principal cannot be changed once resolved.
+#[derive(Clone, Debug)]
+pub struct ResolvedPrincipal {
+    principal: Principal,
+    generation: u64,
+    grants: Box<[crate::tree::Grant]>,
+}
+
+impl ResolvedPrincipal {
+    /// Resolves `principal` against a compiled tree (hosts call
+    /// `PolicySet::resolve`).
+    #[doc(hidden)]
+    pub fn new(tree: &crate::tree::Tree, principal: Principal) -> ResolvedPrincipal {
+        let grants = tree.grants(&principal.scheme, principal.scopes.iter().map(String::as_str));
+        ResolvedPrincipal {
+            principal,
+            generation: tree.generation,
+            grants,
+        }
+    }
+
+    /// The principal.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The principal, unresolved.
+    pub fn into_principal(self) -> Principal {
+        self.principal
+    }
+
+    /// The grant of API `api` in `tree`, if this was resolved against it.
+    pub(crate) fn grant(&self, tree: &crate::tree::Tree, api: usize) -> Option<&crate::tree::Grant> {
+        if self.generation != tree.generation {
+            return None;
+        }
+        self.grants.get(api)
+    }
+}
+
 /// One HTTP request, borrowed. Building it allocates nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
@@ -77,6 +124,10 @@ pub struct Request<'a> {
     /// Who the host authenticated, if anyone; `None` for an anonymous
     /// request (401 `unauthenticated` on an endpoint that authenticates).
     pub principal: Option<&'a Principal>,
+    /// The same principal resolved against the policy set, when the host
+    /// has it (set with [`Request::resolved_principal`]): used only while
+    /// `principal` still points at its principal.
+    resolved: Option<&'a ResolvedPrincipal>,
     /// The whole body, if the host has it in memory. `None` and an empty
     /// body are the same: no body. `PolicySet::decide` reads it;
     /// to check a body as it arrives instead, use
@@ -100,6 +151,7 @@ impl<'a> Request<'a> {
             headers: &[],
             peer,
             principal: None,
+            resolved: None,
             body: None,
             now_ms: None,
         }
@@ -133,7 +185,25 @@ impl<'a> Request<'a> {
     /// The same request, sent by `principal`.
     pub fn principal(mut self, principal: &'a Principal) -> Request<'a> {
         self.principal = Some(principal);
+        self.resolved = None;
         self
+    }
+
+    /// The same request, sent by a principal resolved against the policy
+    /// set (see [`ResolvedPrincipal`]); decided exactly as with
+    /// [`Request::principal`], without matching scope names.
+    pub fn resolved_principal(mut self, principal: &'a ResolvedPrincipal) -> Request<'a> {
+        self.principal = Some(&principal.principal);
+        self.resolved = Some(principal);
+        self
+    }
+
+    /// The resolved form of [`Request::principal`], if the host gave one and
+    /// it is still the request's principal.
+    pub(crate) fn resolved(&self) -> Option<&'a ResolvedPrincipal> {
+        let resolved = self.resolved?;
+        let principal = self.principal?;
+        std::ptr::eq(principal, &resolved.principal).then_some(resolved)
     }
 
     /// Every value of a header, in order, matching the name case-insensitively.
@@ -291,6 +361,7 @@ impl RequestData {
             headers,
             peer: self.client_ip,
             principal: self.principal.as_ref(),
+            resolved: None,
             body: self.body_bytes(),
             now_ms: self.time_ms,
         }

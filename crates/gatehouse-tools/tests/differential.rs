@@ -687,33 +687,54 @@ fn streamed(set: &PolicySet, request: &Request<'_>, body: &[u8], chunk: usize) -
     }
 }
 
+/// A generated policy and requests aimed at its endpoints.
+fn policy_and_requests() -> impl Strategy<Value = (GenPolicy, Vec<GenRequest>)> {
+    policy().prop_flat_map(|p| {
+        let r = aimed_requests(&p);
+        (Just(p), r)
+    })
+}
+
+/// The tree and the interpreter agree on every request, and streaming the
+/// body agrees with deciding it whole. Returns how many requests it compared.
+fn agree(policy: &GenPolicy, requests: &[GenRequest]) -> Result<usize, TestCaseError> {
+    let text = render(policy);
+    let set = match PolicySet::from_source("gen.gate", &text) {
+        Ok(set) => set,
+        Err(e) => panic!("generated policy must check:\n{text}\n{e}"),
+    };
+    // Each side counts quotas in its own store, over the same sequence.
+    let (fast_store, slow_store) = (stores(policy), stores(policy));
+    for r in requests {
+        let target = target(r);
+        let request = build(r, &target);
+        let fast = set.decide_with(&request, &*fast_store);
+        let slow = gatehouse_tools::interp::interpret_with(&set, &request, &*slow_store);
+        prop_assert_eq!(essence(&fast), essence(&slow), "policy:\n{}\nrequest: {:?} {}", text, r, target);
+        // Streaming, compared with deciding the whole body, each from
+        // fresh quota counters.
+        let fresh = set.decide_with(&request, &*stores(policy));
+        // The principal resolved in advance decides the same.
+        if let Some(principal) = &r.principal {
+            let resolved = set.resolve(principal.clone());
+            let with_resolved = request.resolved_principal(&resolved);
+            prop_assert_eq!(&set.decide_with(&with_resolved, &*stores(policy)), &fresh, "resolved principal: policy:\n{}\nrequest: {:?} {}", text, r, target);
+        }
+        let body = r.body.unwrap_or_default();
+        for chunk in [1, 3, 7, 64] {
+            let alone = set.clone().with_quota_store(stores(policy));
+            prop_assert_eq!(&streamed(&alone, &request, body, chunk), &fresh, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
+        }
+    }
+    Ok(requests.len())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
     #[test]
-    fn tree_and_interpreter_agree((policy, requests) in policy().prop_flat_map(|p| { let r = aimed_requests(&p); (Just(p), r) })) {
-        let text = render(&policy);
-        let set = match PolicySet::from_source("gen.gate", &text) {
-            Ok(set) => set,
-            Err(e) => panic!("generated policy must check:\n{text}\n{e}"),
-        };
-        // Each side counts quotas in its own store, over the same sequence.
-        let (fast_store, slow_store) = (stores(&policy), stores(&policy));
-        for r in &requests {
-            let target = target(r);
-            let request = build(r, &target);
-            let fast = set.decide_with(&request, &*fast_store);
-            let slow = gatehouse_tools::interp::interpret_with(&set, &request, &*slow_store);
-            prop_assert_eq!(essence(&fast), essence(&slow), "policy:\n{}\nrequest: {:?} {}", text, r, target);
-            // Streaming, compared with deciding the whole body, each from
-            // fresh quota counters.
-            let fresh = set.decide_with(&request, &*stores(&policy));
-            let body = r.body.unwrap_or_default();
-            for chunk in [1, 3, 7, 64] {
-                let alone = set.clone().with_quota_store(stores(&policy));
-                prop_assert_eq!(&streamed(&alone, &request, body, chunk), &fresh, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
-            }
-        }
+    fn tree_and_interpreter_agree((policy, requests) in policy_and_requests()) {
+        agree(&policy, &requests)?;
     }
 
     /// Percent-encoding characters that need no encoding changes nothing:
@@ -795,5 +816,44 @@ fn generators_reach_every_reason() {
     assert!(
         shadowed > 0 && allowed_with_endpoint > 20 && shadowed_violations > 0,
         "{shadowed_violations}"
+    );
+}
+
+/// The differential property at scale, outside CI (see the README):
+/// `GATEHOUSE_DIFF_PAIRS=1000000 cargo test --release -p gatehouse-tools
+/// --test differential -- --ignored --nocapture differential_at_scale`
+/// generates policies until that many policy/request pairs have been
+/// compared (default 20,000), from a random seed it prints so a failure can
+/// be replayed with `GATEHOUSE_DIFF_SEED`.
+#[test]
+#[ignore = "a long run; the README gives the command"]
+fn differential_at_scale() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+
+    let wanted: usize = std::env::var("GATEHOUSE_DIFF_PAIRS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let seed: u64 = std::env::var("GATEHOUSE_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_secs()));
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        proptest::test_runner::Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let started = std::time::Instant::now();
+    let (mut pairs, mut policies) = (0usize, 0usize);
+    while pairs < wanted {
+        let (policy, requests) = policy_and_requests().new_tree(&mut runner).unwrap().current();
+        match agree(&policy, &requests) {
+            Ok(compared) => pairs += compared,
+            Err(e) => panic!("seed {seed}, policy {policies}: {e}"),
+        }
+        policies += 1;
+    }
+    println!(
+        "{pairs} policy/request pairs over {policies} generated policies agreed (seed {seed}, {:.0} s)",
+        started.elapsed().as_secs_f64()
     );
 }

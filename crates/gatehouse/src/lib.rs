@@ -96,7 +96,9 @@ mod policy;
 pub use decision::{Decision, QuotaReport};
 pub use gatehouse_core::audit::AuditRecord;
 pub use gatehouse_core::headers::ResponseHeaders;
-pub use gatehouse_core::request::{BodyData, HeadersData, Principal, Request, RequestData};
+pub use gatehouse_core::request::{
+    BodyData, HeadersData, Principal, Request, RequestData, ResolvedPrincipal,
+};
 pub use gatehouse_core::{PathProblem, Reason};
 pub use gatehouse_syntax::diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use gatehouse_syntax::span::{FileId, Location, SourceFile, Sources, Span};

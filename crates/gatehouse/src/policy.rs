@@ -11,7 +11,7 @@ use gatehouse_syntax::span::{Location, Sources};
 use crate::audit::AuditRecord;
 use crate::mask::{MaskConfig, MaskError, MaskStream};
 use crate::quota::{MemoryStore, QuotaStore};
-use crate::{Decision, Request, ResponseHeaders};
+use crate::{Decision, Principal, Request, ResolvedPrincipal, ResponseHeaders};
 
 /// A checked and compiled set of policies (one API per file), ready to
 /// decide requests.
@@ -154,6 +154,30 @@ impl PolicySet {
     pub fn with_quota_store(mut self, store: Arc<dyn QuotaStore + Send + Sync>) -> PolicySet {
         self.store = store;
         self
+    }
+
+    /// Resolves a principal's scheme and scopes against this policy set, once,
+    /// for a host that keeps principals (per token, per session): requests
+    /// that carry it with [`Request::resolved_principal`] are decided the
+    /// same way without matching scope names. Against another policy set
+    /// (after a reload) it still decides correctly, by names; resolve again
+    /// to get the speed back.
+    ///
+    /// ```
+    /// # use gatehouse::{PolicySet, Principal, Request};
+    /// # let policy = PolicySet::from_source("pets.gate", r#"
+    /// # api "pets"
+    /// # scopes { pets:read }
+    /// # auth user = jwt(issuer: "https://id.example.com", audience: "pets")
+    /// # endpoint GET /pets { authenticate user  require pets:read }
+    /// # "#).unwrap();
+    /// let alice = policy.resolve(Principal::new("user", "alice").with_scopes(["pets:read"]));
+    /// let request = Request::new("GET", "/pets", "203.0.113.5".parse().unwrap())
+    ///     .resolved_principal(&alice);
+    /// assert!(policy.decide(&request).allowed());
+    /// ```
+    pub fn resolve(&self, principal: Principal) -> ResolvedPrincipal {
+        ResolvedPrincipal::new(self.compiled.tree(), principal)
     }
 
     /// Decides a request, reading its body from [`Request::body`], and

@@ -86,6 +86,12 @@ fn an_allowed_request_allocates_nothing() {
         .headers(HEADERS)
         .principal(&alice);
     assert_no_alloc(&policy, &request, Reason::Allowed);
+    // A principal resolved against the set in advance.
+    let resolved = policy.resolve(alice);
+    let request = Request::new("GET", "/v1/users/alice?fields=name", peer())
+        .headers(HEADERS)
+        .resolved_principal(&resolved);
+    assert_no_alloc(&policy, &request, Reason::Allowed);
     // A public endpoint, no principal.
     let request = Request::new("GET", "/v1/health", peer()).headers(HEADERS);
     assert_no_alloc(&policy, &request, Reason::Allowed);

@@ -25,7 +25,7 @@ use crate::payload::params;
 use crate::request::Request;
 use crate::span::Span;
 use crate::tree::ipset::canonical;
-use crate::tree::{AccessTree, ApiTree, EndpointTree, ScopeSet, Tree};
+use crate::tree::{AccessTree, ApiTree, EndpointTree, Grant, ScopeSet, Tree};
 
 pub use body::{Begin, BodyCheck};
 use body::{BodyEval, Eval, Finishing};
@@ -131,8 +131,13 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     let segment = |i: usize| path.segment(base + i);
     let count = path.len().saturating_sub(base);
     // Evaluates one endpoint up to its body, then starts its body stage.
+    // The principal's scheme and scopes in this API, if the host resolved
+    // them against this tree (else `check_endpoint` matches names).
+    let grant = request
+        .resolved()
+        .and_then(|resolved| resolved.grant(tree, api.id.0 as usize));
     let evaluate = |endpoint: &'t EndpointTree| -> Eval<'t> {
-        let pre = check_endpoint(api, endpoint, request, &path, client_ip);
+        let pre = check_endpoint(api, endpoint, request, grant, &path, client_ip);
         // Denied, or a request without a body that the body rules cannot
         // fail: decided (the common case takes no detour).
         if !pre.allowed || (empty == Some(true) && !hostile.content_length && !endpoint.needs_body)
@@ -414,6 +419,7 @@ fn check_endpoint(
     api: &ApiTree,
     endpoint: &EndpointTree,
     request: &Request<'_>,
+    grant: Option<&Grant>,
     path: &NormalizedPath<'_>,
     client_ip: IpAddr,
 ) -> Decision {
@@ -456,13 +462,15 @@ fn check_endpoint(
             match request.principal {
                 None => check!(checks, Reason::Unauthenticated, Detail::None, meta),
                 Some(principal) => {
-                    let scheme = api
-                        .scheme_names
-                        .iter()
-                        .position(|n| **n == *principal.scheme);
-                    let scheme = scheme
-                        .and_then(|s| u16::try_from(s).ok())
-                        .filter(|s| schemes.contains(s));
+                    let scheme = match grant {
+                        Some(grant) => grant.scheme,
+                        None => api
+                            .scheme_names
+                            .iter()
+                            .position(|n| **n == *principal.scheme)
+                            .and_then(|s| u16::try_from(s).ok()),
+                    };
+                    let scheme = scheme.filter(|s| schemes.contains(s));
                     match scheme {
                         None => check!(checks, Reason::SchemeNotAccepted, Detail::None, meta),
                         Some(id) => {
@@ -481,15 +489,22 @@ fn check_endpoint(
         }
     };
 
-    // Scopes: the granted set, over the scopes this endpoint mentions.
-    let mut granted = ScopeSet::default();
-    if let Some(principal) = request.principal {
-        for (id, name) in endpoint.relevant_scopes.iter() {
-            if principal.scopes.iter().any(|s| s.as_str() == &**name) {
-                granted.insert(*id);
+    // Scopes: the granted set, resolved in advance (all of the API's
+    // scopes the principal holds) or matched now over the scopes this
+    // endpoint mentions; the checks below read only those.
+    let granted = match (grant, request.principal) {
+        (Some(grant), _) => grant.scopes,
+        (None, Some(principal)) => {
+            let mut granted = ScopeSet::default();
+            for (id, name) in endpoint.relevant_scopes.iter() {
+                if principal.scopes.iter().any(|s| s.as_str() == &**name) {
+                    granted.insert(*id);
+                }
             }
+            granted
         }
-    }
+        (None, None) => ScopeSet::default(),
+    };
     for (groups, meta) in &endpoint.scopes {
         if let Some(group) = groups.iter().find(|g| !g.intersects(&granted)) {
             let missing = group.first_missing_from(&granted);

@@ -25,6 +25,37 @@ pub use scopes::ScopeSet;
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     pub apis: Vec<ApiTree>,
+    /// Which compilation this is: unique per [`crate::compile::compile`]
+    /// call in the process (clones share it, and hold the same tree). A
+    /// resolved principal records it, and is used only by a tree that has
+    /// the same one.
+    pub generation: u64,
+}
+
+/// What a principal holds in one API, resolved once: the index of its
+/// scheme among the API's schemes, and its scopes as the API's bitset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    pub scheme: Option<u16>,
+    pub scopes: ScopeSet,
+}
+
+impl Tree {
+    /// The grants of a principal with this `scheme` and `scopes`, one per
+    /// API in order.
+    pub fn grants<'a>(&self, scheme: &str, scopes: impl Iterator<Item = &'a str> + Clone) -> Box<[Grant]> {
+        self.apis
+            .iter()
+            .map(|api| Grant {
+                scheme: api
+                    .scheme_names
+                    .iter()
+                    .position(|name| **name == *scheme)
+                    .and_then(|i| u16::try_from(i).ok()),
+                scopes: ScopeSet::from_names(&api.scope_index, scopes.clone()),
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug)]
