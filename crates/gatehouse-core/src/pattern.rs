@@ -48,6 +48,9 @@ pub enum PatternError {
     NegatedClassInBrackets,
     /// `\b{start}` and kin, `\<`, `\>`: write `\b`.
     SpecialWordBoundary,
+    /// A repetition right after a flag group, `a(?m)*`: the engines read it
+    /// differently (found by the `patterns` fuzz target).
+    RepeatedFlags,
 }
 
 impl fmt::Display for PatternError {
@@ -67,6 +70,9 @@ impl fmt::Display for PatternError {
             PatternError::SpecialWordBoundary => {
                 write!(f, "only `\\b` and `\\B` word boundaries are supported")
             }
+            PatternError::RepeatedFlags => {
+                write!(f, "a repetition operator follows a flag group such as `(?m)`, which has nothing to repeat")
+            }
         }
     }
 }
@@ -80,6 +86,7 @@ impl PatternError {
             PatternError::Verbose => "write the pattern on one line without the `x` flag",
             PatternError::NegatedClassInBrackets => "write the class out: `[^0-9]` for `[\\D]`",
             PatternError::SpecialWordBoundary => "use `\\b` (an ASCII word boundary)",
+            PatternError::RepeatedFlags => "put the flags inside a group with the part they apply to: `(?m:a)*`",
         }
     }
 }
@@ -210,6 +217,12 @@ pub fn ascii_dialect(pattern: &str) -> Result<String, PatternError> {
                 if flags.contains('x') {
                     return Err(PatternError::Verbose);
                 }
+                // `a(?m)*`: regex-lite repeats the `a` before the flags,
+                // the regex crate refuses; a reader cannot tell either way.
+                let mut after = chars.clone().skip(flags.chars().count());
+                if after.next() == Some(')') && matches!(after.next(), Some('*' | '+' | '?' | '{')) {
+                    return Err(PatternError::RepeatedFlags);
+                }
             }
             c => out.push(c),
         }
@@ -271,6 +284,12 @@ mod tests {
             PatternError::CaseInsensitive
         );
         assert_eq!(Pattern::new("(?x) a b").unwrap_err(), PatternError::Verbose);
+        // Found by the `patterns` fuzz target: regex-lite repeats the `a`,
+        // the regex crate refuses.
+        for text in ["a(?m)*", "a(?s)+", "a(?U)?", "a(?m){2}", "]??(?m)*?"] {
+            assert_eq!(Pattern::new(text).unwrap_err(), PatternError::RepeatedFlags, "{text}");
+        }
+        assert!(Pattern::new("(?m:a)*").is_ok() && Pattern::new("(?m)a*").is_ok() && Pattern::new(r"(?m)\*").is_ok());
         assert_eq!(
             Pattern::new(r"[\D]").unwrap_err(),
             PatternError::NegatedClassInBrackets
