@@ -1,6 +1,8 @@
 //! Checked model to decision tree. Compilation cannot fail: the checker has
 //! already rejected everything that would need a runtime tie-break.
 
+use std::sync::Arc;
+
 use crate::mask::MaskPlan;
 use crate::model::{
     Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, Model, Operand, ScopeId, ValueRef,
@@ -28,6 +30,7 @@ pub fn compile(model: &Model) -> Tree {
 }
 
 fn compile_api(id: ApiId, api: &Api) -> ApiTree {
+    let mut ip_sets = IpSets::default();
     let routes = build_routes(api, false);
     let shadow_routes = api
         .endpoints
@@ -48,7 +51,7 @@ fn compile_api(id: ApiId, api: &Api) -> ApiTree {
         endpoints: api
             .endpoints
             .iter()
-            .map(|e| compile_endpoint(api, e))
+            .map(|e| compile_endpoint(api, e, &mut ip_sets))
             .collect(),
         scope_index: api
             .scopes
@@ -82,7 +85,23 @@ fn build_routes(api: &Api, with_shadow: bool) -> [RouteTrie; 9] {
     routes
 }
 
-fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
+/// The API's distinct IP sets. Endpoints whose rules list the same networks
+/// (every endpoint that inherits `defaults { deny from ... }`) share one
+/// set, so that deciding requests across many endpoints reads one set that
+/// stays in cache rather than one per endpoint.
+#[derive(Default)]
+struct IpSets(std::collections::HashMap<Vec<ipnet::IpNet>, Arc<IpSet>>);
+
+impl IpSets {
+    fn get(&mut self, nets: &[ipnet::IpNet]) -> Arc<IpSet> {
+        self.0
+            .entry(nets.to_vec())
+            .or_insert_with(|| Arc::new(IpSet::new(nets)))
+            .clone()
+    }
+}
+
+fn compile_endpoint(api: &Api, endpoint: &Endpoint, ip_sets: &mut IpSets) -> EndpointTree {
     let access = match &endpoint.access {
         Access::Public(span) => AccessTree::Public { span: *span },
         Access::Closed => AccessTree::Closed {
@@ -145,12 +164,12 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint) -> EndpointTree {
         ip_deny: endpoint
             .ip_deny
             .iter()
-            .map(|r| (IpSet::new(&r.nets), r.meta))
+            .map(|r| (ip_sets.get(&r.nets), r.meta))
             .collect(),
         ip_allow: endpoint
             .ip_allow
             .as_ref()
-            .map(|r| (IpSet::new(&r.nets), r.meta)),
+            .map(|r| (ip_sets.get(&r.nets), r.meta)),
         scopes: endpoint
             .scopes
             .iter()

@@ -60,6 +60,7 @@ pub mod payload;
 mod policy;
 pub mod quota;
 pub mod request;
+pub mod scopes;
 pub mod tree;
 pub mod urlencoded;
 

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scopes::Grant;
+
 /// Who is calling, as established by the host (or by Gatehouse's own
 /// authenticators): the auth scheme (by its name in the policy), the
 /// subject, granted scopes and other claims. Never a credential.
@@ -72,18 +74,16 @@ impl Principal {
 pub struct ResolvedPrincipal {
     principal: Principal,
     generation: u64,
-    grants: Box<[crate::tree::Grant]>,
+    grants: Box<[Grant]>,
 }
 
 impl ResolvedPrincipal {
-    /// Resolves `principal` against a compiled tree (hosts call
-    /// `PolicySet::resolve`).
-    #[doc(hidden)]
-    pub fn new(tree: &crate::tree::Tree, principal: Principal) -> ResolvedPrincipal {
-        let grants = tree.grants(&principal.scheme, principal.scopes.iter().map(String::as_str));
+    /// A principal with its grants in each API of the tree of `generation`
+    /// (made by `Tree::resolve`; hosts call `PolicySet::resolve`).
+    pub(crate) fn new(generation: u64, principal: Principal, grants: Box<[Grant]>) -> ResolvedPrincipal {
         ResolvedPrincipal {
             principal,
-            generation: tree.generation,
+            generation,
             grants,
         }
     }
@@ -98,9 +98,10 @@ impl ResolvedPrincipal {
         self.principal
     }
 
-    /// The grant of API `api` in `tree`, if this was resolved against it.
-    pub(crate) fn grant(&self, tree: &crate::tree::Tree, api: usize) -> Option<&crate::tree::Grant> {
-        if self.generation != tree.generation {
+    /// The grant of API `api` in the tree of `generation`, if this was
+    /// resolved against that tree.
+    pub(crate) fn grant(&self, generation: u64, api: usize) -> Option<&Grant> {
+        if self.generation != generation {
             return None;
         }
         self.grants.get(api)

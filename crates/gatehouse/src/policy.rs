@@ -177,7 +177,7 @@ impl PolicySet {
     /// assert!(policy.decide(&request).allowed());
     /// ```
     pub fn resolve(&self, principal: Principal) -> ResolvedPrincipal {
-        ResolvedPrincipal::new(self.compiled.tree(), principal)
+        self.compiled.tree().resolve(principal)
     }
 
     /// Decides a request, reading its body from [`Request::body`], and

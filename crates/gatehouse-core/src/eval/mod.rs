@@ -135,7 +135,7 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     // them against this tree (else `check_endpoint` matches names).
     let grant = request
         .resolved()
-        .and_then(|resolved| resolved.grant(tree, api.id.0 as usize));
+        .and_then(|resolved| resolved.grant(tree.generation, api.id.0 as usize));
     let evaluate = |endpoint: &'t EndpointTree| -> Eval<'t> {
         let pre = check_endpoint(api, endpoint, request, grant, &path, client_ip);
         // Denied, or a request without a body that the body rules cannot

@@ -7,7 +7,6 @@
 
 pub mod ipset;
 pub mod routes;
-pub mod scopes;
 
 use rustc_hash::FxHashMap;
 
@@ -17,10 +16,11 @@ use crate::model::{
     TrailingSlash,
 };
 use crate::payload::PayloadPlan;
+use crate::request::{Principal, ResolvedPrincipal};
 use crate::span::Span;
 pub use ipset::IpSet;
 pub use routes::{RouteTrie, MAX_SEGMENTS};
-pub use scopes::ScopeSet;
+pub use crate::scopes::{Grant, ScopeSet};
 
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
@@ -32,29 +32,23 @@ pub struct Tree {
     pub generation: u64,
 }
 
-/// What a principal holds in one API, resolved once: the index of its
-/// scheme among the API's schemes, and its scopes as the API's bitset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Grant {
-    pub scheme: Option<u16>,
-    pub scopes: ScopeSet,
-}
-
 impl Tree {
-    /// The grants of a principal with this `scheme` and `scopes`, one per
-    /// API in order.
-    pub fn grants<'a>(&self, scheme: &str, scopes: impl Iterator<Item = &'a str> + Clone) -> Box<[Grant]> {
-        self.apis
+    /// Resolves `principal` against this tree: its grant in each API.
+    pub fn resolve(&self, principal: Principal) -> ResolvedPrincipal {
+        let scopes = principal.scopes.iter().map(String::as_str);
+        let grants = self
+            .apis
             .iter()
             .map(|api| Grant {
                 scheme: api
                     .scheme_names
                     .iter()
-                    .position(|name| **name == *scheme)
+                    .position(|name| **name == *principal.scheme)
                     .and_then(|i| u16::try_from(i).ok()),
                 scopes: ScopeSet::from_names(&api.scope_index, scopes.clone()),
             })
-            .collect()
+            .collect();
+        ResolvedPrincipal::new(self.generation, principal, grants)
     }
 }
 
@@ -103,8 +97,9 @@ pub struct EndpointTree {
     pub shadow: bool,
     pub span: Span,
     pub access: AccessTree,
-    pub ip_deny: Vec<(IpSet, RuleMeta)>,
-    pub ip_allow: Option<(IpSet, RuleMeta)>,
+    /// Shared between endpoints with the same networks (see `compile`).
+    pub ip_deny: Vec<(std::sync::Arc<IpSet>, RuleMeta)>,
+    pub ip_allow: Option<(std::sync::Arc<IpSet>, RuleMeta)>,
     /// Per `require`: one bitset per all-of group; each needs one member.
     pub scopes: Vec<(Vec<ScopeSet>, RuleMeta)>,
     /// Every scope this endpoint's rules mention (in `require` or `has`),

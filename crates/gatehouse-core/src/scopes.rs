@@ -1,5 +1,6 @@
 //! Scope sets as fixed-size bitsets: checking `require` is a few AND
-//! instructions and never allocates.
+//! instructions and never allocates. A leaf below the tree and the request
+//! (a resolved principal holds them too).
 
 use rustc_hash::FxHashMap;
 
@@ -66,6 +67,14 @@ impl ScopeSet {
         }
         set
     }
+}
+
+/// What a principal holds in one API, resolved once: the index of its
+/// scheme among the API's schemes, and its scopes as the API's bitset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    pub scheme: Option<u16>,
+    pub scopes: ScopeSet,
 }
 
 #[cfg(test)]
