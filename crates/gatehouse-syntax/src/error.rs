@@ -240,6 +240,11 @@ const PUNCTUATION: &[&str] = &[
 /// the word, so it is looked for there first. The same goes for a path that
 /// a space ends (`/pets {`): the space is where the path rules failed.
 fn expected_punctuation(text: &str, position: usize) -> BTreeSet<String> {
+    expected_punctuation_from(text, position, item_start(text, position))
+}
+
+/// [`expected_punctuation`], probing from `start`.
+fn expected_punctuation_from(text: &str, position: usize, start: usize) -> BTreeSet<String> {
     let word_end = position + word_at(text, position).len();
     let spaced = text
         .get(word_end..)
@@ -247,12 +252,49 @@ fn expected_punctuation(text: &str, position: usize) -> BTreeSet<String> {
     if word_end > position || spaced {
         // A space after the word keeps a candidate from gluing onto it
         // (`issuer-`, `10.`), which would only say the word could go on.
-        let after = accepted_after(text.get(..word_end), " ");
+        let after = accepted_after(text.get(start..word_end), " ");
         if !after.is_empty() {
             return after;
         }
     }
-    accepted_after(text.get(..position), "")
+    accepted_after(text.get(start..position), "")
+}
+
+/// Where the top-level item that holds `position` starts, so that the
+/// probes of [`accepted_after`] parse that item rather than the whole file
+/// up to it (each probe is a parse; a syntax error near the end of a large
+/// file took dozens of parses of all of it).
+///
+/// Items follow one another and none reads past its own end, so parsing
+/// from the start of an item answers as parsing from the start of the file
+/// does. A candidate is a line that starts with a declaration keyword; it
+/// counts only when the text before it parses as whole items (which also
+/// rules out a keyword inside a string). Otherwise the whole file is used.
+fn item_start(text: &str, position: usize) -> usize {
+    let before = text.get(..position).unwrap_or(text);
+    let candidates = before
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .rev()
+        .filter(|&line| {
+            text.get(line..).is_some_and(|rest| {
+                ITEM_KEYWORDS.iter().any(|kw| {
+                    rest.strip_prefix(kw)
+                        .is_some_and(|after| after.starts_with(|c: char| c.is_ascii_whitespace()))
+                })
+            })
+        })
+        // The nearest few: an earlier one would only be a longer probe.
+        .take(3);
+    for line in candidates {
+        let complete = text
+            .get(..line)
+            .is_some_and(|items| <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, items).is_ok());
+        if complete {
+            return line;
+        }
+    }
+    0
 }
 
 /// The candidates in [`PUNCTUATION`] that may follow `prefix` and `gap`: the
@@ -452,6 +494,40 @@ fn next_char_end(text: &str, position: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Probing from the start of the item finds what probing from the start
+    /// of the file finds: every sample policy, broken in many places.
+    #[test]
+    fn probing_from_the_item_agrees_with_probing_from_the_file() {
+        // (policy, a cut every so many bytes): the large one sparsely, since
+        // the reference probes the whole file and this is a debug build.
+        let policies = [
+            (include_str!("../../../policies/petstore.gate"), 23),
+            (include_str!("../../../policies/admin.gate"), 23),
+            (include_str!("../../../policies/github.gate"), 1_301),
+        ];
+        let mut compared = 0;
+        let mut from_an_item = 0;
+        for (text, step) in policies {
+            // Drop one character every `step` bytes; keep the texts that fail.
+            for cut in (0..text.len()).step_by(step).filter(|i| text.is_char_boundary(*i) && text.is_char_boundary(*i + 1)) {
+                let broken = format!("{}{}", &text[..cut], &text[cut + 1..]);
+                let Err(error) = <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, &broken) else {
+                    continue;
+                };
+                let position = error_position(&error);
+                let start = item_start(&broken, position);
+                from_an_item += usize::from(start > 0);
+                assert_eq!(
+                    expected_punctuation_from(&broken, position, start),
+                    expected_punctuation_from(&broken, position, 0),
+                    "cut at {cut}, error at {position}, item at {start}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 60 && from_an_item > compared / 2, "{compared} compared, {from_an_item} from an item");
+    }
 
     /// [`PUNCTUATION`] holds every punctuation literal of the grammar but
     /// `#`, `..` and `...`.
