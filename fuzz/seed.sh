@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Seeds the fuzz corpora (fuzz/corpus/ is not committed): the repository's
-# policies for `parse_check` and `fmt_roundtrip`, a few hostile targets for `path_normalise`.
-# `decide` needs no seeds: its input is structured. Run from anywhere, then
-#   cargo +nightly fuzz run parse_check -- -dict=gatehouse.dict -max_total_time=60
+# Seeds the working corpora in fuzz/corpus/ (not committed; the committed,
+# minimised corpora are in fuzz/replay/, which ./minimise.sh refreshes):
+# the repository's policies for `parse_check` and `fmt_roundtrip`, a few
+# hostile targets for `path_normalise`. `decide` needs no seeds: its input
+# is structured. Run from anywhere, then from fuzz/
+#   cargo +nightly fuzz run parse_check corpus/parse_check replay/parse_check -- -dict=gatehouse.dict -max_total_time=60
 set -euo pipefail
 cd "$(dirname "$0")"
 
