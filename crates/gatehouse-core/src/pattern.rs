@@ -220,7 +220,8 @@ pub fn ascii_dialect(pattern: &str) -> Result<String, PatternError> {
                 // `a(?m)*`: regex-lite repeats the `a` before the flags,
                 // the regex crate refuses; a reader cannot tell either way.
                 let mut after = chars.clone().skip(flags.chars().count());
-                if after.next() == Some(')') && matches!(after.next(), Some('*' | '+' | '?' | '{')) {
+                if after.next() == Some(')') && matches!(after.next(), Some('*' | '+' | '?' | '{'))
+                {
                     return Err(PatternError::RepeatedFlags);
                 }
             }
@@ -287,9 +288,17 @@ mod tests {
         // Found by the `patterns` fuzz target: regex-lite repeats the `a`,
         // the regex crate refuses.
         for text in ["a(?m)*", "a(?s)+", "a(?U)?", "a(?m){2}", "]??(?m)*?"] {
-            assert_eq!(Pattern::new(text).unwrap_err(), PatternError::RepeatedFlags, "{text}");
+            assert_eq!(
+                Pattern::new(text).unwrap_err(),
+                PatternError::RepeatedFlags,
+                "{text}"
+            );
         }
-        assert!(Pattern::new("(?m:a)*").is_ok() && Pattern::new("(?m)a*").is_ok() && Pattern::new(r"(?m)\*").is_ok());
+        assert!(
+            Pattern::new("(?m:a)*").is_ok()
+                && Pattern::new("(?m)a*").is_ok()
+                && Pattern::new(r"(?m)\*").is_ok()
+        );
         assert_eq!(
             Pattern::new(r"[\D]").unwrap_err(),
             PatternError::NegatedClassInBrackets

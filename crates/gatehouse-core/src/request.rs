@@ -80,7 +80,11 @@ pub struct ResolvedPrincipal {
 impl ResolvedPrincipal {
     /// A principal with its grants in each API of the tree of `generation`
     /// (made by `Tree::resolve`; hosts call `PolicySet::resolve`).
-    pub(crate) fn new(generation: u64, principal: Principal, grants: Box<[Grant]>) -> ResolvedPrincipal {
+    pub(crate) fn new(
+        generation: u64,
+        principal: Principal,
+        grants: Box<[Grant]>,
+    ) -> ResolvedPrincipal {
         ResolvedPrincipal {
             principal,
             generation,

@@ -22,9 +22,18 @@ use serde_json::Value;
 
 static POLICY: LazyLock<PolicySet> = LazyLock::new(|| {
     let mut sources = Sources::new();
-    sources.add("petstore.gate", include_str!("../../../policies/petstore.gate"));
-    sources.add("rich.gate", include_str!("../../../fuzz/policies/rich.gate"));
-    sources.add("plain.gate", include_str!("../../../fuzz/policies/plain.gate"));
+    sources.add(
+        "petstore.gate",
+        include_str!("../../../policies/petstore.gate"),
+    );
+    sources.add(
+        "rich.gate",
+        include_str!("../../../fuzz/policies/rich.gate"),
+    );
+    sources.add(
+        "plain.gate",
+        include_str!("../../../fuzz/policies/plain.gate"),
+    );
     match PolicySet::load(sources) {
         Ok(policy) => policy,
         Err(e) => panic!("the fuzz policy set does not load: {e}"),
@@ -41,14 +50,19 @@ enum Word {
 impl Word {
     fn pick(&self, vocabulary: &[&str]) -> String {
         match self {
-            Word::Known(i) => vocabulary.get(usize::from(*i) % vocabulary.len()).copied().unwrap_or("").to_string(),
+            Word::Known(i) => vocabulary
+                .get(usize::from(*i) % vocabulary.len())
+                .copied()
+                .unwrap_or("")
+                .to_string(),
             Word::Raw(s) => s.clone(),
         }
     }
 }
 
-const METHODS: &[&str] =
-    &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "get", "BREW"];
+const METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "get", "BREW",
+];
 
 const SEGMENTS: &[&str] = &[
     "v1",
@@ -102,8 +116,14 @@ const SEGMENTS: &[&str] = &[
 const QUERY_KEYS: &[&str] = &["q", "limit", "a", "q%3D", "li+mit", "%zz"];
 const QUERY_VALUES: &[&str] = &["abc", "a", "10", "100", "b+c", "%61bc", "%ff", ""];
 
-const HOSTS: &[&str] =
-    &["api.example.com", "API.Example.COM:8443", "other.example.com", "api.example.com:", "[::1]:80", ""];
+const HOSTS: &[&str] = &[
+    "api.example.com",
+    "API.Example.COM:8443",
+    "other.example.com",
+    "api.example.com:",
+    "[::1]:80",
+    "",
+];
 
 const HEADER_NAMES: &[&str] = &[
     "X-API-Key",
@@ -141,7 +161,14 @@ const HEADER_VALUES: &[&str] = &[
 ];
 
 const SCHEMES: &[&str] = &["user", "key", "service", "mtls", ""];
-const SUBJECTS: &[&str] = &["alice", "bob", "api.internal.example.com", "evil.example.com", "acme", ""];
+const SUBJECTS: &[&str] = &[
+    "alice",
+    "bob",
+    "api.internal.example.com",
+    "evil.example.com",
+    "acme",
+    "",
+];
 const SCOPES: &[&str] = &[
     "pets:read",
     "pets:write",
@@ -156,11 +183,23 @@ const SCOPES: &[&str] = &[
     "Admin",
     "",
 ];
-const CLAIMS: &[&str] = &["tenant", "banned", "profile", "https://example.com/roles", "level", "sub"];
+const CLAIMS: &[&str] = &[
+    "tenant",
+    "banned",
+    "profile",
+    "https://example.com/roles",
+    "level",
+    "sub",
+];
 
 #[derive(Arbitrary, Debug)]
 enum Target {
-    Built { segments: Vec<Word>, trailing_slash: bool, query: Option<Vec<(Word, Word)>>, fragment: bool },
+    Built {
+        segments: Vec<Word>,
+        trailing_slash: bool,
+        query: Option<Vec<(Word, Word)>>,
+        fragment: bool,
+    },
     Raw(String),
 }
 
@@ -168,7 +207,12 @@ impl Target {
     fn render(&self) -> String {
         match self {
             Target::Raw(s) => s.clone(),
-            Target::Built { segments, trailing_slash, query, fragment } => {
+            Target::Built {
+                segments,
+                trailing_slash,
+                query,
+                fragment,
+            } => {
                 let mut out = String::new();
                 for segment in segments {
                     out.push('/');
@@ -255,9 +299,12 @@ impl Json {
             Json::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Json::Str(w) => Value::String(w.pick(&["acme", "globex", "admin", "owner", "a", ""])),
             Json::Array(items) => Value::Array(items.iter().map(|j| j.value(depth + 1)).collect()),
-            Json::Object(fields) => {
-                Value::Object(fields.iter().map(|(k, v)| (k.pick(CLAIMS), v.value(depth + 1))).collect())
-            }
+            Json::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.pick(CLAIMS), v.value(depth + 1)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -291,7 +338,14 @@ struct Input {
     principal: Option<PrincipalInput>,
 }
 
-fn key(d: &Decision) -> (bool, u16, &'static str, Option<gatehouse_core::model::EndpointId>) {
+fn key(
+    d: &Decision,
+) -> (
+    bool,
+    u16,
+    &'static str,
+    Option<gatehouse_core::model::EndpointId>,
+) {
     let d = d.internals();
     (d.allowed, d.status, d.reason.as_str(), d.endpoint)
 }
@@ -299,14 +353,24 @@ fn key(d: &Decision) -> (bool, u16, &'static str, Option<gatehouse_core::model::
 /// Checks the property on one input, decoded as libfuzzer-sys decodes it;
 /// panics when it does not hold.
 pub fn run(data: &[u8]) {
-    let Ok(input) = <Input as arbitrary::Arbitrary>::arbitrary_take_rest(arbitrary::Unstructured::new(data)) else { return };
+    let Ok(input) =
+        <Input as arbitrary::Arbitrary>::arbitrary_take_rest(arbitrary::Unstructured::new(data))
+    else {
+        return;
+    };
     let policy = &*POLICY;
     let method = input.method.pick(METHODS);
     let target = input.target.render();
     let host = input.host.as_ref().map(|h| h.pick(HOSTS));
-    let owned_headers: Vec<(String, String)> =
-        input.headers.iter().map(|(n, v)| (n.pick(HEADER_NAMES), v.pick(HEADER_VALUES))).collect();
-    let headers: Vec<(&str, &str)> = owned_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let owned_headers: Vec<(String, String)> = input
+        .headers
+        .iter()
+        .map(|(n, v)| (n.pick(HEADER_NAMES), v.pick(HEADER_VALUES)))
+        .collect();
+    let headers: Vec<(&str, &str)> = owned_headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let principal = input.principal.as_ref().map(PrincipalInput::build);
 
     let mut request = Request::new(&method, &target, input.peer.ip()).headers(&headers);
@@ -322,5 +386,9 @@ pub fn run(data: &[u8]) {
     if key(&fast) != key(&reference) {
         panic!("decide and interpret disagree\nrequest: {request:#?}\ndecide:    {fast:#?}\ninterpret: {reference:#?}");
     }
-    assert_eq!(fast.allowed(), fast.reason() == gatehouse::Reason::Allowed, "allowed and reason disagree: {fast:#?}");
+    assert_eq!(
+        fast.allowed(),
+        fast.reason() == gatehouse::Reason::Allowed,
+        "allowed and reason disagree: {fast:#?}"
+    );
 }

@@ -10,17 +10,20 @@
 //! Seeds: `fuzz/seed.sh` copies the repository's policies into the corpus;
 //! `tests/fmt/` holds badly laid-out policies worth adding.
 
+use gatehouse::Sources;
+use gatehouse_syntax::comments::comments;
 use gatehouse_tools::fmt::{format, FormatError};
 use gatehouse_tools::lint::{lint, LintOptions};
-use gatehouse_syntax::comments::comments;
-use gatehouse::Sources;
 
 /// Checks the property on one input; panics when it does not hold.
 pub fn run(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match format(text) {
         Ok(formatted) => {
-            let again = format(&formatted).unwrap_or_else(|e| panic!("formatted text does not format: {e}"));
+            let again = format(&formatted)
+                .unwrap_or_else(|e| panic!("formatted text does not format: {e}"));
             assert_eq!(again, formatted, "formatting is not idempotent");
             let before: Vec<String> = comments(text).into_iter().map(|c| c.text).collect();
             let after: Vec<String> = comments(&formatted).into_iter().map(|c| c.text).collect();

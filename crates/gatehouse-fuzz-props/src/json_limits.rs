@@ -29,18 +29,24 @@ endpoint PUT /any { public }
 
 fn policy() -> &'static PolicySet {
     static POLICY_SET: OnceLock<PolicySet> = OnceLock::new();
-    POLICY_SET.get_or_init(|| PolicySet::from_source("fuzz.gate", POLICY).expect("the fuzz policy checks"))
+    POLICY_SET.get_or_init(|| {
+        PolicySet::from_source("fuzz.gate", POLICY).expect("the fuzz policy checks")
+    })
 }
 
 /// Checks the property on one input; panics when it does not hold.
 pub fn run(data: &[u8]) {
-    let Some((&first, body)) = data.split_first() else { return };
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(first).max(1);
     let set = policy();
     let peer = "192.0.2.1".parse().expect("an address");
     let headers = [("Content-Type", "application/json")];
     for (method, path) in [("POST", "/rules"), ("PUT", "/any")] {
-        let request = Request::new(method, path, peer).headers(&headers).body(body);
+        let request = Request::new(method, path, peer)
+            .headers(&headers)
+            .body(body);
         let whole = set.decide(&request);
         let streamed = match set.begin(&request) {
             Begin::Decided(d) => d,
@@ -56,6 +62,10 @@ pub fn run(data: &[u8]) {
             }
         };
         assert_eq!(whole, streamed, "streaming in chunks of {chunk} disagrees");
-        assert_eq!(whole, gatehouse_tools::interp::interpret(set, &request), "the interpreter disagrees");
+        assert_eq!(
+            whole,
+            gatehouse_tools::interp::interpret(set, &request),
+            "the interpreter disagrees"
+        );
     }
 }

@@ -18,11 +18,17 @@ use gatehouse_core::check_sources;
 
 /// Checks the property on one input; panics when it does not hold.
 pub fn run(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut sources = Sources::new();
     sources.add("fuzz.gate", text);
     let (model, diagnostics) = check_sources(&sources);
-    assert_eq!(model.is_some(), !diagnostics.has_errors(), "a model comes back exactly when there are no errors");
+    assert_eq!(
+        model.is_some(),
+        !diagnostics.has_errors(),
+        "a model comes back exactly when there are no errors"
+    );
     if model.is_none() {
         return;
     }
@@ -39,7 +45,9 @@ pub fn run(data: &[u8]) {
     let targets = ["/", "/v1/pets/7", "/pets/7?limit=10", "/a/b/c/d"];
     for target in targets {
         for method in ["GET", "POST"] {
-            let request = Request::new(method, target, peer).headers(&headers).principal(&principal);
+            let request = Request::new(method, target, peer)
+                .headers(&headers)
+                .principal(&principal);
             let _ = policy.decide(&request);
             let _ = gatehouse_tools::interp::interpret(&policy, &request);
         }

@@ -20,7 +20,11 @@ struct Input<'a> {
 /// Checks the property on one input, decoded as libfuzzer-sys decodes it;
 /// panics when it does not hold.
 pub fn run(data: &[u8]) {
-    let Ok(input) = <Input as arbitrary::Arbitrary>::arbitrary_take_rest(arbitrary::Unstructured::new(data)) else { return };
+    let Ok(input) =
+        <Input as arbitrary::Arbitrary>::arbitrary_take_rest(arbitrary::Unstructured::new(data))
+    else {
+        return;
+    };
     for kind in [GlobKind::Text, GlobKind::Host] {
         if let Ok(glob) = Glob::new(input.pattern, kind) {
             for value in &input.values {
@@ -28,15 +32,30 @@ pub fn run(data: &[u8]) {
             }
         }
     }
-    let Ok(lite) = regex_lite::RegexBuilder::new(input.pattern).size_limit(1 << 20).build() else { return };
-    let Ok(ascii) = ascii_dialect(input.pattern) else { return };
+    let Ok(lite) = regex_lite::RegexBuilder::new(input.pattern)
+        .size_limit(1 << 20)
+        .build()
+    else {
+        return;
+    };
+    let Ok(ascii) = ascii_dialect(input.pattern) else {
+        return;
+    };
     let fast = match regex::RegexBuilder::new(&ascii).size_limit(1 << 20).build() {
         Ok(fast) => fast,
         // Over the size limit in one engine only is a fallback, not a bug.
         Err(regex::Error::CompiledTooBig(_)) => return,
-        Err(error) => panic!("{:?} rewritten as {ascii:?} does not compile: {error}", input.pattern),
+        Err(error) => panic!(
+            "{:?} rewritten as {ascii:?} does not compile: {error}",
+            input.pattern
+        ),
     };
     for value in &input.values {
-        assert_eq!(fast.is_match(value), lite.is_match(value), "{:?} (as {ascii:?}) on {value:?}", input.pattern);
+        assert_eq!(
+            fast.is_match(value),
+            lite.is_match(value),
+            "{:?} (as {ascii:?}) on {value:?}",
+            input.pattern
+        );
     }
 }

@@ -287,9 +287,9 @@ fn item_start(text: &str, position: usize) -> usize {
         // The nearest few: an earlier one would only be a longer probe.
         .take(3);
     for line in candidates {
-        let complete = text
-            .get(..line)
-            .is_some_and(|items| <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, items).is_ok());
+        let complete = text.get(..line).is_some_and(|items| {
+            <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, items).is_ok()
+        });
         if complete {
             return line;
         }
@@ -510,9 +510,14 @@ mod tests {
         let mut from_an_item = 0;
         for (text, step) in policies {
             // Drop one character every `step` bytes; keep the texts that fail.
-            for cut in (0..text.len()).step_by(step).filter(|i| text.is_char_boundary(*i) && text.is_char_boundary(*i + 1)) {
+            for cut in (0..text.len())
+                .step_by(step)
+                .filter(|i| text.is_char_boundary(*i) && text.is_char_boundary(*i + 1))
+            {
                 let broken = format!("{}{}", &text[..cut], &text[cut + 1..]);
-                let Err(error) = <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, &broken) else {
+                let Err(error) =
+                    <GatehouseParser as pest::Parser<Rule>>::parse(Rule::policy, &broken)
+                else {
                     continue;
                 };
                 let position = error_position(&error);
@@ -526,7 +531,10 @@ mod tests {
                 compared += 1;
             }
         }
-        assert!(compared > 60 && from_an_item > compared / 2, "{compared} compared, {from_an_item} from an item");
+        assert!(
+            compared > 60 && from_an_item > compared / 2,
+            "{compared} compared, {from_an_item} from an item"
+        );
     }
 
     /// [`PUNCTUATION`] holds every punctuation literal of the grammar but

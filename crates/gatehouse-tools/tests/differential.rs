@@ -710,7 +710,14 @@ fn agree(policy: &GenPolicy, requests: &[GenRequest]) -> Result<usize, TestCaseE
         let request = build(r, &target);
         let fast = set.decide_with(&request, &*fast_store);
         let slow = gatehouse_tools::interp::interpret_with(&set, &request, &*slow_store);
-        prop_assert_eq!(essence(&fast), essence(&slow), "policy:\n{}\nrequest: {:?} {}", text, r, target);
+        prop_assert_eq!(
+            essence(&fast),
+            essence(&slow),
+            "policy:\n{}\nrequest: {:?} {}",
+            text,
+            r,
+            target
+        );
         // Streaming, compared with deciding the whole body, each from
         // fresh quota counters.
         let fresh = set.decide_with(&request, &*stores(policy));
@@ -718,12 +725,27 @@ fn agree(policy: &GenPolicy, requests: &[GenRequest]) -> Result<usize, TestCaseE
         if let Some(principal) = &r.principal {
             let resolved = set.resolve(principal.clone());
             let with_resolved = request.resolved_principal(&resolved);
-            prop_assert_eq!(&set.decide_with(&with_resolved, &*stores(policy)), &fresh, "resolved principal: policy:\n{}\nrequest: {:?} {}", text, r, target);
+            prop_assert_eq!(
+                &set.decide_with(&with_resolved, &*stores(policy)),
+                &fresh,
+                "resolved principal: policy:\n{}\nrequest: {:?} {}",
+                text,
+                r,
+                target
+            );
         }
         let body = r.body.unwrap_or_default();
         for chunk in [1, 3, 7, 64] {
             let alone = set.clone().with_quota_store(stores(policy));
-            prop_assert_eq!(&streamed(&alone, &request, body, chunk), &fresh, "chunks of {}: policy:\n{}\nrequest: {:?} {}", chunk, text, r, target);
+            prop_assert_eq!(
+                &streamed(&alone, &request, body, chunk),
+                &fresh,
+                "chunks of {}: policy:\n{}\nrequest: {:?} {}",
+                chunk,
+                text,
+                r,
+                target
+            );
         }
     }
     Ok(requests.len())
@@ -831,11 +853,18 @@ fn differential_at_scale() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-    let wanted: usize = std::env::var("GATEHOUSE_DIFF_PAIRS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let wanted: usize = std::env::var("GATEHOUSE_DIFF_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let seed: u64 = std::env::var("GATEHOUSE_DIFF_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_secs()));
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(7, |d| d.as_secs())
+        });
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
@@ -845,7 +874,10 @@ fn differential_at_scale() {
     let started = std::time::Instant::now();
     let (mut pairs, mut policies) = (0usize, 0usize);
     while pairs < wanted {
-        let (policy, requests) = policy_and_requests().new_tree(&mut runner).unwrap().current();
+        let (policy, requests) = policy_and_requests()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         match agree(&policy, &requests) {
             Ok(compared) => pairs += compared,
             Err(e) => panic!("seed {seed}, policy {policies}: {e}"),

@@ -181,7 +181,9 @@ fn callers() -> Vec<Principal> {
     (0..64)
         .map(|i| {
             let count = 1 + rng.below(6);
-            let mut scopes: Vec<&str> = (0..count).map(|_| SCOPES[rng.below(SCOPES.len())]).collect();
+            let mut scopes: Vec<&str> = (0..count)
+                .map(|_| SCOPES[rng.below(SCOPES.len())])
+                .collect();
             if i % 4 != 0 {
                 scopes.push("repo");
             }
@@ -216,7 +218,10 @@ fn mix(n: usize) -> Vec<(&'static str, String, usize)> {
             let roll = rng.below(300);
             let mut method = route.method;
             if roll < 30 {
-                target = target.replacen("/res", "/nores", 1).replacen("/grp", "/nogrp", 1).replacen("/lst", "/nolst", 1);
+                target = target
+                    .replacen("/res", "/nores", 1)
+                    .replacen("/grp", "/nogrp", 1)
+                    .replacen("/lst", "/nolst", 1);
             } else if roll < 40 {
                 method = "OPTIONS";
             } else if roll < 46 {
@@ -341,24 +346,34 @@ fn bench(c: &mut Criterion) {
     let callers = callers();
     let mut group = c.benchmark_group("decide_mix");
     for n in [10usize, 1_000, 10_000] {
-        let set = PolicySet::from_source("generated.gate", &policy(n)).unwrap_or_else(|e| panic!("{e}"));
+        let set =
+            PolicySet::from_source("generated.gate", &policy(n)).unwrap_or_else(|e| panic!("{e}"));
         let targets = mix(n);
         let requests: Vec<Request<'_>> = targets
             .iter()
             .map(|(method, target, caller)| {
-                Request::new(method, target, peer()).headers(HEADERS).principal(&callers[*caller])
+                Request::new(method, target, peer())
+                    .headers(HEADERS)
+                    .principal(&callers[*caller])
             })
             .collect();
         let allowed = requests.iter().filter(|r| set.decide(r).allowed()).count();
-        assert!((500..=850).contains(&allowed), "{allowed} of 1,000 allowed at {n} endpoints");
-        group.bench_with_input(BenchmarkId::new("endpoints", n), &requests, |b, requests| {
-            let mut i = 0;
-            b.iter(|| {
-                let request = &requests[i % requests.len()];
-                i += 1;
-                set.decide(black_box(request))
-            })
-        });
+        assert!(
+            (500..=850).contains(&allowed),
+            "{allowed} of 1,000 allowed at {n} endpoints"
+        );
+        group.bench_with_input(
+            BenchmarkId::new("endpoints", n),
+            &requests,
+            |b, requests| {
+                let mut i = 0;
+                b.iter(|| {
+                    let request = &requests[i % requests.len()];
+                    i += 1;
+                    set.decide(black_box(request))
+                })
+            },
+        );
     }
     group.finish();
 

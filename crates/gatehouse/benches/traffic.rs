@@ -79,11 +79,17 @@ fn bench(c: &mut Criterion) {
     });
     // Each caller's principal resolved against the set once, as a host that
     // keeps principals per token would (`PolicySet::resolve`).
-    let resolved: Vec<_> = workload.principals.iter().map(|p| set.resolve(p.clone())).collect();
+    let resolved: Vec<_> = workload
+        .principals
+        .iter()
+        .map(|p| set.resolve(p.clone()))
+        .collect();
     let resolved_requests: Vec<Request<'_>> = traffic
         .requests
         .iter()
-        .map(|(method, path, caller)| Request::new(method, path, peer()).resolved_principal(&resolved[*caller]))
+        .map(|(method, path, caller)| {
+            Request::new(method, path, peer()).resolved_principal(&resolved[*caller])
+        })
         .collect();
     for (plain, resolved) in requests.iter().zip(&resolved_requests) {
         assert_eq!(set.decide(plain), set.decide(resolved));

@@ -34,10 +34,14 @@ fn resolved_decides_as_plain() {
         let b = policy.decide(&Request::new("GET", path, peer()).resolved_principal(&resolved));
         assert_eq!(a, b, "{path}");
     }
-    assert!(policy.decide(&Request::new("GET", "/x", peer()).resolved_principal(&resolved)).allowed());
+    assert!(policy
+        .decide(&Request::new("GET", "/x", peer()).resolved_principal(&resolved))
+        .allowed());
     // A clone holds the same compiled tree.
     let clone = policy.clone();
-    assert!(clone.decide(&Request::new("GET", "/x", peer()).resolved_principal(&resolved)).allowed());
+    assert!(clone
+        .decide(&Request::new("GET", "/x", peer()).resolved_principal(&resolved))
+        .allowed());
 }
 
 #[test]
@@ -47,12 +51,15 @@ fn a_resolution_is_not_used_by_another_policy_set() {
     let first = set("x y");
     let second = set("y x");
     let alice = first.resolve(Principal::new("user", "alice").with_scopes(["x"]));
-    let on_second = |path| second.decide(&Request::new("GET", path, peer()).resolved_principal(&alice));
+    let on_second =
+        |path| second.decide(&Request::new("GET", path, peer()).resolved_principal(&alice));
     assert!(on_second("/x").allowed());
     assert_eq!(on_second("/y").reason(), Reason::InsufficientScope);
     // Recompiling the same text is another set too.
     let again = set("x y");
-    assert!(again.decide(&Request::new("GET", "/x", peer()).resolved_principal(&alice)).allowed());
+    assert!(again
+        .decide(&Request::new("GET", "/x", peer()).resolved_principal(&alice))
+        .allowed());
 }
 
 #[test]
@@ -66,7 +73,9 @@ fn a_resolution_follows_its_principal() {
     request.principal = Some(&bob);
     assert_eq!(policy.decide(&request).reason(), Reason::InsufficientScope);
     // And `principal()` after `resolved_principal()` drops the resolution.
-    let request = Request::new("GET", "/x", peer()).resolved_principal(&alice).principal(&bob);
+    let request = Request::new("GET", "/x", peer())
+        .resolved_principal(&alice)
+        .principal(&bob);
     assert_eq!(policy.decide(&request).reason(), Reason::InsufficientScope);
     assert_eq!(alice.principal().subject, "alice");
 }

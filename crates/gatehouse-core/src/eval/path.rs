@@ -193,7 +193,11 @@ fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
     if left == 0 {
         return bytes.len();
     }
-    match bytes.len().checked_sub(8).and_then(|start| bytes.get(start..)) {
+    match bytes
+        .len()
+        .checked_sub(8)
+        .and_then(|start| bytes.get(start..))
+    {
         Some(last) => {
             // The word's first `8 - left` bytes were already seen.
             let special = special_bytes(word_at(last)) >> ((8 - left) * 8);
@@ -502,8 +506,12 @@ mod tests {
                 for filler in [b'a', b'/'] {
                     let mut bytes = [filler; 8];
                     bytes[position] = byte;
-                    let flagged = special_bytes(u64::from_le_bytes(bytes)) >> (position * 8 + 7) & 1 == 1;
-                    assert_eq!(flagged, !plain, "byte {byte:#04x} at {position} among {filler:#04x}");
+                    let flagged =
+                        special_bytes(u64::from_le_bytes(bytes)) >> (position * 8 + 7) & 1 == 1;
+                    assert_eq!(
+                        flagged, !plain,
+                        "byte {byte:#04x} at {position} among {filler:#04x}"
+                    );
                 }
             }
         }

@@ -17,10 +17,10 @@ use crate::model::{
 };
 use crate::payload::PayloadPlan;
 use crate::request::{Principal, ResolvedPrincipal};
+pub use crate::scopes::{Grant, ScopeSet};
 use crate::span::Span;
 pub use ipset::IpSet;
 pub use routes::{RouteTrie, MAX_SEGMENTS};
-pub use crate::scopes::{Grant, ScopeSet};
 
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
