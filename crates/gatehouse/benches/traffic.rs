@@ -69,14 +69,16 @@ fn bench(c: &mut Criterion) {
     workload.verify(&requests);
 
     let mut group = c.benchmark_group("traffic");
-    group.bench_function("gatehouse_decide", |b| {
+    // Deciding `requests` round-robin.
+    let round_robin = |b: &mut criterion::Bencher<'_>, requests: &[Request<'_>]| {
         let mut i = 0;
         b.iter(|| {
             let request = &requests[i % requests.len()];
             i += 1;
             set.decide(black_box(request))
         })
-    });
+    };
+    group.bench_function("gatehouse_decide", |b| round_robin(b, &requests));
     // Each caller's principal resolved against the set once, as a host that
     // keeps principals per token would (`PolicySet::resolve`).
     let resolved: Vec<_> = workload
@@ -94,14 +96,7 @@ fn bench(c: &mut Criterion) {
     for (plain, resolved) in requests.iter().zip(&resolved_requests) {
         assert_eq!(set.decide(plain), set.decide(resolved));
     }
-    group.bench_function("gatehouse_resolved", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            let request = &resolved_requests[i % resolved_requests.len()];
-            i += 1;
-            set.decide(black_box(request))
-        })
-    });
+    group.bench_function("gatehouse_resolved", |b| round_robin(b, &resolved_requests));
     group.bench_function("gatehouse_principal_per_request", |b| {
         let mut i = 0;
         b.iter(|| {

@@ -464,11 +464,7 @@ fn check_endpoint(
                 Some(principal) => {
                     let scheme = match grant {
                         Some(grant) => grant.scheme,
-                        None => api
-                            .scheme_names
-                            .iter()
-                            .position(|n| **n == *principal.scheme)
-                            .and_then(|s| u16::try_from(s).ok()),
+                        None => api.scheme_id(&principal.scheme),
                     };
                     let scheme = scheme.filter(|s| schemes.contains(s));
                     match scheme {

@@ -141,95 +141,6 @@ const PLAIN: [bool; 256] = {
     table
 };
 
-/// `byte` repeated in every byte of a word.
-const fn repeat(byte: u8) -> u64 {
-    u64::from_ne_bytes([byte; 8])
-}
-
-const LOW7: u64 = repeat(0x7f);
-const HIGH: u64 = repeat(0x80);
-
-/// The high bit of each byte of `word` that equals `byte`, and no other bit.
-/// Exact per byte: the additions cannot carry from one byte into the next.
-#[inline]
-fn bytes_equal(word: u64, byte: u8) -> u64 {
-    let x = word ^ repeat(byte);
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
-}
-
-/// The high bit of each byte of `word` that is not [`Class::Plain`]: below
-/// `!` (controls, space), from DEL up (DEL, non-ASCII), or one of `/`, `\`,
-/// `;`, `?`, `%`. Agrees with [`CLASSES`] (a unit test checks every byte).
-#[inline]
-fn special_bytes(word: u64) -> u64 {
-    let low = word & LOW7;
-    // b < 0x21: b has no high bit and (b & 0x7f) + 0x5f stays below 0x80.
-    let below = !(low.wrapping_add(repeat(0x5f)) | word) & HIGH;
-    // b >= 0x7f: the high bit, or (b & 0x7f) + 1 reaches 0x80.
-    let above = (low.wrapping_add(repeat(0x01)) | word) & HIGH;
-    below
-        | above
-        | bytes_equal(word, b'/')
-        | bytes_equal(word, b'\\')
-        | bytes_equal(word, b';')
-        | bytes_equal(word, b'?')
-        | bytes_equal(word, b'%')
-}
-
-/// The index of the first byte at or after `i` that is not plain, or
-/// `bytes.len()`. Eight bytes at a time (one branch per word rather than
-/// per byte: the end of a segment is where a byte loop mispredicts); the
-/// last few bytes are read as the word that ends the input, shifted.
-#[inline]
-fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let special = special_bytes(word_at(chunk));
-        if special != 0 {
-            return i + (special.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    let left = bytes.len().saturating_sub(i);
-    if left == 0 {
-        return bytes.len();
-    }
-    match bytes
-        .len()
-        .checked_sub(8)
-        .and_then(|start| bytes.get(start..))
-    {
-        Some(last) => {
-            // The word's first `8 - left` bytes were already seen.
-            let special = special_bytes(word_at(last)) >> ((8 - left) * 8);
-            if special != 0 {
-                i + (special.trailing_zeros() / 8) as usize
-            } else {
-                bytes.len()
-            }
-        }
-        // Fewer than eight bytes in all.
-        None => {
-            while bytes
-                .get(i)
-                .is_some_and(|b| PLAIN.get(usize::from(*b)).copied().unwrap_or(false))
-            {
-                i += 1;
-            }
-            i
-        }
-    }
-}
-
-/// The eight bytes of `chunk` as a little-endian word (byte 0 lowest).
-#[inline]
-fn word_at(chunk: &[u8]) -> u64 {
-    let mut bytes = [0u8; 8];
-    if let Some(eight) = chunk.get(..8) {
-        bytes.copy_from_slice(eight);
-    }
-    u64::from_le_bytes(bytes)
-}
-
 impl NormalizedPath<'_> {
     /// An empty path, to be filled by [`normalize_into`].
     pub fn new() -> NormalizedPath<'static> {
@@ -295,11 +206,14 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
     // The leading `/` is at 0.
     let mut i = 1usize;
     let path_len = loop {
-        // Most bytes are plain: skip them eight at a time.
-        i = skip_plain(all, i);
+        // Most bytes are plain: skip them in a tight loop.
+        while all
+            .get(i)
+            .is_some_and(|b| PLAIN.get(usize::from(*b)).copied().unwrap_or(false))
+        {
+            i += 1;
+        }
         let class = match all.get(i) {
-            // The common case first, without the table's jump.
-            Some(b'/') => Class::Slash,
             // A u8 always indexes a 256-entry table; the fallback is unreachable.
             Some(b) => CLASSES
                 .get(usize::from(*b))
@@ -496,42 +410,6 @@ fn offset(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn special_bytes_agree_with_the_class_table() {
-        for byte in 0..=255u8 {
-            let plain = CLASSES[usize::from(byte)] == Class::Plain;
-            for position in 0..8 {
-                // The byte among plain neighbours, and among specials.
-                for filler in [b'a', b'/'] {
-                    let mut bytes = [filler; 8];
-                    bytes[position] = byte;
-                    let flagged =
-                        special_bytes(u64::from_le_bytes(bytes)) >> (position * 8 + 7) & 1 == 1;
-                    assert_eq!(
-                        flagged, !plain,
-                        "byte {byte:#04x} at {position} among {filler:#04x}"
-                    );
-                }
-            }
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn skip_plain_agrees_with_a_byte_loop(
-            // Mostly plain, so that runs longer than a word are common.
-            bytes in proptest::collection::vec(proptest::prop_oneof![8 => b'a'..=b'z', 1 => proptest::prelude::any::<u8>()], 0..40),
-            start in 0usize..40,
-        ) {
-            let start = start.min(bytes.len());
-            let mut expected = start;
-            while expected < bytes.len() && PLAIN[usize::from(bytes[expected])] {
-                expected += 1;
-            }
-            proptest::prop_assert_eq!(skip_plain(&bytes, start), expected);
-        }
-    }
 
     fn segments(target: &str) -> Result<Vec<String>, PathError> {
         let p = normalize(target)?;

@@ -40,11 +40,7 @@ impl Tree {
             .apis
             .iter()
             .map(|api| Grant {
-                scheme: api
-                    .scheme_names
-                    .iter()
-                    .position(|name| **name == *principal.scheme)
-                    .and_then(|i| u16::try_from(i).ok()),
+                scheme: api.scheme_id(&principal.scheme),
                 scopes: ScopeSet::from_names(&api.scope_index, scopes.clone()),
             })
             .collect();
@@ -78,6 +74,14 @@ pub struct ApiTree {
 }
 
 impl ApiTree {
+    /// The id of the scheme named `name` (a principal's `scheme`).
+    pub fn scheme_id(&self, name: &str) -> Option<u16> {
+        self.scheme_names
+            .iter()
+            .position(|n| **n == *name)
+            .and_then(|i| u16::try_from(i).ok())
+    }
+
     pub fn routes_for(&self, method: Method) -> Option<&RouteTrie> {
         self.routes.get(method.index())
     }

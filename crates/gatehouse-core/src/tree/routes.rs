@@ -40,7 +40,7 @@ impl Literals {
         match self {
             Literals::Few(list) => list
                 .iter()
-                .find(|(text, _)| same_text(text, segment))
+                .find(|(text, _)| &**text == segment)
                 .map(|(_, node)| *node),
             Literals::Many(map) => map.get(segment).copied(),
         }
@@ -70,15 +70,6 @@ impl Literals {
             }
         }
     }
-}
-
-/// `a == b`, compared byte by byte in line. Path segments are short (a
-/// few bytes), and for them a call to the C library's `memcmp`, which `==`
-/// on strings becomes, costs more than the comparison: it was a quarter of
-/// a decision's time on the traffic benchmark.
-#[inline]
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 #[derive(Clone, Debug, Default)]
