@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::mask::MaskPlan;
 use crate::model::{
-    Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, Model, Operand, ScopeId, ValueRef,
+    Access, Api, ApiId, AuthKind, CondExpr, Endpoint, Method, MethodRank, Model, Operand, ScopeId,
+    ValueRef,
 };
 use crate::payload::PayloadPlan;
 use crate::tree::{
@@ -47,6 +48,7 @@ fn compile_api(id: ApiId, api: &Api) -> ApiTree {
         trailing_slash: api.options.trailing_slash,
         lookalike_characters: api.options.lookalike_characters,
         routes,
+        any_method_routes: build_any_method_routes(api),
         shadow_routes,
         endpoints: api
             .endpoints
@@ -83,6 +85,17 @@ fn build_routes(api: &Api, with_shadow: bool) -> [RouteTrie; 9] {
         }
     }
     routes
+}
+
+/// Every enforced endpoint in one trie, to tell a 405 from a 404. The
+/// endpoint a lookup finds is only a witness that some method routes the
+/// path; which one does not matter.
+fn build_any_method_routes(api: &Api) -> RouteTrie {
+    let mut trie = RouteTrie::default();
+    for endpoint in api.endpoints.iter().filter(|e| e.shadow.is_none()) {
+        trie.insert(&endpoint.path, endpoint.id.0, MethodRank::Exact);
+    }
+    trie
 }
 
 /// The API's distinct IP sets. Endpoints whose rules list the same networks

@@ -172,9 +172,9 @@ fn begin_with<'t>(tree: &'t Tree, request: &Request<'_>, empty: Option<bool>) ->
     let (enforced, endpoint) = match found.and_then(|index| api.endpoints.get(index as usize)) {
         Some(endpoint) => (evaluate(endpoint), Some(endpoint.id)),
         None => {
-            let other = Method::ALL
-                .iter()
-                .any(|m| *m != method && has_route(api, *m, segment, count));
+            // This method's trie has no route, so any endpoint that the
+            // all-methods trie finds serves another method: a 405.
+            let other = api.any_method_routes.lookup(segment, count).is_some();
             let reason = if other {
                 Reason::MethodNotAllowed
             } else {

@@ -181,7 +181,145 @@ pub fn normalize_into<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Resu
     if !target.starts_with('/') {
         return Err(malformed(PathProblem::NotAbsolute));
     }
-    normalize_plain(target, out)
+    match normalize_words(target, out) {
+        Some(done) => done,
+        None => normalize_plain(target, out),
+    }
+}
+
+/// Every byte is 1 (to broadcast a byte over a word).
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+/// The high bit of every byte.
+const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+/// The low seven bits of every byte.
+const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
+
+/// The bytes of `word` equal to `byte`, marked by their high bit. Exact:
+/// adding 0x7f to a byte's low seven bits never carries into the next byte.
+#[inline]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The bytes of `word` that the single byte pass would not skip as plain
+/// (see [`Class`]), other than `/` and `?`: controls, space, non-ASCII,
+/// DEL, `\`, `;` and `%`. Marked by their high bit.
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    // A byte whose low seven bits are below 0x21 gets no high bit from
+    // adding 0x5f; a non-ASCII byte is marked by its own high bit.
+    let below_0x21 = !((word & LOW7) + ONES * 0x5f) & HIGH;
+    (word & HIGH)
+        | below_0x21
+        | bytes_equal(word, 0x7f)
+        | bytes_equal(word, b'\\')
+        | bytes_equal(word, b';')
+        | bytes_equal(word, b'%')
+}
+
+/// The common case eight bytes at a time: a target whose path holds only
+/// plain bytes and `/` is validated and split without a branch per byte.
+/// `None` when the path holds any other byte (an escape, `;`, anything
+/// malformed): [`normalize_plain`] then decides, byte by byte. The answer
+/// is always the one `normalize_plain` gives (a property test holds them
+/// to it): segments are closed in the same order with the same checks.
+fn normalize_words<'a>(
+    target: &'a str,
+    out: &mut NormalizedPath<'a>,
+) -> Option<Result<(), PathError>> {
+    let all = target.as_bytes();
+    let mut len = 0usize;
+    let mut too_long = false;
+    // The leading `/` is at 0; the first segment starts after it.
+    let mut start = 1usize;
+    let mut path_len = all.len();
+    let words = all.chunks(8);
+    for (index, chunk) in words.enumerate() {
+        let base = index * 8;
+        let word = match <[u8; 8]>::try_from(chunk) {
+            Ok(bytes) => u64::from_le_bytes(bytes),
+            Err(_) => {
+                // The last, short word, padded with a plain byte.
+                let mut bytes = [b'a'; 8];
+                for (slot, byte) in bytes.iter_mut().zip(chunk) {
+                    *slot = *byte;
+                }
+                u64::from_le_bytes(bytes)
+            }
+        };
+        // The path ends at the first `?`: only the bytes before it count.
+        let question = bytes_equal(word, b'?');
+        let in_path = if question == 0 {
+            u64::MAX
+        } else {
+            ((question & question.wrapping_neg()) >> 7).wrapping_sub(1)
+        };
+        if special_bytes(word) & in_path != 0 {
+            return None;
+        }
+        let mut slashes = bytes_equal(word, b'/') & in_path;
+        while slashes != 0 {
+            let at = base + (slashes.trailing_zeros() / 8) as usize;
+            slashes &= slashes - 1;
+            if at == 0 {
+                continue;
+            }
+            if let Err(e) = close_segment(all, start, at, &mut out.ends, &mut len, &mut too_long) {
+                return Some(Err(e));
+            }
+            start = at + 1;
+        }
+        if question != 0 {
+            path_len = base + (question.trailing_zeros() / 8) as usize;
+            break;
+        }
+    }
+    // The last segment ends with the path; the root path `/` and a
+    // trailing `/` close nothing.
+    if path_len != start {
+        if let Err(e) = close_segment(all, start, path_len, &mut out.ends, &mut len, &mut too_long)
+        {
+            return Some(Err(e));
+        }
+    }
+    let path = target.get(..path_len).unwrap_or(target);
+    let query = target
+        .get(path_len + 1..)
+        .filter(|_| path_len < target.len());
+    Some(finish_plain(path, query, len, too_long, out))
+}
+
+/// Records the segment `all[start..end]` (plain bytes only) in `ends`, or
+/// says why it is malformed. Past [`MAX_SEGMENTS`] segments are only
+/// counted as too many, as in [`normalize_plain`].
+#[inline]
+fn close_segment(
+    all: &[u8],
+    start: usize,
+    end: usize,
+    ends: &mut [u32; MAX_SEGMENTS],
+    len: &mut usize,
+    too_long: &mut bool,
+) -> Result<(), PathError> {
+    if *too_long {
+        return Ok(());
+    }
+    let segment = all.get(start..end).unwrap_or(b"");
+    if segment.is_empty() {
+        return Err(malformed(PathProblem::EmptySegment));
+    }
+    if segment == b"." || segment == b".." {
+        return Err(malformed(PathProblem::DotSegment));
+    }
+    match ends.get_mut(*len) {
+        Some(slot) => {
+            *slot = offset(end);
+            *len += 1;
+        }
+        None => *too_long = true,
+    }
+    Ok(())
 }
 
 /// The path and query of a target that starts with `/` and has no `#`.
@@ -274,6 +412,18 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
     let query = target
         .get(path_len + 1..)
         .filter(|_| path_len < target.len());
+    finish_plain(path, query, len, too_long, out)
+}
+
+/// The checks and fields common to both plain passes, once every segment
+/// of `path` is recorded.
+fn finish_plain<'a>(
+    path: &'a str,
+    query: Option<&'a str>,
+    len: usize,
+    too_long: bool,
+    out: &mut NormalizedPath<'a>,
+) -> Result<(), PathError> {
     if path.ends_with("//") {
         return Err(malformed(PathProblem::EmptySegment));
     }
@@ -478,7 +628,100 @@ mod tests {
         assert!(normalize(&"/a".repeat(MAX_SEGMENTS)).is_ok());
     }
 
+    /// What a normalisation produced, to compare two passes.
+    type Outcome = Result<(String, Vec<String>, bool, Option<String>, bool), PathError>;
+
+    fn outcome(result: Result<(), PathError>, path: &NormalizedPath<'_>) -> Outcome {
+        result.map(|()| {
+            (
+                path.text().to_string(),
+                (0..path.len())
+                    .map(|i| path.segment(i).unwrap().to_string())
+                    .collect(),
+                path.trailing_slash,
+                path.query.map(str::to_string),
+                path.lookalike,
+            )
+        })
+    }
+
+    /// The word-at-a-time pass against the byte pass, on one target (which
+    /// starts with `/` and holds no `#`, as `normalize_into` ensures).
+    fn same_as_byte_pass(target: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        if !target.starts_with('/') || target.contains('#') {
+            return Ok(());
+        }
+        let mut words = NormalizedPath::new();
+        if let Some(result) = normalize_words(target, &mut words) {
+            let mut bytes = NormalizedPath::new();
+            let expected = normalize_plain(target, &mut bytes);
+            proptest::prop_assert_eq!(
+                outcome(result, &words),
+                outcome(expected, &bytes),
+                "{:?}",
+                target
+            );
+        } else {
+            // Declined: the path (before any `?`) holds a byte the byte
+            // pass must judge.
+            let path = target.split('?').next().unwrap_or("");
+            proptest::prop_assert!(
+                path.bytes().any(|b| !PLAIN[usize::from(b)] && b != b'/'),
+                "declined a plain path: {:?}",
+                target
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn word_pass_edge_cases() {
+        for target in [
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//",
+            "/./",
+            "/..",
+            "/a/.",
+            "/abcdefg/",
+            "/abcdefgh",
+            "/abcdefg?",
+            "/abcdefgh?x/y",
+            "/a?b/../c",
+            "/a/b/c/d/e/f/g/h/i",
+            "/a;b",
+            "/a%41",
+            "/ab\\c",
+            "/ab\u{7f}",
+            "/a b",
+            "/\u{e9}",
+            "/a/?",
+            "/?",
+            "/a/b?#",
+        ] {
+            same_as_byte_pass(target).unwrap();
+        }
+        let long = "/a".repeat(MAX_SEGMENTS + 1);
+        same_as_byte_pass(&long).unwrap();
+        same_as_byte_pass(&format!("{long}//")).unwrap();
+        same_as_byte_pass(&format!("{long}/../b?q")).unwrap();
+        same_as_byte_pass(&"/a".repeat(MAX_SEGMENTS)).unwrap();
+    }
+
     proptest::proptest! {
+        /// The word-at-a-time pass gives the byte pass's answer, or leaves
+        /// the target to it.
+        #[test]
+        fn word_pass_agrees_with_byte_pass(
+            target in "/[/a.?;%5 \\\u{7f}\u{1}\u{e9}b~]{0,40}",
+            long in "(/[a.]{0,2}){0,70}[?]?[/.a]{0,3}",
+        ) {
+            same_as_byte_pass(&target)?;
+            same_as_byte_pass(&long)?;
+        }
+
         /// Whatever the input, normalisation never panics, and an accepted
         /// path has only non-empty segments that are not dot segments and
         /// contain no `/`, `\` or control character.

@@ -63,6 +63,11 @@ pub struct ApiTree {
     /// One trie per method, indexed by [`Method::index`], holding the
     /// enforced endpoints (all but bare-`shadow` ones).
     pub routes: [RouteTrie; 9],
+    /// Every enforced endpoint, whatever its method: a request that its
+    /// method's trie does not route is a 405 exactly when this trie routes
+    /// it (some other method's endpoint matches), found in one lookup
+    /// rather than one per method.
+    pub any_method_routes: RouteTrie,
     /// The same with shadow endpoints included, built only when the API has
     /// some: a request that a shadow endpoint would take is evaluated there
     /// for the record, then decided by `routes`.

@@ -399,6 +399,44 @@ mod tests {
     }
 
     #[test]
+    fn long_literals_sharing_a_prefix_are_told_apart() {
+        for count in [3, 20] {
+            let mut patterns: Vec<String> = (0..count).map(|i| format!("/short{i}")).collect();
+            patterns.push("/abcdefghijklmnop-one".into());
+            patterns.push("/abcdefghijklmnop-two".into());
+            let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let t = trie(&refs);
+            assert_eq!(find(&t, "/abcdefghijklmnop-one"), Some(count));
+            assert_eq!(find(&t, "/abcdefghijklmnop-two"), Some(count + 1));
+            assert_eq!(find(&t, "/abcdefghijklmnop-six"), None);
+            assert_eq!(find(&t, "/short0"), Some(0));
+        }
+    }
+
+    proptest::proptest! {
+        /// A trie finds exactly the literal paths it holds, whatever their
+        /// lengths and shared prefixes, listed or hashed.
+        #[test]
+        fn literal_lookup_is_exact(
+            held in proptest::collection::vec("[ab]{0,3}[a-c]{0,18}", 1..30),
+            asked in proptest::collection::vec("[ab]{0,3}[a-c]{0,18}", 0..30),
+        ) {
+            let patterns: Vec<String> =
+                held.iter().filter(|s| !s.is_empty()).map(|s| format!("/{s}")).collect();
+            let mut t = RouteTrie::default();
+            let mut first = std::collections::HashMap::new();
+            for (i, p) in patterns.iter().enumerate() {
+                t.insert(&pattern(p), i as u32, MethodRank::Exact);
+                first.entry(p.clone()).or_insert(i as u32);
+            }
+            for s in asked.iter().chain(held.iter()).filter(|s| !s.is_empty()) {
+                let path = format!("/{s}");
+                proptest::prop_assert_eq!(find(&t, &path), first.get(&path).copied(), "{}", path);
+            }
+        }
+    }
+
+    #[test]
     fn method_rank_keeps_the_more_specific_endpoint() {
         let mut t = RouteTrie::default();
         t.insert(&pattern("/x"), 0, MethodRank::Any);
