@@ -60,6 +60,35 @@ impl Principal {
         self.claims.insert(name.into(), value);
         self
     }
+
+    /// Makes this principal the one described, with no claims, reusing its
+    /// buffers: a host that builds a principal for every request (from a
+    /// gateway's headers, say) keeps one per worker and rebuilds it, and
+    /// allocates only when a text is longer than any it held before.
+    pub fn rebuild<'s>(
+        &mut self,
+        scheme: &str,
+        subject: &str,
+        scopes: impl IntoIterator<Item = &'s str>,
+    ) {
+        self.scheme.clear();
+        self.scheme.push_str(scheme);
+        self.subject.clear();
+        self.subject.push_str(subject);
+        let mut count = 0;
+        for scope in scopes {
+            match self.scopes.get_mut(count) {
+                Some(held) => {
+                    held.clear();
+                    held.push_str(scope);
+                }
+                None => self.scopes.push(scope.to_owned()),
+            }
+            count += 1;
+        }
+        self.scopes.truncate(count);
+        self.claims.clear();
+    }
 }
 
 /// A [`Principal`] whose scheme and scopes were resolved once against one
@@ -377,5 +406,29 @@ impl RequestData {
         self.body_loaded
             .as_deref()
             .or_else(|| self.body.as_ref().map(BodyData::bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Principal;
+
+    #[test]
+    fn a_rebuilt_principal_equals_a_new_one() {
+        let mut principal = Principal::new("key", "old-subject")
+            .with_scopes(["a", "b", "c"])
+            .with_claim("tenant", serde_json::json!("t1"));
+        principal.rebuild("token", "alice", ["repo:read", "x"]);
+        assert_eq!(
+            principal,
+            Principal::new("token", "alice").with_scopes(["repo:read", "x"])
+        );
+        principal.rebuild("token", "bob", ["a", "b", "c", "d"]);
+        assert_eq!(
+            principal,
+            Principal::new("token", "bob").with_scopes(["a", "b", "c", "d"])
+        );
+        principal.rebuild("token", "carol", []);
+        assert_eq!(principal, Principal::new("token", "carol"));
     }
 }

@@ -22,6 +22,9 @@
 //!   bitsets instead of scope names);
 //! - `traffic/gatehouse_principal_per_request`: the principal built from
 //!   its scope strings for every request (as a host that does not);
+//! - `traffic/gatehouse_principal_rebuilt_per_request`: the same, one
+//!   principal rebuilt in place for every request (`Principal::rebuild`,
+//!   as a worker that keeps its principal would: no allocation);
 //! - `traffic/floor_matchit`: the floor, a hand-written router (`matchit`,
 //!   one router per method) with a required-scope bitmask per route and
 //!   the caller's scopes as a bitmask, built once per caller.
@@ -105,6 +108,25 @@ fn bench(c: &mut Criterion) {
             let (method, path, caller) = &traffic.requests[n];
             let principal = Principal::new("token", "caller")
                 .with_scopes(black_box(&callers[*caller]).iter().cloned());
+            set.decide(
+                &Request::new(black_box(method), black_box(path), peer()).principal(&principal),
+            )
+        })
+    });
+    // The same, the principal rebuilt in place for every request
+    // (`Principal::rebuild`), as a worker that keeps one principal would.
+    group.bench_function("gatehouse_principal_rebuilt_per_request", |b| {
+        let mut i = 0;
+        let mut principal = Principal::default();
+        b.iter(|| {
+            let n = i % requests.len();
+            i += 1;
+            let (method, path, caller) = &traffic.requests[n];
+            principal.rebuild(
+                "token",
+                "caller",
+                black_box(&callers[*caller]).iter().map(String::as_str),
+            );
             set.decide(
                 &Request::new(black_box(method), black_box(path), peer()).principal(&principal),
             )
