@@ -1,0 +1,1 @@
+//! API keys: see the crate documentation.

@@ -1,0 +1,24 @@
+//! Verifies the credentials a Gatehouse policy declares and yields the
+//! [`Principal`](gatehouse::Principal) the evaluator needs, or a
+//! [`Refusal`]: a stable reason code, the scheme that refused, and the
+//! `WWW-Authenticate` challenge (RFC 6750) to send with the 401.
+//!
+//! The evaluator (`gatehouse`) reads no clock, file or network, and builds
+//! for WebAssembly; this crate is where credentials meet the outside world
+//! (keys, key stores, certificates), so that every host verifies them the
+//! same way instead of writing that glue itself:
+//!
+//! - [`jwt`]: bearer JWTs against a JWKS (inline, a file, or fetched from
+//!   the issuer's OpenID discovery document), with an algorithm allow-list,
+//!   issuer, audience and lifetime checks, and a verified-token cache;
+//! - [`keys`]: API keys with a public prefix and id, checked against a key
+//!   store that holds only keyed digests.
+//!
+//! No error, log line or audit record made here ever holds a credential:
+//! a refusal says what was wrong, never what was sent.
+
+pub mod jwt;
+pub mod keys;
+mod refusal;
+
+pub use refusal::{ChallengeKind, Refusal, RefusalReason};
