@@ -99,9 +99,97 @@ pub enum AuthKind {
     Jwt {
         issuer: String,
         audience: Option<String>,
+        /// Where the keys are: an `https` URL of a JWKS document, or a file
+        /// path (relative to the policy file). `None`: the `jwks_uri` of the
+        /// issuer's OpenID discovery document.
+        jwks: Option<String>,
+        /// The accepted signature algorithms; empty means the asymmetric
+        /// default (see [`JWT_DEFAULT_ALGORITHMS`]).
+        algorithms: Vec<JwtAlgorithm>,
+        /// Clock skew allowed on `exp` and `nbf`, in seconds.
+        leeway_seconds: Option<u32>,
+        /// The claim that holds the scopes; `None`: `scope` (space-separated),
+        /// else `scp`.
+        scope_claim: Option<String>,
     },
     /// A client certificate; `subject` restricts which subjects are accepted.
     Mtls { subject: Option<Glob> },
+}
+
+/// A JWS signature algorithm that a `jwt` scheme may accept. `none` is not
+/// one: a policy cannot accept unsigned tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JwtAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+    Ps256,
+    Ps384,
+    Ps512,
+    Es256,
+    Es384,
+    EdDsa,
+    Hs256,
+    Hs384,
+    Hs512,
+}
+
+/// The clock skew a `jwt` scheme allows on `exp` and `nbf` when it says
+/// nothing: one minute, as most JWT libraries default to.
+pub const JWT_DEFAULT_LEEWAY_SECONDS: u32 = 60;
+
+/// What a `jwt` scheme accepts when it names no algorithms: every
+/// asymmetric one (the first nine of [`JwtAlgorithm::ALL`]). HMAC needs a
+/// shared secret, so it is never a default.
+pub const JWT_DEFAULT_ALGORITHMS: &[JwtAlgorithm] = JwtAlgorithm::ALL.split_at(9).0;
+
+impl JwtAlgorithm {
+    /// Every algorithm: the asymmetric ones first, then HMAC.
+    pub const ALL: [JwtAlgorithm; 12] = [
+        JwtAlgorithm::Rs256,
+        JwtAlgorithm::Rs384,
+        JwtAlgorithm::Rs512,
+        JwtAlgorithm::Ps256,
+        JwtAlgorithm::Ps384,
+        JwtAlgorithm::Ps512,
+        JwtAlgorithm::Es256,
+        JwtAlgorithm::Es384,
+        JwtAlgorithm::EdDsa,
+        JwtAlgorithm::Hs256,
+        JwtAlgorithm::Hs384,
+        JwtAlgorithm::Hs512,
+    ];
+
+    /// The name in a JWS header's `alg`: `RS256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::Rs256 => "RS256",
+            JwtAlgorithm::Rs384 => "RS384",
+            JwtAlgorithm::Rs512 => "RS512",
+            JwtAlgorithm::Ps256 => "PS256",
+            JwtAlgorithm::Ps384 => "PS384",
+            JwtAlgorithm::Ps512 => "PS512",
+            JwtAlgorithm::Es256 => "ES256",
+            JwtAlgorithm::Es384 => "ES384",
+            JwtAlgorithm::EdDsa => "EdDSA",
+            JwtAlgorithm::Hs256 => "HS256",
+            JwtAlgorithm::Hs384 => "HS384",
+            JwtAlgorithm::Hs512 => "HS512",
+        }
+    }
+
+    /// The algorithm named `name` exactly as JWS spells it.
+    pub fn parse(name: &str) -> Option<JwtAlgorithm> {
+        JwtAlgorithm::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// HMAC: verified with a shared secret rather than a public key.
+    pub fn is_symmetric(self) -> bool {
+        matches!(
+            self,
+            JwtAlgorithm::Hs256 | JwtAlgorithm::Hs384 | JwtAlgorithm::Hs512
+        )
+    }
 }
 
 impl AuthKind {

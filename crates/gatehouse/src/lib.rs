@@ -92,6 +92,7 @@
 
 mod decision;
 mod policy;
+pub mod schemes;
 
 pub use decision::{Decision, QuotaReport};
 pub use gatehouse_core::audit::AuditRecord;

@@ -369,6 +369,11 @@ impl PolicySet {
         self.compiled.sources()
     }
 
+    /// The compiled set, for this crate's views of it.
+    pub(crate) fn compiled(&self) -> &CompiledSet {
+        &self.compiled
+    }
+
     /// The compiled set of the layer below, for the workspace's tools.
     #[cfg(feature = "internals")]
     #[doc(hidden)]

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use super::{duplicate, MAX_SCOPES};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, GlobKind, Scope,
+    Api, ApiOptions, AuthKind, AuthScheme, ForwardedPolicy, Glob, GlobKind, JwtAlgorithm, Scope,
     StoreErrorPolicy, TrailingSlash,
 };
 use crate::span::{FileId, Span, Spanned};
@@ -229,7 +229,14 @@ const AUTH_KINDS: &[&str] = &["api_key", "jwt", "mtls"];
 fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind> {
     let allowed: &[&str] = match decl.kind.node.as_str() {
         "api_key" => &["header", "query"],
-        "jwt" => &["issuer", "audience"],
+        "jwt" => &[
+            "issuer",
+            "audience",
+            "jwks",
+            "algorithms",
+            "leeway",
+            "scope_claim",
+        ],
         "mtls" => &["subject"],
         other => {
             diagnostics.push(
@@ -327,9 +334,31 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
                 ));
                 return None;
             };
+            // Each argument is checked, so that one run reports every
+            // mistake; `Some(None)` is an argument given and invalid.
+            let jwks = values.remove("jwks").map(|s| jwks_source(s, diagnostics));
+            let algorithms = values
+                .remove("algorithms")
+                .map(|list| jwt_algorithms(&list, diagnostics));
+            let leeway = values.remove("leeway").map(|l| jwt_leeway(&l, diagnostics));
+            let scope_claim = values
+                .remove("scope_claim")
+                .map(|c| claim_name(c, diagnostics));
+            let (Some(jwks), Some(algorithms), Some(leeway_seconds), Some(scope_claim)) = (
+                jwks.map_or(Some(None), |j| j.map(Some)),
+                algorithms.map_or(Some(Vec::new()), |a| a),
+                leeway.map_or(Some(None), |l| l.map(Some)),
+                scope_claim.map_or(Some(None), |c| c.map(Some)),
+            ) else {
+                return None;
+            };
             Some(AuthKind::Jwt {
                 issuer: issuer.node,
                 audience: values.remove("audience").map(|v| v.node),
+                jwks,
+                algorithms,
+                leeway_seconds,
+                scope_claim,
             })
         }
         _ => {
@@ -340,6 +369,158 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
             Some(AuthKind::Mtls { subject })
         }
     }
+}
+
+/// The most clock skew a `jwt` scheme may allow: beyond it, an expired
+/// token is not late but accepted.
+const MAX_JWT_LEEWAY_SECONDS: u32 = 300;
+
+fn invalid_argument(span: Span, message: String, label: &str, help: String) -> Diagnostic {
+    Diagnostic::new(Code::InvalidAuthArgument, span, message)
+        .label(label.to_string())
+        .help(help)
+}
+
+/// `jwks:` is an `https` URL, or a file path relative to the policy. Plain
+/// `http` is accepted only for a loopback host (a local identity provider
+/// in development): keys fetched over the open network without TLS could
+/// be anyone's.
+fn jwks_source(source: Spanned<String>, diagnostics: &mut Diagnostics) -> Option<String> {
+    let text = source.node.as_str();
+    let bad = |why: &str| {
+        invalid_argument(
+            source.span,
+            format!("`jwks` {why}"),
+            "not a JWKS source",
+            "give an `https://` URL of a JWKS document or a file path such as `keys/jwks.json`; without `jwks`, the keys come from the issuer's OpenID discovery document".into(),
+        )
+    };
+    if text.trim().is_empty() {
+        diagnostics.push(bad("is empty"));
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            diagnostics.push(bad("uses plain `http` for a host that is not this machine: keys must come over `https`"));
+            return None;
+        }
+    } else if text.contains("://") && !text.starts_with("https://") {
+        diagnostics.push(bad("must be an `https://` URL or a file path"));
+        return None;
+    }
+    Some(source.node)
+}
+
+/// `algorithms:` names JWS algorithms, separated by spaces or commas.
+fn jwt_algorithms(
+    list: &Spanned<String>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Vec<JwtAlgorithm>> {
+    let mut algorithms = Vec::new();
+    let mut ok = true;
+    for name in list.node.split([' ', ',']).filter(|n| !n.is_empty()) {
+        if name.eq_ignore_ascii_case("none") {
+            ok = false;
+            diagnostics.push(invalid_argument(
+                list.span,
+                "`none` cannot be accepted: an unsigned token proves nothing".into(),
+                "`none` is never accepted",
+                "remove `none`; the default accepts every asymmetric algorithm".into(),
+            ));
+            continue;
+        }
+        let Some(algorithm) = JwtAlgorithm::parse(name) else {
+            ok = false;
+            let known = JwtAlgorithm::ALL.map(JwtAlgorithm::as_str);
+            diagnostics.push(invalid_argument(
+                list.span,
+                format!("unknown JWS algorithm `{name}`"),
+                "unknown algorithm",
+                match did_you_mean(name, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`? Names are spelt as in a token's `alg`"),
+                    None => format!("the algorithms are {}", quote_list(&known)),
+                },
+            ));
+            continue;
+        };
+        if algorithms.contains(&algorithm) {
+            ok = false;
+            diagnostics.push(invalid_argument(
+                list.span,
+                format!("`{name}` is listed twice"),
+                "repeated algorithm",
+                "list each algorithm once".into(),
+            ));
+            continue;
+        }
+        algorithms.push(algorithm);
+    }
+    if ok && algorithms.is_empty() {
+        diagnostics.push(invalid_argument(
+            list.span,
+            "`algorithms` lists no algorithm".into(),
+            "empty list",
+            "write for example `algorithms: \"RS256 ES256\"`, or leave it out for every asymmetric algorithm".into(),
+        ));
+        return None;
+    }
+    ok.then_some(algorithms)
+}
+
+/// `leeway:` is a duration such as `30s` or `2m`, at most five minutes.
+fn jwt_leeway(leeway: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<u32> {
+    let text = leeway.node.trim();
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let scale = match unit {
+        "s" => Some(1),
+        "m" => Some(60),
+        _ => None,
+    };
+    let seconds = scale.and_then(|scale| digits.parse::<u32>().ok()?.checked_mul(scale));
+    match seconds {
+        Some(seconds) if seconds <= MAX_JWT_LEEWAY_SECONDS => Some(seconds),
+        Some(_) => {
+            diagnostics.push(invalid_argument(
+                leeway.span,
+                format!("a leeway of `{text}` accepts tokens long past their expiry"),
+                "more than 5 minutes",
+                "clocks that disagree by more than a few seconds need fixing, not a leeway; use at most `5m`".into(),
+            ));
+            None
+        }
+        None => {
+            diagnostics.push(invalid_argument(
+                leeway.span,
+                format!("`{text}` is not a duration"),
+                "not a duration",
+                "write seconds or minutes, such as `leeway: \"30s\"`".into(),
+            ));
+            None
+        }
+    }
+}
+
+/// `scope_claim:` names a top-level claim.
+fn claim_name(claim: Spanned<String>, diagnostics: &mut Diagnostics) -> Option<String> {
+    let valid = !claim.node.is_empty()
+        && claim
+            .node
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b'/'));
+    if !valid {
+        diagnostics.push(invalid_argument(
+            claim.span,
+            format!("`{}` is not a claim name", claim.node),
+            "not a claim name",
+            "write the claim's name, such as `scope_claim: \"scp\"`".into(),
+        ));
+        return None;
+    }
+    Some(claim.node)
 }
 
 /// Compiles a host-name pattern for mTLS subjects (see [`GlobKind::Host`]).

@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use super::Source;
 use crate::model::{
-    Access, Api, AuthKind, Endpoint, FieldsSchema, JsonLimits, MaskStrategy, Quota, RuleMeta,
-    Segment,
+    Access, Api, AuthKind, Endpoint, FieldsSchema, JsonLimits, JwtAlgorithm, MaskStrategy, Quota,
+    RuleMeta, Segment, JWT_DEFAULT_ALGORITHMS, JWT_DEFAULT_LEEWAY_SECONDS,
 };
 use crate::span::Span;
 use crate::text;
@@ -531,6 +531,77 @@ impl<'p> Differ<'p> {
     }
 
     fn schemes(&mut self, old: &Api, new: &Api) {
+        #[allow(clippy::items_after_statements)]
+        fn jwt_keys_change(name: &str, old: &AuthKind, new: &AuthKind) -> Option<(Impact, String)> {
+            let (
+                AuthKind::Jwt {
+                    jwks: old_jwks,
+                    algorithms: old_algorithms,
+                    leeway_seconds: old_leeway,
+                    ..
+                },
+                AuthKind::Jwt {
+                    jwks: new_jwks,
+                    algorithms: new_algorithms,
+                    leeway_seconds: new_leeway,
+                    ..
+                },
+            ) = (old, new)
+            else {
+                return None;
+            };
+            let effective = |list: &[JwtAlgorithm]| -> Vec<JwtAlgorithm> {
+                if list.is_empty() {
+                    JWT_DEFAULT_ALGORITHMS.to_vec()
+                } else {
+                    list.to_vec()
+                }
+            };
+            let (before, after) = (effective(old_algorithms), effective(new_algorithms));
+            let added: Vec<&str> = after
+                .iter()
+                .filter(|a| !before.contains(a))
+                .map(|a| a.as_str())
+                .collect();
+            if !added.is_empty() {
+                return Some((
+                    Impact::Widen,
+                    format!(
+                        "`{name}` also accepts tokens signed with {}",
+                        added.join(", ")
+                    ),
+                ));
+            }
+            if old_jwks != new_jwks {
+                let source = |jwks: &Option<String>| {
+                    jwks.as_deref()
+                        .map_or("the issuer's discovery document".to_string(), |j| {
+                            format!("`{j}`")
+                        })
+                };
+                return Some((
+                    Impact::Widen,
+                    format!(
+                        "`{name}` takes its keys from {} instead of {}",
+                        source(new_jwks),
+                        source(old_jwks)
+                    ),
+                ));
+            }
+            let leeway = |l: &Option<u32>| l.unwrap_or(JWT_DEFAULT_LEEWAY_SECONDS);
+            if leeway(new_leeway) > leeway(old_leeway) {
+                return Some((
+                    Impact::Widen,
+                    format!(
+                        "`{name}` accepts tokens {} s past their expiry (was {} s)",
+                        leeway(new_leeway),
+                        leeway(old_leeway)
+                    ),
+                ));
+            }
+            None
+        }
+
         let name = new.name.as_str();
         for n in &new.schemes {
             let Some(o) = old.schemes.iter().find(|s| s.name == n.name) else {
@@ -538,15 +609,17 @@ impl<'p> Differ<'p> {
             };
             let found: Option<(Impact, String)> = match (&o.kind, &n.kind) {
                 (
-                    AuthKind::Jwt {
+                    old_jwt @ AuthKind::Jwt {
                         issuer: oi,
                         audience: oa,
+                        ..
                     },
-                    AuthKind::Jwt {
+                    new_jwt @ AuthKind::Jwt {
                         issuer: ni,
                         audience: na,
+                        ..
                     },
-                ) => {
+                ) => jwt_keys_change(&n.name, old_jwt, new_jwt).or_else(|| {
                     if oi != ni {
                         Some((
                             Impact::Widen,
@@ -575,7 +648,7 @@ impl<'p> Differ<'p> {
                             _ => None,
                         }
                     }
-                }
+                }),
                 (AuthKind::Mtls { subject: os }, AuthKind::Mtls { subject: ns }) => {
                     let (os, ns) = (
                         os.as_ref().map(|g| g.text.clone()),

@@ -44,6 +44,7 @@ pub(crate) fn scheme(ctx: &Ctx<'_>, scheme: &AuthScheme, out: &mut Out) {
     let AuthKind::Jwt {
         audience: None,
         issuer,
+        ..
     } = &scheme.kind
     else {
         return;
