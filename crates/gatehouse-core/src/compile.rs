@@ -130,8 +130,9 @@ fn compile_endpoint(api: &Api, endpoint: &Endpoint, ip_sets: &mut IpSets) -> End
                 match &scheme.kind {
                     AuthKind::Mtls {
                         subject: Some(glob),
+                        ..
                     } => subjects.push((id.0, glob.clone())),
-                    AuthKind::Mtls { subject: None } => {}
+                    AuthKind::Mtls { subject: None, .. } => {}
                     AuthKind::Jwt { .. } => {
                         challenges.push(format!("Bearer realm=\"{}\"", api.name))
                     }

@@ -113,7 +113,14 @@ pub enum AuthKind {
         scope_claim: Option<String>,
     },
     /// A client certificate; `subject` restricts which subjects are accepted.
-    Mtls { subject: Option<Glob> },
+    Mtls {
+        subject: Option<Glob>,
+        /// The header in which a trusted proxy that terminated TLS passes
+        /// the client's certificate (Envoy's `X-Forwarded-Client-Cert`, or a
+        /// subject DN that nginx forwards); `None`: only a certificate the
+        /// host's own TLS verified counts.
+        header: Option<String>,
+    },
 }
 
 /// A JWS signature algorithm that a `jwt` scheme may accept. `none` is not

@@ -12,13 +12,16 @@
 //!   the issuer's OpenID discovery document), with an algorithm allow-list,
 //!   issuer, audience and lifetime checks, and a verified-token cache;
 //! - [`keys`]: API keys with a public prefix and id, checked against a key
-//!   store that holds only keyed digests.
+//!   store that holds only keyed digests;
+//! - [`mtls`]: the names of a client certificate that the host's TLS
+//!   verified, or that a trusted proxy passes in a header.
 //!
 //! No error, log line or audit record made here ever holds a credential:
 //! a refusal says what was wrong, never what was sent.
 
 pub mod jwt;
 pub mod keys;
+pub mod mtls;
 mod refusal;
 
 pub use refusal::{ChallengeKind, Refusal, RefusalReason};

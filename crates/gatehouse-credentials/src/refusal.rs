@@ -46,6 +46,9 @@ pub enum RefusalReason {
     KeyExpired,
     /// An API key used from a network its entry does not allow.
     KeyNetworkNotAllowed,
+    /// A client certificate passed in a header by a peer that is not one
+    /// of the API's trusted proxies.
+    ClientCertificateUntrusted,
 }
 
 impl RefusalReason {
@@ -67,6 +70,7 @@ impl RefusalReason {
             RefusalReason::KeyRevoked => "key_revoked",
             RefusalReason::KeyExpired => "key_expired",
             RefusalReason::KeyNetworkNotAllowed => "key_network_not_allowed",
+            RefusalReason::ClientCertificateUntrusted => "client_certificate_untrusted",
         }
     }
 
@@ -89,6 +93,9 @@ impl RefusalReason {
             RefusalReason::KeyRevoked => "the API key was revoked",
             RefusalReason::KeyExpired => "the API key has expired",
             RefusalReason::KeyNetworkNotAllowed => "the API key may not be used from this network",
+            RefusalReason::ClientCertificateUntrusted => {
+                "a client certificate may only be passed by a trusted proxy"
+            }
         }
     }
 }

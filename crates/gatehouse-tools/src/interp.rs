@@ -619,6 +619,7 @@ fn endpoint_decision<O: Observer>(
                         Some(scheme) => match &scheme.kind {
                             AuthKind::Mtls {
                                 subject: Some(glob),
+                                ..
                             } if !glob.is_match(&principal.subject) => {
                                 Some(Reason::SubjectMismatch)
                             }

@@ -35,6 +35,9 @@ pub enum AuthSchemeKind<'p> {
     Mtls {
         /// The pattern, if the scheme has one.
         subject: Option<&'p str>,
+        /// The header in which a trusted proxy passes the certificate, if
+        /// the scheme accepts one (see [`AuthSchemeRef::trusts_proxy`]).
+        header: Option<&'p str>,
     },
 }
 
@@ -124,10 +127,38 @@ impl<'p> AuthSchemeRef<'p> {
                 leeway_seconds: *leeway_seconds,
                 scope_claim: scope_claim.as_deref(),
             }),
-            AuthKind::Mtls { subject } => AuthSchemeKind::Mtls {
+            AuthKind::Mtls { subject, header } => AuthSchemeKind::Mtls {
                 subject: subject.as_ref().map(|glob| glob.text.as_str()),
+                header: header.as_deref(),
             },
         }
+    }
+
+    /// Whether `subject` (a host name from a client certificate) is one
+    /// this scheme accepts: always for a scheme without a `subject`
+    /// pattern, never for a scheme that is not `mtls`. The evaluator checks
+    /// the same when it decides; a verifier uses it to pick, among a
+    /// certificate's names, the one to present as the principal's subject.
+    pub fn accepts_subject(&self, subject: &str) -> bool {
+        match &self.scheme.kind {
+            AuthKind::Mtls { subject: None, .. } => true,
+            AuthKind::Mtls {
+                subject: Some(pattern),
+                ..
+            } => pattern.is_match(subject),
+            AuthKind::ApiKey { .. } | AuthKind::Jwt { .. } => false,
+        }
+    }
+
+    /// Whether `peer` is one of the API's `trusted_proxies`: only those
+    /// may pass a client certificate (or anything else about the client)
+    /// in a header.
+    pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.api
+            .options
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer))
     }
 
     /// Where the scheme is declared (a `jwks` file path is relative to
@@ -211,9 +242,14 @@ endpoint GET /pets {
         assert!(matches!(
             schemes[3].kind(),
             AuthSchemeKind::Mtls {
-                subject: Some("*.internal.example.com")
+                subject: Some("*.internal.example.com"),
+                header: None
             }
         ));
+        assert!(schemes[3].accepts_subject("api.internal.example.com"));
+        assert!(!schemes[3].accepts_subject("api.example.com"));
+        assert!(!schemes[0].accepts_subject("api.internal.example.com"));
+        assert!(!schemes[3].trusts_proxy("10.0.0.1".parse().unwrap()));
         assert_eq!(schemes[2].location().line, 4);
     }
 }

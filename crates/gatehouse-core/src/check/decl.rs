@@ -237,7 +237,7 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
             "leeway",
             "scope_claim",
         ],
-        "mtls" => &["subject"],
+        "mtls" => &["subject", "header"],
         other => {
             diagnostics.push(
                 Diagnostic::new(Code::UnknownAuthKind, decl.kind.span, format!("unknown auth kind `{other}`"))
@@ -366,7 +366,10 @@ fn auth_kind(decl: &AuthDecl, diagnostics: &mut Diagnostics) -> Option<AuthKind>
                 Some(pattern) => Some(host_glob(&pattern, diagnostics)?),
                 None => None,
             };
-            Some(AuthKind::Mtls { subject })
+            Some(AuthKind::Mtls {
+                subject,
+                header: values.remove("header").map(|v| v.node),
+            })
         }
     }
 }

@@ -649,7 +649,23 @@ impl<'p> Differ<'p> {
                         }
                     }
                 }),
-                (AuthKind::Mtls { subject: os }, AuthKind::Mtls { subject: ns }) => {
+                (AuthKind::Mtls { header: oh, .. }, AuthKind::Mtls { header: nh, .. }) if oh != nh => Some(match nh {
+                    Some(header) => (
+                        Impact::Widen,
+                        format!(
+                            "`{}` accepts client certificates that trusted proxies pass in `{header}`",
+                            n.name
+                        ),
+                    ),
+                    None => (
+                        Impact::Narrow,
+                        format!(
+                            "`{}` no longer accepts client certificates passed by proxies",
+                            n.name
+                        ),
+                    ),
+                }),
+                (AuthKind::Mtls { subject: os, .. }, AuthKind::Mtls { subject: ns, .. }) => {
                     let (os, ns) = (
                         os.as_ref().map(|g| g.text.clone()),
                         ns.as_ref().map(|g| g.text.clone()),

@@ -925,6 +925,7 @@ impl<'p> Tracer<'p, '_> {
                         for scheme in schemes.iter().filter_map(|s| api.scheme(*s)) {
                             if let AuthKind::Mtls {
                                 subject: Some(glob),
+                                ..
                             } = &scheme.kind
                             {
                                 details.push(format!(
@@ -953,7 +954,9 @@ impl<'p> Tracer<'p, '_> {
                                 .filter_map(|s| api.scheme(*s))
                                 .find(|s| s.name == p.scheme)
                                 .and_then(|s| match &s.kind {
-                                    AuthKind::Mtls { subject: Some(g) } => Some(g.text.clone()),
+                                    AuthKind::Mtls {
+                                        subject: Some(g), ..
+                                    } => Some(g.text.clone()),
                                     _ => None,
                                 });
                             if let Some(glob) = glob {
