@@ -87,7 +87,12 @@ pub fn scheme() -> JwtScheme {
 }
 
 pub fn verifier() -> Verifier {
-    Verifier::new(scheme(), KeySet::from_jwks(&standard_jwks()).unwrap()).unwrap()
+    verifier_with(scheme())
+}
+
+/// A verifier of `scheme` with the standard key set.
+pub fn verifier_with(scheme: JwtScheme) -> Verifier {
+    Verifier::new(scheme, KeySet::from_jwks(&standard_jwks()).unwrap()).unwrap()
 }
 
 /// Good claims: for `alice`, valid from an hour before [`NOW`] to an hour
@@ -144,6 +149,19 @@ pub fn refused(verifier: &Verifier, token: &str, now: u64) -> RefusalReason {
     assert_no_credential(token, &refusal);
     assert_eq!(refusal.scheme, verifier.scheme().name());
     refusal.reason
+}
+
+/// The reason `verifier` refuses, at [`NOW`], good claims changed by
+/// `change` and signed by the RSA key as `rsa-1`.
+pub fn refused_claims(verifier: &Verifier, change: impl FnOnce(&mut Value)) -> RefusalReason {
+    let mut claims = claims();
+    change(&mut claims);
+    refused(verifier, &rs256(Some("rsa-1"), &claims), NOW)
+}
+
+/// Good claims without the claim `name`.
+pub fn without(claims: &mut Value, name: &str) {
+    claims.as_object_mut().unwrap().remove(name);
 }
 
 /// Checks that no text made from `refusal` holds `token` or a part of it.
