@@ -213,6 +213,38 @@ fn schemes_that_cannot_work_are_refused() {
 }
 
 #[test]
+fn no_debug_output_shows_the_hmac_secret() {
+    let secret = b"0123456789abcdef0123456789-SECRET-";
+    let scheme = scheme().algorithms([Algorithm::HS256]).hmac_secret(secret);
+    let verifier = Verifier::new(scheme.clone(), KeySet::default()).unwrap();
+    let token = support::sign(
+        jsonwebtoken::Algorithm::HS256,
+        None,
+        &claims(),
+        &EncodingKey::from_secret(secret).unwrap(),
+    );
+    let verified = verifier.verify(&token, NOW).unwrap();
+    let as_bytes = format!("{:?}", &secret[..8]);
+    let as_bytes = as_bytes.trim_matches(['[', ']']);
+    for shown in [
+        format!("{scheme:?}"),
+        format!("{verifier:?}"),
+        format!("{verified:?}"),
+        format!("{:?}", verifier.key_cache()),
+    ] {
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("0123456789"),
+            "{shown}"
+        );
+        assert!(!shown.contains(as_bytes), "{shown}");
+        assert!(
+            !shown.contains(token.rsplit('.').next().unwrap()),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
 fn lifetimes_are_checked_with_the_leeway() {
     let verifier = verifier();
     let check = |change: fn(&mut serde_json::Value)| refused_claims(&verifier, change);

@@ -269,7 +269,8 @@ async fn a_slow_server_is_an_outage() {
         .await
         .unwrap_err();
     assert_eq!(refusal.reason, KeysUnavailable);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // The server answers after 3 s: the fetch gave up long before.
+    assert!(started.elapsed() < Duration::from_millis(2500));
     assert_eq!(
         fetcher.fetch_jwks(&server.issuer).await.unwrap_err(),
         FetchError::Timeout

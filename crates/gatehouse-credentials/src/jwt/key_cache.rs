@@ -11,7 +11,9 @@
 //! - A token naming an unknown `kid` (a rotation) may trigger one refetch.
 //! - Fetches of one issuer are at least `min_refetch_interval` apart,
 //!   whatever triggers them, so a flood of tokens with made-up `kid`s costs
-//!   the issuer one request per interval, not one per token.
+//!   the issuer one request per interval, not one per token. The limit is
+//!   per cache, and each [`Verifier`](super::Verifier) has its own: two
+//!   schemes of one issuer fetch independently.
 
 use std::sync::Arc;
 

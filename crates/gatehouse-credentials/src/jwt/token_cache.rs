@@ -2,7 +2,10 @@
 //! the SHA-256 digest of its text (the cache never holds a token) and
 //! answers with the same shared principal, without a signature check.
 //!
-//! Entries expire with their token. When the cache is full, the entry whose
+//! Entries expire with their token (`exp` plus the leeway), and only
+//! then: a token verified once stays accepted until it expires even if its
+//! key is later withdrawn from the key set or the keys become unavailable,
+//! as with any stateless bearer token that was handed out. When the cache is full, the entry whose
 //! token expires first makes room (expired entries are the first such): it
 //! has the least time left to save work for, and it needs no bookkeeping on
 //! a hit, so a hit stays one lookup under one lock.
