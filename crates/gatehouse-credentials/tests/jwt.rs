@@ -74,6 +74,14 @@ fn a_cached_token_shares_its_principal_and_still_expires() {
     assert_eq!(refused(&verifier, &token, NOW + 3600 + 61), TokenExpired);
     // And once expired, it stays refused (re-verified, refused again).
     assert_eq!(refused(&verifier, &token, NOW + 3600 + 61), TokenExpired);
+    // A hit re-checks `nbf` too, should the host's clock go back.
+    let token = rs256(Some("rsa-1"), &claims());
+    assert!(verifier.verify(&token, NOW).is_ok());
+    assert_eq!(
+        refused(&verifier, &token, NOW - 3600 - 61),
+        TokenNotYetValid
+    );
+    assert!(verifier.verify(&token, NOW - 3600 - 60).is_ok());
 }
 
 #[test]

@@ -58,11 +58,17 @@ impl Hasher for DigestHasher {
     }
 }
 
-/// A verified token's principal and expiry (`exp` plus the leeway).
+/// A verified token's principal and the times it is valid between (the
+/// leeway included), so that a hit re-checks them against the caller's
+/// `now`.
 #[derive(Clone)]
 pub(crate) struct Entry {
     pub principal: Arc<Principal>,
+    /// The token's `exp`.
     pub exp: u64,
+    /// `nbf` less the leeway (0 without `nbf`).
+    pub valid_from: u64,
+    /// `exp` plus the leeway.
     pub valid_until: u64,
 }
 
@@ -145,6 +151,7 @@ mod tests {
         Entry {
             principal: Arc::new(Principal::new("user", "alice")),
             exp: valid_until,
+            valid_from: 0,
             valid_until,
         }
     }

@@ -2,7 +2,7 @@
 //! checks a token goes through, in this order:
 //!
 //! 1. size (before any decoding), then the cache (a hit re-checks only
-//!    `exp`);
+//!    `exp` and `nbf`, with the leeway);
 //! 2. shape: three base64url parts, header and payload strict JSON objects;
 //! 3. `alg` against the allow-list, before any key is chosen; `crit`
 //!    refused (no extension is understood);
@@ -143,6 +143,10 @@ impl Verifier {
                 self.tokens.remove(&digest);
                 return Err(TokenExpired);
             }
+            // Only if the host's clock went back since the token was cached.
+            if now < hit.valid_from {
+                return Err(TokenNotYetValid);
+            }
             return Ok(Verified {
                 principal: hit.principal,
                 expires_at: hit.exp,
@@ -192,13 +196,15 @@ impl Verifier {
             check_with_keys(&keys, kid, alg, signed, &signature)?;
         }
 
-        let verified = self.read_claims(claims, now)?;
+        let (verified, not_before) = self.read_claims(claims, now)?;
+        let leeway = self.scheme.leeway;
         self.tokens.insert(
             digest,
             Entry {
                 principal: Arc::clone(&verified.principal),
                 exp: verified.expires_at,
-                valid_until: verified.expires_at.saturating_add(self.scheme.leeway),
+                valid_from: not_before.map_or(0, |nbf| nbf.saturating_sub(leeway)),
+                valid_until: verified.expires_at.saturating_add(leeway),
             },
         );
         Ok(verified)
@@ -209,12 +215,12 @@ impl Verifier {
     }
 
     /// The principal of a token whose signature verified, if its claims
-    /// hold at `now`.
+    /// hold at `now`, and its `nbf` if it has one.
     fn read_claims(
         &self,
         mut claims: Map<String, Value>,
         now: u64,
-    ) -> Result<Verified, RefusalReason> {
+    ) -> Result<(Verified, Option<u64>), RefusalReason> {
         use RefusalReason::*;
         let leeway = self.scheme.leeway;
         let exp = claims
@@ -224,12 +230,12 @@ impl Verifier {
         if now > exp.saturating_add(leeway) {
             return Err(TokenExpired);
         }
-        match claims.get("nbf").map(numeric_date) {
-            None => {}
+        let not_before = match claims.get("nbf").map(numeric_date) {
+            None => None,
             Some(None) => return Err(CredentialMalformed),
             Some(Some(nbf)) if nbf > now.saturating_add(leeway) => return Err(TokenNotYetValid),
-            Some(Some(_)) => {}
-        }
+            Some(Some(nbf)) => Some(nbf),
+        };
         if claims.get("iss").and_then(Value::as_str) != Some(self.scheme.issuer.as_str()) {
             return Err(IssuerMismatch);
         }
@@ -254,10 +260,11 @@ impl Verifier {
             scopes,
             claims,
         };
-        Ok(Verified {
+        let verified = Verified {
             principal: Arc::new(principal),
             expires_at: exp,
-        })
+        };
+        Ok((verified, not_before))
     }
 }
 
