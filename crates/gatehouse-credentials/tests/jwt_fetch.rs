@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use gatehouse_credentials::jwt::{
     FetchError, HttpFetcher, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy, Verifier,
+    MAX_JWKS_BYTES,
 };
 use gatehouse_credentials::RefusalReason::*;
 use http_body_util::Full;
@@ -314,4 +315,10 @@ async fn discovery_must_name_the_issuer_and_urls_must_be_http() {
     let verifier = fetching_verifier(&server.issuer);
     let error = verifier.refresh_keys(&fetcher, NOW).await.unwrap_err();
     assert!(matches!(error, FetchError::BadKeySet(_)), "{error:?}");
+    // A body over the limit is not read to its end.
+    server.set(|s| s.jwks = " ".repeat(MAX_JWKS_BYTES + 1));
+    assert_eq!(
+        fetcher.fetch_jwks(&server.issuer).await.unwrap_err(),
+        FetchError::TooLarge
+    );
 }
