@@ -18,6 +18,25 @@
 //!
 //! No error, log line or audit record made here ever holds a credential:
 //! a refusal says what was wrong, never what was sent.
+//!
+//! # JWT
+//!
+//! A [`jwt::Verifier`] holds one [`jwt::JwtScheme`] (issuer, audience,
+//! algorithm allow-list, leeway, scope claim), its keys and a cache of
+//! verified tokens. [`jwt::Verifier::verify`] takes the token and the time
+//! (Unix seconds; the crate reads no clock) and returns a [`jwt::Verified`]
+//! holding the shared [`Principal`](gatehouse::Principal) and the token's
+//! expiry, or a [`Refusal`] whose reason is one of `credential_malformed`,
+//! `algorithm_not_allowed`, `unknown_key`, `keys_unavailable`,
+//! `signature_invalid`, `token_expired`, `token_not_yet_valid`,
+//! `issuer_mismatch` and `audience_mismatch` (and, from
+//! [`jwt::Verifier::authenticate`] and [`jwt::bearer_token`],
+//! `credential_missing` and `credential_ambiguous`). Keys are fixed (a
+//! [`jwt::KeySet`] from JWKS text or a file) or fetched
+//! ([`jwt::Verifier::verify_fetching`] with a [`jwt::JwksFetcher`]; the
+//! `fetch` feature's [`jwt::HttpFetcher`] does OpenID discovery over plain
+//! HTTP), kept by a [`jwt::KeyCache`] that fails closed once its grace
+//! period is over. The [`jwt`] module documentation has a runnable example.
 
 pub mod jwt;
 pub mod keys;

@@ -137,6 +137,21 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Display for Refusal {
+    /// `scheme `user`: the token has expired`: the scheme and the reason's
+    /// description, nothing that was sent.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "scheme `{}`: {}",
+            self.scheme.escape_debug(),
+            self.reason.description()
+        )
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 /// Which challenge a scheme answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChallengeKind {

@@ -1,1 +1,0 @@
-//! Bearer JWTs: see the crate documentation.
