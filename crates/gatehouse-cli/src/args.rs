@@ -144,6 +144,20 @@ pub enum Command {
     )]
     Diff(DiffArgs),
 
+    /// Issue, list, revoke and rotate the API keys of a key store.
+    ///
+    /// A key store is a JSON file that holds, for each key, its id, owner, scopes, times and
+    /// allowed networks, and only a keyed digest of its secret. The server secret that keys the
+    /// digests comes from `--secret-file` or the GATEHOUSE_KEY_SECRET environment variable and is
+    /// never written to the store; `list` and `revoke` do not need it. A key reads
+    /// `gk_<id>_<secret><checksum>` and is printed once, when it is made. Every change rewrites
+    /// the store atomically. Exits 0, or 2 when the store or the secret cannot be read or the
+    /// change is refused.
+    #[command(
+        after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > secret.txt\n  gatehouse keys new --store keys.json --secret-file secret.txt --owner billing --expires 90d\n  gatehouse keys list --store keys.json\n  gatehouse keys rotate 2Hq8ZtLm --grace 7d --store keys.json --secret-file secret.txt\n  gatehouse keys revoke 2Hq8ZtLm --store keys.json"
+    )]
+    Keys(KeysArgs),
+
     /// Print a shell completion script.
     ///
     /// Load it in the current shell or install it where your shell looks for
@@ -398,4 +412,176 @@ pub struct EvalArgs {
     /// be at least 16 bytes. Without it, a mask that uses `hash` fails.
     #[arg(long, value_name = "VAR", requires = "response")]
     pub hash_key_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key, store its digest, and print the key: the only time it is shown.
+    ///
+    /// The key goes to standard output alone, so a script can capture it; what was done goes to
+    /// standard error. The store is created if it does not exist (with `--prefix`, or `gk_`).
+    #[command(
+        after_help = "Examples:\n  gatehouse keys new --store keys.json --secret-file secret.txt --owner billing --expires 90d\n  export GATEHOUSE_KEY_SECRET=\"$(cat secret.txt)\"\n  gatehouse keys new --store keys.json --owner billing --scopes pets:read,pets:write\n  gatehouse keys new --store keys.json --owner ci --networks 10.0.0.0/8,2001:db8::/32"
+    )]
+    New(KeysNewArgs),
+
+    /// List the keys: id, owner, scopes, networks, times and status; never a secret or a digest.
+    ///
+    /// Status is `active`, `rotating` (replaced, still working until the grace deadline),
+    /// `retired` (replaced, grace period over), `expired` or `revoked`, as of now. Times are UTC.
+    #[command(
+        after_help = "Examples:\n  gatehouse keys list --store keys.json\n  gatehouse keys list --store keys.json --format json"
+    )]
+    List(KeysListArgs),
+
+    /// Revoke a key: it is refused (`key_revoked`) from the moment the store is reloaded.
+    #[command(after_help = "Examples:\n  gatehouse keys revoke 2Hq8ZtLm --store keys.json")]
+    Revoke(KeysRevokeArgs),
+
+    /// Replace a key with a new one for the same owner, scopes and networks, and print it once.
+    ///
+    /// The old key keeps working until the grace period is over, then is refused as
+    /// `key_revoked`. The new key gets the old one's lifetime (creation to expiry), from now.
+    #[command(
+        after_help = "Examples:\n  gatehouse keys rotate 2Hq8ZtLm --grace 7d --store keys.json --secret-file secret.txt"
+    )]
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyStoreArg {
+    /// The key store file (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub store: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerSecretArg {
+    /// The file holding the server secret (at least 32 bytes; a final newline is ignored).
+    ///
+    /// Without it, the GATEHOUSE_KEY_SECRET environment variable holds the secret itself. It is
+    /// never read from the command line, where other users and shell history could see it.
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysNewArgs {
+    #[command(flatten)]
+    pub store: KeyStoreArg,
+
+    #[command(flatten)]
+    pub secret: ServerSecretArg,
+
+    /// Who the key belongs to: the principal's subject when it is used.
+    #[arg(long, value_name = "NAME")]
+    pub owner: String,
+
+    /// The scopes the key grants, comma-separated.
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    pub scopes: Vec<String>,
+
+    /// How long the key works: a number and a unit, `s`, `m`, `h`, `d` or `w` (`90d`). Without
+    /// it, the key does not expire.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires: Option<u64>,
+
+    /// The networks the key may be used from, comma-separated CIDRs. Without it, any.
+    #[arg(long, value_name = "CIDRS", value_delimiter = ',')]
+    pub networks: Vec<gatehouse_credentials::keys::IpNet>,
+
+    /// The prefix of the store's keys, when this creates the store: 2 to 16 characters of a-z,
+    /// 0-9 and `_`, starting with a letter and ending with `_`.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    #[command(flatten)]
+    pub store: KeyStoreArg,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRevokeArgs {
+    /// The key's id (the part after the prefix: `2Hq8ZtLm` in `gk_2Hq8ZtLm_...`).
+    pub id: String,
+
+    #[command(flatten)]
+    pub store: KeyStoreArg,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    /// The key's id.
+    pub id: String,
+
+    /// How long the old key keeps working: a number and a unit, `s`, `m`, `h`, `d` or `w`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: u64,
+
+    #[command(flatten)]
+    pub store: KeyStoreArg,
+
+    #[command(flatten)]
+    pub secret: ServerSecretArg,
+}
+
+/// A duration in seconds from `90d`: a whole number and one unit.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit: write `{text}d` for days (or s, m, h, w)"))?;
+    let (number, unit) = text.split_at(unit_at);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("`{unit}` is not a unit: use s, m, h, d or w")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!("`{text}` is not a duration: write a whole number above 0 and a unit, as `90d`")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90d"), Ok(90 * 86_400));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("1w"), Ok(604_800));
+        assert_eq!(parse_duration("30s"), Ok(30));
+        for bad in [
+            "",
+            "d",
+            "90",
+            "0d",
+            "1y",
+            "-1d",
+            "1.5d",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

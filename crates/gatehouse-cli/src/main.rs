@@ -27,6 +27,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Tree(a) => command::tree::run(&a),
         args::Command::Inventory(a) => command::inventory::run(&a),
         args::Command::Diff(a) => command::diff::run(&a, style),
+        args::Command::Keys(a) => command::keys::run(&a),
         args::Command::Completions(a) => command::completions::run(&a),
     };
     exit.into()

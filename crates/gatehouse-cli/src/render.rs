@@ -35,6 +35,29 @@ impl Style {
     }
 }
 
+/// Rows of cells as aligned columns, two spaces apart, with no trailing
+/// spaces: the plain tables of `inventory` and `keys list`.
+pub fn columns(rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        widths.resize(widths.len().max(row.len()), 0);
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(&widths) {
+            line.push_str(cell);
+            line.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// The miette handler that draws diagnostics and lint findings.
 pub fn report_handler(style: Style) -> miette::GraphicalReportHandler {
     let theme = if style.color {

@@ -150,6 +150,7 @@ fn help_has_examples_for_every_command() {
         "tree",
         "inventory",
         "diff",
+        "keys",
         "completions",
     ] {
         let output = gatehouse(&[command, "--help"]);

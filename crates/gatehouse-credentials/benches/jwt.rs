@@ -56,7 +56,7 @@ fn case(alg: Algorithm, key: &EncodingKey, kid: &str) -> Case {
 
 fn jwt(c: &mut Criterion) {
     let now = now();
-    let rsa = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let rsa = rsa::PrivateKey::new(&mut sysrng::SysRng, 2048).unwrap();
     let rsa = EncodingKey::from_rsa_der(rsa.to_pkcs1_der().unwrap().as_bytes());
     let ec = p256::SecretKey::generate();
     let ec = EncodingKey::from_ec_der(ec.to_pkcs8_der().unwrap().as_bytes());

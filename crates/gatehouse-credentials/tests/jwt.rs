@@ -328,7 +328,7 @@ fn unknown_and_hostile_kids_are_unknown_keys() {
 /// A second RSA key, for signatures the key set does not hold.
 fn other_rsa_key() -> EncodingKey {
     use rsa::pkcs1::EncodeRsaPrivateKey;
-    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let key = rsa::PrivateKey::new(&mut sysrng::SysRng, 2048).unwrap();
     EncodingKey::from_rsa_der(key.to_pkcs1_der().unwrap().as_bytes())
 }
 

@@ -35,23 +35,7 @@ fn rows(inventory: &Inventory) -> Vec<Vec<String>> {
 
 /// Aligned columns, two spaces apart.
 pub fn table(inventory: &Inventory) -> String {
-    let rows = rows(inventory);
-    let mut widths = vec![0usize; COLUMNS.len()];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (cell, width) in row.iter().zip(&widths) {
-            line.push_str(cell);
-            line.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::render::columns(&rows(inventory));
     out.push_str(&format!(
         "\n{} endpoint{}\n",
         inventory.endpoints.len(),

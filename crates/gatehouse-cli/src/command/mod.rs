@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod inventory;
+pub mod keys;
 pub mod lint;
 pub mod test;
 pub mod tree;

@@ -35,7 +35,7 @@ pub struct TestKeys {
 pub fn keys() -> &'static TestKeys {
     static KEYS: OnceLock<TestKeys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let rsa = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+        let rsa = rsa::PrivateKey::new(&mut sysrng::SysRng, 2048).unwrap();
         let rsa_der = rsa.to_pkcs1_der().unwrap();
         let rsa_public = rsa.to_public_key();
         let rsa = EncodingKey::from_rsa_der(rsa_der.as_bytes());

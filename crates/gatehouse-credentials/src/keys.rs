@@ -1,1 +1,0 @@
-//! API keys: see the crate documentation.
