@@ -8,7 +8,9 @@
 //! them into absolute offsets for errors. The request-body validator
 //! ([`crate::payload`]) shares the whitespace skip and the word-at-a-time
 //! byte classifier, but resumes tokens byte by byte instead of carrying
-//! them (see [`super::token`]), so one huge string costs no memory.
+//! them (see [`super::token`]), so one huge string costs no memory. Both
+//! have fast paths here for what is wholly in the input: a plain string
+//! (`plain_string`) and a whole value (`value_end`).
 
 use super::JsonProblem;
 
@@ -51,29 +53,9 @@ pub(crate) fn string(
     let mut escaped = false;
     let mut ascii = true;
     loop {
-        // Eight bytes at a time while none needs a closer look.
-        while let Some(word) = input
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        {
-            let word = u64::from_le_bytes(word);
-            let found = special(word);
-            if found != 0 {
-                // The lowest flag is exact: go straight to that byte, noting
-                // any non-ASCII byte before it.
-                let skip = found.trailing_zeros() / 8;
-                let before = if skip == 0 {
-                    0
-                } else {
-                    word & (u64::MAX >> (64 - 8 * skip))
-                };
-                ascii &= before & HIGH == 0;
-                i += skip as usize;
-                break;
-            }
-            ascii &= word & HIGH == 0;
-            i += 8;
-        }
+        let (next, seen) = skip_plain(input, i);
+        ascii &= seen & HIGH == 0;
+        i = next;
         match input.get(i) {
             Some(b'"') => {
                 if !ascii {
@@ -110,6 +92,172 @@ pub(crate) fn string(
             None => return incomplete(input, eof),
         }
     }
+}
+
+/// Skips string content from `i` eight bytes at a time while none needs a
+/// closer look: the position of the first byte [`special`] flags (or of the
+/// last part-word), and the OR of the bytes passed over (its high bits say
+/// whether any was not ASCII).
+#[inline]
+fn skip_plain(input: &[u8], mut i: usize) -> (usize, u64) {
+    let mut seen = 0;
+    while let Some(word) = input
+        .get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let found = special(word);
+        if found != 0 {
+            // The lowest flag is exact: go straight to that byte, noting
+            // the bytes before it.
+            let skip = found.trailing_zeros() / 8;
+            if skip > 0 {
+                seen |= word & (u64::MAX >> (64 - 8 * skip));
+            }
+            return (i + skip as usize, seen);
+        }
+        seen |= word;
+        i += 8;
+    }
+    (i, seen)
+}
+
+/// The content of a string whose opening quote is just before `start`,
+/// when the whole string is in `input` and is plain: no escape, no control
+/// character, valid UTF-8 (checked only when it is not all ASCII). Also
+/// whether the content is all ASCII (then its character count is its
+/// length). `None` for anything else, including a
+/// string that goes on past `input`: the caller's complete scanner then
+/// reads it and reports any problem in reading order.
+#[inline]
+pub(crate) fn plain_string(input: &[u8], start: usize) -> Option<(&[u8], bool)> {
+    let mut i = start;
+    let mut high = 0;
+    // Sixteen bytes a step while neither word has a special byte (long
+    // texts), then eight.
+    while let Some(pair) = input
+        .get(i..i + 16)
+        .and_then(|w| <[u8; 16]>::try_from(w).ok())
+    {
+        let pair = u128::from_le_bytes(pair);
+        let (low, top) = (pair as u64, (pair >> 64) as u64);
+        if special(low) | special(top) != 0 {
+            break;
+        }
+        high |= low | top;
+        i += 16;
+    }
+    let (mut i, seen) = skip_plain(input, i);
+    high |= seen;
+    let mut ascii = high & HIGH == 0;
+    loop {
+        match input.get(i)? {
+            b'"' => break,
+            b'\\' | 0..=0x1f => return None,
+            b => {
+                ascii &= *b < 0x80;
+                i += 1;
+            }
+        }
+    }
+    let content = input.get(start..i)?;
+    if !ascii {
+        std::str::from_utf8(content).ok()?;
+    }
+    Some((content, ascii))
+}
+
+/// The end of the value that starts at or after `pos` (after whitespace),
+/// when all of it is in `input` and valid, and its containers nest at most
+/// `levels` deep (and at most 64). `None` for anything else, including a
+/// value that may go on past `input`: the caller then reads it token by
+/// token, which reports any problem exactly. This is how the masker passes
+/// over a subtree it copies or drops whole, in one tight loop.
+pub(crate) fn value_end(input: &[u8], pos: usize, levels: usize) -> Option<usize> {
+    let levels = levels.min(64);
+    // Bit `d` of `objects`: whether the container at depth `d` (from the
+    // innermost, bit 0) is an object.
+    let mut objects = 0u64;
+    let mut depth = 0usize;
+    let mut pos = skip_ws(input, pos);
+    loop {
+        // A value starts at `pos`.
+        let byte = *input.get(pos)?;
+        pos = match byte {
+            b'{' | b'[' => {
+                if depth >= levels {
+                    return None;
+                }
+                let next = skip_ws(input, pos + 1);
+                let close = if byte == b'{' { b'}' } else { b']' };
+                if *input.get(next)? == close {
+                    // An empty container is a whole value.
+                    next + 1
+                } else {
+                    depth += 1;
+                    objects = (objects << 1) | u64::from(byte == b'{');
+                    pos = if byte == b'{' {
+                        member_colon(input, next)?
+                    } else {
+                        next
+                    };
+                    continue;
+                }
+            }
+            _ => scalar_end(input, pos)?.0,
+        };
+        // After a value: close containers until a `,` starts the next one.
+        loop {
+            if depth == 0 {
+                return Some(pos);
+            }
+            pos = skip_ws(input, pos);
+            let object = objects & 1 == 1;
+            match *input.get(pos)? {
+                b',' if object => {
+                    pos = member_colon(input, skip_ws(input, pos + 1))?;
+                    break;
+                }
+                b',' => {
+                    pos = skip_ws(input, pos + 1);
+                    break;
+                }
+                b'}' if object => {}
+                b']' if !object => {}
+                _ => return None,
+            }
+            depth -= 1;
+            objects >>= 1;
+            pos += 1;
+        }
+    }
+}
+
+/// The end of the string, number or literal at `pos`, when all of it is
+/// in `input` and valid, and whether it is a string with escapes. `None`
+/// for anything else (a container too).
+#[inline]
+pub(crate) fn scalar_end(input: &[u8], pos: usize) -> Option<(usize, bool)> {
+    let plain = |end: usize| (end, false);
+    match *input.get(pos)? {
+        b'"' => string(input, pos, false).ok()?,
+        b'-' | b'0'..=b'9' => number(input, pos, false).ok()?.map(plain),
+        b't' => literal(input, pos, b"true", false).ok()?.map(plain),
+        b'f' => literal(input, pos, b"false", false).ok()?.map(plain),
+        b'n' => literal(input, pos, b"null", false).ok()?.map(plain),
+        _ => None,
+    }
+}
+
+/// A member key at `pos` and its `:`: the position of the value after
+/// them (after whitespace).
+fn member_colon(input: &[u8], pos: usize) -> Option<usize> {
+    if input.get(pos) != Some(&b'"') {
+        return None;
+    }
+    let (end, _) = string(input, pos, false).ok()??;
+    let colon = skip_ws(input, end);
+    (input.get(colon) == Some(&b':')).then(|| skip_ws(input, colon + 1))
 }
 
 pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;

@@ -16,6 +16,13 @@
 //!   (not copied), so dropping any member or element leaves valid JSON.
 //! - Contiguous copied input is written as one slice (`Sink`).
 //!
+//! Fast paths: a member of a walked object whose value is copied, dropped
+//! or a masked scalar, and a container that is copied, dropped or replaced,
+//! are passed over whole when all of it is in the input and valid
+//! (`scan::value_end`); anything else (a token cut by the chunk's end, a
+//! problem, nesting near the limit) is left to the token-by-token path,
+//! which then reports it exactly as without the fast path.
+//!
 //! [`mask_slice`], [`MaskStream`] and [`mask_io`] are the three ways in.
 
 // Re-exported by the `gatehouse` facade: every public item is documented.
@@ -132,6 +139,10 @@ pub(crate) struct Machine<'p> {
     key_buf: Vec<u8>,
     /// Absolute offset of the first byte of the next `feed` input.
     base: u64,
+    /// Whether subtrees and members that need no look-up may be passed
+    /// over whole ([`scan::value_end`]); off only in tests, as the
+    /// reference for that fast path.
+    fast: bool,
 }
 
 /// Writes output, merging adjacent copied spans of the input into one copy.
@@ -152,6 +163,19 @@ impl Sink<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Writes a `,`: the input's own when it directly follows the copied
+    /// run, so the run goes on (one copy for many members); else a new one.
+    #[inline]
+    fn comma(&mut self) -> Result<(), MaskError> {
+        match &mut self.run {
+            Some((_, end)) if self.input.get(*end) == Some(&b',') => {
+                *end += 1;
+                Ok(())
+            }
+            _ => self.bytes(b","),
+        }
     }
 
     fn bytes(&mut self, bytes: &[u8]) -> Result<(), MaskError> {
@@ -190,7 +214,16 @@ impl<'p> Machine<'p> {
             key_units: Vec::new(),
             key_buf: Vec::new(),
             base: 0,
+            fast: true,
         })
+    }
+
+    /// The same machine reading every token through its dispatch loop: the
+    /// reference its fast paths are tested against.
+    #[cfg(test)]
+    pub(crate) fn token_by_token(mut self) -> Machine<'p> {
+        self.fast = false;
+        self
     }
 
     fn target(&self, state: StateId) -> Target {
@@ -200,6 +233,12 @@ impl<'p> Machine<'p> {
             Entry::Mask { action, filter } => Target::Mask { action, filter },
             Entry::Walk { filter } => Target::Walk { state, filter },
         }
+    }
+
+    /// How many levels of containers may open from here (the innermost
+    /// open container's members or elements down) within the depth limit.
+    fn levels(&self) -> usize {
+        self.max_depth.saturating_sub(self.stack.len())
     }
 
     fn error(&self, (at, problem): ScanError) -> MaskError {
@@ -270,9 +309,10 @@ impl<'p> Machine<'p> {
                         Some(end) => {
                             pos = end;
                             // The colon nearly always follows: take it here
-                            // rather than through the dispatch above.
+                            // rather than through the dispatch above (unless
+                            // the key took its whole member).
                             let colon = scan::skip_ws(input, end);
-                            if input.get(colon) == Some(&b':') {
+                            if self.expect == Expect::Colon && input.get(colon) == Some(&b':') {
                                 self.colon(input, sink, end, colon)?;
                                 pos = colon + 1;
                             }
@@ -389,6 +429,9 @@ impl<'p> Machine<'p> {
                 let key = decode_key(raw, escaped, &mut self.key_units, &mut self.key_buf);
                 let next = self.plan.key(state, key);
                 let target = self.target(next);
+                if let Some(value_end) = self.whole_member(input, sink, unit, end, target)? {
+                    return Ok(Some(value_end));
+                }
                 match target {
                     Target::Skip => (target, KeyOut::Dropped),
                     _ if target.filters() => {
@@ -409,12 +452,86 @@ impl<'p> Machine<'p> {
         Ok(Some(end))
     }
 
+    /// The rest of a member of a walked object whose key ends at `key_end`
+    /// (whitespace from `unit`), when the value's `target` needs no look-up
+    /// inside it (copied, dropped, or a masked scalar) and the colon and the
+    /// whole value are here and valid: the member is written (or not) at
+    /// once, and the end of its value returned. `Ok(None)` leaves the member
+    /// to the token-by-token path, having written nothing.
+    fn whole_member(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_, '_>,
+        unit: usize,
+        key_end: usize,
+        target: Target,
+    ) -> Result<Option<usize>, MaskError> {
+        let colon = scan::skip_ws(input, key_end);
+        if !self.fast || input.get(colon) != Some(&b':') {
+            return Ok(None);
+        }
+        match target {
+            Target::Copy | Target::Skip => {
+                let Some(value_end) = scan::value_end(input, colon + 1, self.levels()) else {
+                    return Ok(None);
+                };
+                if target == Target::Copy {
+                    self.comma(sink)?;
+                    sink.copy(unit, value_end)?;
+                }
+                self.expect = Expect::Next;
+                Ok(Some(value_end))
+            }
+            Target::Mask {
+                action,
+                filter: false,
+            } => {
+                let tok = scan::skip_ws(input, colon + 1);
+                let (Some(&byte), Some((value_end, escaped))) =
+                    (input.get(tok), scan::scalar_end(input, tok))
+                else {
+                    return Ok(None);
+                };
+                self.comma(sink)?;
+                sink.copy(unit, tok)?;
+                self.mask_scalar(input, sink, action, (tok, value_end), byte, escaped)?;
+                self.expect = Expect::Next;
+                Ok(Some(value_end))
+            }
+            Target::Mask { .. } | Target::Walk { .. } => Ok(None),
+        }
+    }
+
+    /// Writes the replacement for the scalar token `tok..end` (first byte
+    /// `byte`; `escaped`: a string with a `\`).
+    fn mask_scalar(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_, '_>,
+        action: Action,
+        (tok, end): (usize, usize),
+        byte: u8,
+        escaped: bool,
+    ) -> Result<(), MaskError> {
+        sink.flush()?;
+        let token = input.get(tok..end).ok_or(MaskError::Internal)?;
+        let scalar = match byte {
+            b'"' => {
+                let raw = token.get(1..token.len() - 1).ok_or(MaskError::Internal)?;
+                Scalar::Str { raw, escaped }
+            }
+            b'n' => Scalar::Null,
+            _ => Scalar::Text(token),
+        };
+        self.transformer.scalar(action, scalar, sink.out)
+    }
+
     /// Writes a comma before a member or element of the innermost container
     /// unless it is the first written.
     fn comma(&mut self, sink: &mut Sink<'_, '_>) -> Result<(), MaskError> {
         let frame = self.stack.last_mut().ok_or(MaskError::Internal)?;
         if frame.wrote {
-            sink.bytes(b",")?;
+            sink.comma()?;
         }
         frame.wrote = true;
         Ok(())
@@ -444,15 +561,16 @@ impl<'p> Machine<'p> {
     ) -> Result<Option<usize>, MaskError> {
         // Scan first: an incomplete token must leave no trace.
         let scanned = match byte {
-            b'{' | b'[' => Ok(Some(tok + 1)),
-            b'"' => scan::string(input, tok, eof).map(|s| s.map(|(end, _)| end)),
-            b'-' | b'0'..=b'9' => scan::number(input, tok, eof),
-            b't' => scan::literal(input, tok, b"true", eof),
-            b'f' => scan::literal(input, tok, b"false", eof),
-            b'n' => scan::literal(input, tok, b"null", eof),
+            b'{' | b'[' => Ok(Some((tok + 1, false))),
+            b'"' => scan::string(input, tok, eof),
+            b'-' | b'0'..=b'9' => scan::number(input, tok, eof).map(|s| s.map(|end| (end, false))),
+            b't' => scan::literal(input, tok, b"true", eof).map(|s| s.map(|end| (end, false))),
+            b'f' => scan::literal(input, tok, b"false", eof).map(|s| s.map(|end| (end, false))),
+            b'n' => scan::literal(input, tok, b"null", eof).map(|s| s.map(|end| (end, false))),
             other => Err((tok, JsonProblem::UnexpectedByte(other))),
         };
-        let Some(end) = scanned.map_err(|e| self.error(e))? else {
+        // `escaped`: a string with a `\`.
+        let Some((end, escaped)) = scanned.map_err(|e| self.error(e))? else {
             return Ok(None);
         };
 
@@ -479,6 +597,37 @@ impl<'p> Machine<'p> {
                     offset: self.base + tok as u64,
                     limit: self.max_depth,
                 });
+            }
+            // Nothing inside is looked up: pass over it at once when all
+            // of it is here and valid. Only at the top of such a subtree: one
+            // that could not be passed over is read token by token without
+            // trying again below, so no byte is scanned more than twice.
+            let walked = self
+                .stack
+                .last()
+                .is_none_or(|frame| matches!(frame.mode, Mode::Walk(_)));
+            if self.fast && walked && !matches!(target, Target::Walk { .. }) {
+                if let Some(end) = scan::value_end(input, tok, self.levels()) {
+                    match target {
+                        Target::Copy => {
+                            self.prefix(sink, prefix)?;
+                            sink.copy(unit, end)?;
+                        }
+                        Target::Mask { action, .. } => {
+                            self.prefix(sink, prefix)?;
+                            sink.copy(unit, tok)?;
+                            sink.flush()?;
+                            self.transformer.container(action, sink.out);
+                        }
+                        Target::Skip | Target::Walk { .. } => {}
+                    }
+                    self.expect = if self.stack.is_empty() {
+                        Expect::Done
+                    } else {
+                        Expect::Next
+                    };
+                    return Ok(Some(end));
+                }
             }
             let mode = match target {
                 Target::Skip => Mode::Skip,
@@ -527,20 +676,7 @@ impl<'p> Machine<'p> {
             Target::Mask { action, .. } => {
                 self.prefix(sink, prefix)?;
                 sink.copy(unit, tok)?;
-                sink.flush()?;
-                let token = input.get(tok..end).ok_or(MaskError::Internal)?;
-                let scalar = match byte {
-                    b'"' => {
-                        let raw = token.get(1..token.len() - 1).ok_or(MaskError::Internal)?;
-                        Scalar::Str {
-                            raw,
-                            escaped: raw.contains(&b'\\'),
-                        }
-                    }
-                    b'n' => Scalar::Null,
-                    _ => Scalar::Text(token),
-                };
-                self.transformer.scalar(action, scalar, sink.out)?;
+                self.mask_scalar(input, sink, action, (tok, end), byte, escaped)?;
             }
         }
         self.expect = if self.stack.is_empty() {

@@ -114,15 +114,14 @@ impl Transformer {
             }
             Action::Email | Action::Keep { .. } => {
                 // Without escapes, the raw text is already valid JSON string
-                // content: keep slices of it as they are.
+                // content (UTF-8, checked by the scanner): keep slices of it
+                // as they are.
                 let plain = match value {
                     Scalar::Str {
                         raw,
                         escaped: false,
                     }
-                    | Scalar::Text(raw) => {
-                        Some(std::str::from_utf8(raw).map_err(|_| MaskError::Internal)?)
-                    }
+                    | Scalar::Text(raw) => Some(raw),
                     _ => None,
                 };
                 if let Some(text) = plain {
@@ -181,40 +180,70 @@ fn keep(units: &[u32], end: KeepEnd, count: u32, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// [`keep`] for text without escapes or control characters.
-fn keep_plain(text: &str, end: KeepEnd, count: u32, out: &mut Vec<u8>) {
-    let len = text.chars().count();
+/// Whether `byte` starts a character in UTF-8 (is not a continuation byte).
+fn starts_char(byte: u8) -> bool {
+    (byte as i8) >= -0x40
+}
+
+/// The byte offset of character `n` of UTF-8 `text` (its length if there
+/// are fewer characters).
+fn char_offset(text: &[u8], ascii: bool, n: usize) -> usize {
+    if ascii {
+        return n.min(text.len());
+    }
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| starts_char(**b))
+        .nth(n)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// [`keep`] for UTF-8 text without escapes or control characters.
+fn keep_plain(text: &[u8], end: KeepEnd, count: u32, out: &mut Vec<u8>) {
+    let ascii = text.is_ascii();
+    let len = if ascii {
+        text.len()
+    } else {
+        text.iter().filter(|b| starts_char(**b)).count()
+    };
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     out.push(b'"');
     if len <= count {
         out.extend(std::iter::repeat_n(b'*', len));
     } else {
         let hidden = len - count;
-        let split = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
         match end {
             KeepEnd::First => {
-                out.extend_from_slice(text.get(..split(count)).unwrap_or_default().as_bytes());
+                let split = char_offset(text, ascii, count);
+                out.extend_from_slice(text.get(..split).unwrap_or_default());
                 out.extend(std::iter::repeat_n(b'*', hidden));
             }
             KeepEnd::Last => {
+                let split = char_offset(text, ascii, hidden);
                 out.extend(std::iter::repeat_n(b'*', hidden));
-                out.extend_from_slice(text.get(split(hidden)..).unwrap_or_default().as_bytes());
+                out.extend_from_slice(text.get(split..).unwrap_or_default());
             }
         }
     }
     out.push(b'"');
 }
 
-/// [`email`] for text without escapes or control characters.
-fn email_plain(text: &str, out: &mut Vec<u8>) {
+/// [`email`] for UTF-8 text without escapes or control characters.
+fn email_plain(text: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
-    if let Some(at) = text.rfind('@') {
-        if let Some(first) = text.get(..at).and_then(|local| local.chars().next()) {
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(first.encode_utf8(&mut buf).as_bytes());
-        }
+    if let Some(at) = text.iter().rposition(|b| *b == b'@') {
+        let local = text.get(..at).unwrap_or_default();
+        // The first character: up to the next character's start.
+        let first = match local.get(1..) {
+            Some(rest) => rest
+                .iter()
+                .position(|b| starts_char(*b))
+                .map_or(at, |i| i + 1),
+            None => 0,
+        };
+        out.extend_from_slice(local.get(..first).unwrap_or_default());
         out.extend_from_slice(EMAIL_STARS.as_bytes());
-        out.extend_from_slice(text.get(at..).unwrap_or_default().as_bytes());
+        out.extend_from_slice(text.get(at..).unwrap_or_default());
     } else {
         out.extend_from_slice(EMAIL_STARS.as_bytes());
     }

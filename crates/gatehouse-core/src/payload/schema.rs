@@ -9,8 +9,10 @@ use crate::span::Span;
 
 pub type NodeId = u32;
 
-/// Objects with more fields than this look names up in a hash map.
-const LINEAR_LOOKUP: usize = 8;
+/// Objects with more fields than this look names up in a hash map; the
+/// others compare each field's [`head`] and length, which settles nearly
+/// every key without comparing strings.
+const LINEAR_LOOKUP: usize = 16;
 
 /// A compiled field block (the body's, or a query or header block's).
 #[derive(Clone, Debug)]
@@ -49,6 +51,22 @@ pub struct ObjectNode {
     /// The `{ ... }` block, the rule an unknown field breaks.
     pub block: Span,
     index: Option<FxHashMap<Box<[u8]>, u32>>,
+    /// Each field's name's [`head`] and length, in field order.
+    heads: Box<[(u64, usize)]>,
+}
+
+/// The first eight bytes of a name, zero-padded, as one word.
+#[inline]
+fn head(name: &[u8]) -> u64 {
+    match name.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(word) => u64::from_le_bytes(word),
+        // Shifted in rather than copied to a buffer: a byte-wise store
+        // read back as a word stalls.
+        None => name
+            .iter()
+            .rev()
+            .fold(0, |word, byte| (word << 8) | u64::from(*byte)),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -66,7 +84,16 @@ impl ObjectNode {
     pub fn lookup(&self, key: &[u8]) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).map(|i| *i as usize),
-            None => self.fields.iter().position(|f| f.name.as_bytes() == key),
+            None => {
+                let want = (head(key), key.len());
+                self.heads
+                    .iter()
+                    .zip(self.fields.iter())
+                    .position(|(head, field)| {
+                        *head == want
+                            && (key.len() <= 8 || field.name.as_bytes().get(8..) == key.get(8..))
+                    })
+            }
         }
     }
 }
@@ -139,7 +166,12 @@ impl Schema {
                 })
                 .collect()
         });
+        let heads = compiled
+            .iter()
+            .map(|f| (head(f.name.as_bytes()), f.name.len()))
+            .collect();
         let node = Node::Object(ObjectNode {
+            heads,
             fields: compiled,
             allow_unknown: fields.allow_unknown,
             block: fields.span,

@@ -33,7 +33,7 @@ use std::hash::Hasher;
 use super::limits::Limits;
 use super::schema::{enum_accepts, within, Node, NodeId, ObjectNode, Scalar, Schema};
 use super::violation::{Expected, LimitKind, Part, Problem, Violation};
-use crate::json::scan::skip_ws;
+use crate::json::scan::{self, skip_ws};
 use crate::json::token::{LitScan, NumScan, NumValue, Step, StrScan};
 use crate::json::{pointer, JsonProblem};
 use crate::model::LimitSpans;
@@ -575,6 +575,9 @@ impl<'s> Validator<'s> {
                 self.token_start = at;
                 self.string = StrScan::new();
                 self.keep_text = self.node(node).is_some_and(Node::needs_text);
+                if let Some(end) = self.plain_string(input, pos + 1) {
+                    return end;
+                }
                 self.text.clear();
                 self.scan_string(input, pos + 1)
             }
@@ -644,7 +647,47 @@ impl<'s> Validator<'s> {
         }
     }
 
+    /// The fast path for the string or key token whose content starts at
+    /// `start`: when the whole string is in `input` and plain (see
+    /// [`scan::plain_string`]), it is checked straight from the input,
+    /// without the byte-by-byte scanner or a copy of its text. Returns what
+    /// [`Validator::scan_string`] would, or `None` (having changed nothing)
+    /// to leave the string to it.
+    #[inline]
+    fn plain_string(&mut self, input: &[u8], start: usize) -> Option<Option<usize>> {
+        let (text, ascii) = scan::plain_string(input, start)?;
+        let bytes = text.len() as u64;
+        let end = start + text.len() + 1;
+        let key = self.token == Token::Key;
+        // A key over the limit is left to the scanner, which keeps only
+        // what fits of it.
+        if key && bytes > self.limits.key {
+            return None;
+        }
+        self.string.bytes = bytes;
+        self.string.chars = if ascii {
+            bytes
+        } else {
+            std::str::from_utf8(text).map_or(0, |t| t.chars().count()) as u64
+        };
+        if key {
+            self.keys.extend_from_slice(text);
+            self.key_end();
+        } else {
+            self.check_string(text);
+        }
+        Some((self.phase != Phase::Stopped).then_some(end))
+    }
+
     fn string_end(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        self.check_string(&text);
+        self.text = text;
+    }
+
+    /// The checks at the end of a string value whose decoded text (UTF-8)
+    /// is `text`, or as much of it as was kept.
+    fn check_string(&mut self, text: &[u8]) {
         if self.string.bytes > self.limits.string {
             let pointer = self.value_pointer();
             self.limit(LimitKind::String, pointer);
@@ -652,7 +695,12 @@ impl<'s> Validator<'s> {
         }
         let slot = self.slot;
         if let (Some(node), true) = (self.node(slot.node), self.checking()) {
-            let text = std::str::from_utf8(&self.text).unwrap_or("");
+            // Only formats, patterns and enums read the text.
+            let text = if node.needs_text() {
+                std::str::from_utf8(text).unwrap_or("")
+            } else {
+                ""
+            };
             let problem = match node {
                 Node::String {
                     length,
@@ -762,6 +810,9 @@ impl<'s> Validator<'s> {
         self.token = Token::Key;
         self.token_start = self.base + pos as u64;
         self.string = StrScan::new();
+        if let Some(end) = self.plain_string(input, pos + 1) {
+            return end;
+        }
         self.scan_string(input, pos + 1)
     }
 
