@@ -52,6 +52,26 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    /// Every reason, in the order of the language reference's table.
+    pub const ALL: [RefusalReason; 16] = [
+        RefusalReason::CredentialMissing,
+        RefusalReason::CredentialAmbiguous,
+        RefusalReason::CredentialMalformed,
+        RefusalReason::AlgorithmNotAllowed,
+        RefusalReason::UnknownKey,
+        RefusalReason::SignatureInvalid,
+        RefusalReason::TokenExpired,
+        RefusalReason::TokenNotYetValid,
+        RefusalReason::IssuerMismatch,
+        RefusalReason::AudienceMismatch,
+        RefusalReason::KeysUnavailable,
+        RefusalReason::KeyUnknown,
+        RefusalReason::KeyRevoked,
+        RefusalReason::KeyExpired,
+        RefusalReason::KeyNetworkNotAllowed,
+        RefusalReason::ClientCertificateUntrusted,
+    ];
+
     /// The reason's code: `token_expired`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -180,6 +200,24 @@ fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every code is documented in the language reference's table, and
+    /// serialises as its code.
+    #[test]
+    fn every_reason_is_in_the_reference() {
+        let reference = include_str!("../../../grammar/REFERENCE.md");
+        for reason in RefusalReason::ALL {
+            let code = reason.as_str();
+            assert!(
+                reference.contains(&format!("`{code}`")),
+                "grammar/REFERENCE.md does not document `{code}`"
+            );
+            assert_eq!(
+                serde_json::to_value(reason).ok(),
+                Some(serde_json::json!(code))
+            );
+        }
+    }
 
     #[test]
     fn challenges_follow_rfc_6750() {
