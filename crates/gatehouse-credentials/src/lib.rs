@@ -16,6 +16,16 @@
 //! - [`mtls`]: the names of a client certificate that the host's TLS
 //!   verified, or that a trusted proxy passes in a header.
 //!
+//! [`Authenticator`] puts them together for a policy set: built from
+//! [`PolicySet::auth_schemes`](gatehouse::PolicySet::auth_schemes) (each
+//! `jwt` scheme's issuer, audience, algorithms, leeway, scope claim and
+//! `jwks` file), plus what the policy does not hold (HMAC secrets, the key
+//! store, keys the host fetched), it takes a request's headers, query,
+//! peer and verified client certificate and yields the principal, `None`
+//! when no credential was sent, or a [`Refusal`]. A bearer token goes to
+//! the scheme of its issuer; credentials for two schemes at once are
+//! refused `credential_ambiguous`.
+//!
 //! No error, log line or audit record made here ever holds a credential:
 //! a refusal says what was wrong, never what was sent.
 //!
@@ -38,9 +48,11 @@
 //! HTTP), kept by a [`jwt::KeyCache`] that fails closed once its grace
 //! period is over. The [`jwt`] module documentation has a runnable example.
 
+mod authenticator;
 pub mod jwt;
 pub mod keys;
 pub mod mtls;
 mod refusal;
 
+pub use authenticator::{Authenticator, AuthenticatorBuilder, BuildError, CredentialRequest};
 pub use refusal::{ChallengeKind, Refusal, RefusalReason};

@@ -1,0 +1,418 @@
+//! [`Authenticator`]: a verifier for every `auth` scheme of a policy set,
+//! built from what the policy declares, and one call per request that
+//! yields the principal or a refusal.
+//!
+//! Which scheme a request's credential is for:
+//! - a bearer token (`Authorization: Bearer ...`) goes to the `jwt` scheme
+//!   whose `issuer` equals the token's `iss` (read before verifying, only
+//!   to choose the verifier: the chosen verifier checks `iss` again, with
+//!   the signature); a token whose issuer no scheme declares is refused
+//!   `issuer_mismatch` by the first `jwt` scheme;
+//! - an API key goes to the `api_key` scheme whose header or query
+//!   parameter carries it;
+//! - a client certificate (from the host's TLS, or a trusted proxy's
+//!   header) goes to the `mtls` schemes.
+//!
+//! A request that carries credentials for more than one scheme is refused
+//! `credential_ambiguous`: which caller it is must never depend on the
+//! order schemes are tried in. A request with none is `Ok(None)`: the
+//! evaluator then decides (`unauthenticated` wherever an endpoint needs a
+//! principal, allowed where it is `public`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use gatehouse::schemes::{AuthSchemeKind, AuthSchemeRef};
+use gatehouse::{PolicySet, Principal};
+
+use crate::jwt::{
+    self, Algorithm, FetchError, JwksError, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy,
+    KeySet, SchemeError, ScopeClaim, Verifier,
+};
+use crate::keys::{self, KeyStore};
+use crate::mtls::{self, ClientCertificate};
+use crate::{Refusal, RefusalReason};
+
+/// The parts of a request that carry credentials.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CredentialRequest<'a> {
+    /// The request's headers, as received.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The address of the peer that sent the request.
+    pub peer: Option<IpAddr>,
+    /// The client's address as the evaluator will see it (for an API
+    /// key's allowed networks); the peer's when `None`.
+    pub client_ip: Option<IpAddr>,
+    /// The DER of the client certificate the host's TLS verified.
+    pub client_certificate: Option<&'a [u8]>,
+}
+
+/// Why an [`Authenticator`] could not be built from a policy. Messages
+/// name schemes and files, never key material.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A scheme's `jwks` file could not be read or is not a usable key set.
+    Jwks {
+        scheme: String,
+        path: PathBuf,
+        error: JwksError,
+    },
+    /// A scheme's `jwks` is a URL: fetching a key set by URL (rather than
+    /// by the issuer's discovery document) is not supported yet; give the
+    /// keys with [`AuthenticatorBuilder::jwks`].
+    JwksUrl { scheme: String },
+    /// A scheme's settings cannot make a verifier (HMAC without a secret,
+    /// say).
+    Scheme { scheme: String, error: SchemeError },
+    /// A policy algorithm this crate does not know (cannot happen with
+    /// the two crates at the same version).
+    Algorithm { scheme: String },
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Jwks {
+                scheme,
+                path,
+                error,
+            } => write!(
+                f,
+                "scheme `{scheme}`: the key set {} cannot be used: {error:?}",
+                path.display()
+            ),
+            BuildError::JwksUrl { scheme } => write!(
+                f,
+                "scheme `{scheme}`: key sets are fetched by OpenID discovery from the issuer; give a `jwks` URL's keys to the authenticator directly"
+            ),
+            BuildError::Scheme { scheme, error } => {
+                write!(f, "scheme `{scheme}`: {error:?}")
+            }
+            BuildError::Algorithm { scheme } => {
+                write!(f, "scheme `{scheme}`: an algorithm is not supported")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds an [`Authenticator`] for a policy set: what the policy does not
+/// say (HMAC secrets, the API-key store, keys given inline) comes here.
+pub struct AuthenticatorBuilder {
+    policy: PolicySet,
+    jwks: HashMap<String, KeySet>,
+    hmac_secrets: HashMap<String, Vec<u8>>,
+    key_store: Option<Arc<KeyStore>>,
+    key_cache: KeyCachePolicy,
+}
+
+impl std::fmt::Debug for AuthenticatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticatorBuilder")
+            .field("jwks", &self.jwks.keys().collect::<Vec<_>>())
+            .field("hmac_secrets", &self.hmac_secrets.len())
+            .field("key_store", &self.key_store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthenticatorBuilder {
+    /// The keys of the `jwt` scheme `scheme`, replacing what its `jwks`
+    /// says (keys from a URL the host fetched, or for tests).
+    pub fn jwks(mut self, scheme: impl Into<String>, keys: KeySet) -> AuthenticatorBuilder {
+        self.jwks.insert(scheme.into(), keys);
+        self
+    }
+
+    /// The shared secret of a `jwt` scheme that accepts HMAC algorithms.
+    pub fn hmac_secret(mut self, scheme: impl Into<String>, secret: &[u8]) -> AuthenticatorBuilder {
+        self.hmac_secrets.insert(scheme.into(), secret.to_vec());
+        self
+    }
+
+    /// The key store that every `api_key` scheme checks keys against.
+    pub fn key_store(mut self, store: Arc<KeyStore>) -> AuthenticatorBuilder {
+        self.key_store = Some(store);
+        self
+    }
+
+    /// How fetched keys are kept (TTL, grace, refetch interval).
+    pub fn key_cache(mut self, policy: KeyCachePolicy) -> AuthenticatorBuilder {
+        self.key_cache = policy;
+        self
+    }
+
+    /// The verifiers. A `jwt` scheme's keys come from, in order: keys
+    /// given to [`AuthenticatorBuilder::jwks`], the policy's `jwks` file
+    /// (relative to the policy file), else the issuer's discovery document
+    /// (none until [`Authenticator::refresh_keys`] fetches them: refused
+    /// `keys_unavailable` meanwhile).
+    pub fn build(mut self) -> Result<Authenticator, BuildError> {
+        let mut schemes = Vec::new();
+        for scheme in self.policy.auth_schemes() {
+            let name = scheme.name().to_string();
+            match scheme.kind() {
+                AuthSchemeKind::Jwt(jwt) => {
+                    let mut settings = JwtScheme::new(&name, jwt.issuer())
+                        .leeway(u64::from(jwt.leeway_seconds()))
+                        .scope_claim(match jwt.scope_claim() {
+                            Some(claim) => ScopeClaim::Named(claim.to_string()),
+                            None => ScopeClaim::ScopeOrScp,
+                        });
+                    if let Some(audience) = jwt.audience() {
+                        settings = settings.audience(audience);
+                    }
+                    let algorithms = jwt
+                        .algorithms()
+                        .iter()
+                        .map(|a| a.as_str().parse::<Algorithm>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|_| BuildError::Algorithm {
+                            scheme: name.clone(),
+                        })?;
+                    settings = settings.algorithms(algorithms);
+                    if let Some(secret) = self.hmac_secrets.get(&name) {
+                        settings = settings.hmac_secret(secret);
+                    }
+                    let keys = match (self.jwks.remove(&name), jwt.jwks()) {
+                        (Some(keys), _) => KeyCache::fixed(keys),
+                        (None, Some(url)) if url.contains("://") => {
+                            return Err(BuildError::JwksUrl { scheme: name })
+                        }
+                        (None, Some(file)) => {
+                            let path = relative_to(&scheme, file);
+                            let keys = KeySet::from_jwks_file(&path).map_err(|error| {
+                                BuildError::Jwks {
+                                    scheme: name.clone(),
+                                    path,
+                                    error,
+                                }
+                            })?;
+                            KeyCache::fixed(keys)
+                        }
+                        (None, None) => KeyCache::new(self.key_cache),
+                    };
+                    let verifier = Verifier::with_key_cache(settings, keys).map_err(|error| {
+                        BuildError::Scheme {
+                            scheme: name.clone(),
+                            error,
+                        }
+                    })?;
+                    schemes.push(SchemeVerifier::Jwt(Box::new(verifier)));
+                }
+                AuthSchemeKind::ApiKey { header, query } => {
+                    schemes.push(SchemeVerifier::ApiKey {
+                        name,
+                        header: header.map(str::to_string),
+                        query: query.map(str::to_string),
+                    });
+                }
+                AuthSchemeKind::Mtls { .. } => schemes.push(SchemeVerifier::Mtls {
+                    api: scheme.api().to_string(),
+                    name,
+                }),
+                _ => {}
+            }
+        }
+        Ok(Authenticator {
+            policy: self.policy,
+            schemes,
+            key_store: self.key_store,
+        })
+    }
+}
+
+/// A `jwks` file named in the policy, relative to the policy file.
+fn relative_to(scheme: &AuthSchemeRef<'_>, file: &str) -> PathBuf {
+    let policy_file = scheme.location().file;
+    match Path::new(&policy_file).parent() {
+        Some(dir) => dir.join(file),
+        None => PathBuf::from(file),
+    }
+}
+
+enum SchemeVerifier {
+    Jwt(Box<Verifier>),
+    ApiKey {
+        name: String,
+        header: Option<String>,
+        query: Option<String>,
+    },
+    Mtls {
+        api: String,
+        name: String,
+    },
+}
+
+/// Verifies the credentials of requests against a policy set's schemes.
+/// Build one per policy set (and again after a reload) with
+/// [`Authenticator::builder`]; share it between threads.
+pub struct Authenticator {
+    policy: PolicySet,
+    schemes: Vec<SchemeVerifier>,
+    key_store: Option<Arc<KeyStore>>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("schemes", &self.schemes.len())
+            .field("key_store", &self.key_store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// A builder for the schemes of `policy`.
+    pub fn builder(policy: &PolicySet) -> AuthenticatorBuilder {
+        AuthenticatorBuilder {
+            policy: policy.clone(),
+            jwks: HashMap::new(),
+            hmac_secrets: HashMap::new(),
+            key_store: None,
+            key_cache: KeyCachePolicy::default(),
+        }
+    }
+
+    /// The request's principal: `Ok(None)` when it carries no credential,
+    /// the refusal when it carries one that does not verify, or
+    /// credentials for more than one scheme (see the module docs). `now`
+    /// is the time in Unix seconds (the crate reads no clock).
+    pub fn authenticate(
+        &self,
+        request: &CredentialRequest<'_>,
+        now_unix_seconds: u64,
+    ) -> Result<Option<Arc<Principal>>, Refusal> {
+        let mut found: Option<Arc<Principal>> = None;
+        // A second credential for another scheme makes the caller
+        // ambiguous, whatever the first one was.
+        let mut keep = |scheme: &str, principal: Arc<Principal>| {
+            if found.replace(principal).is_some() {
+                return Err(Refusal::new(scheme, RefusalReason::CredentialAmbiguous));
+            }
+            Ok(())
+        };
+        if let Some(principal) = self.bearer(request, now_unix_seconds)? {
+            let scheme = principal.scheme.clone();
+            keep(&scheme, principal)?;
+        }
+        for scheme in &self.schemes {
+            match scheme {
+                SchemeVerifier::Jwt(_) => {}
+                SchemeVerifier::ApiKey {
+                    name,
+                    header,
+                    query,
+                } => {
+                    let Some(presented) = keys::api_key_from_request(
+                        name,
+                        request.headers,
+                        request.query,
+                        header.as_deref(),
+                        query.as_deref(),
+                    )?
+                    else {
+                        continue;
+                    };
+                    let Some(store) = &self.key_store else {
+                        // No store: no key can be checked, so none is
+                        // accepted (fail closed).
+                        return Err(Refusal::new(name, RefusalReason::KeyUnknown));
+                    };
+                    let client_ip = request
+                        .client_ip
+                        .or(request.peer)
+                        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                    let matched = store.check(name, presented, client_ip, now_unix_seconds)?;
+                    keep(name, Arc::new(matched.principal()))?;
+                }
+                SchemeVerifier::Mtls { api, name } => {
+                    let Some(scheme) = self
+                        .policy
+                        .auth_schemes()
+                        .find(|s| s.api() == api && s.name() == name)
+                    else {
+                        continue;
+                    };
+                    let certificate = ClientCertificate {
+                        verified_der: request.client_certificate,
+                        peer: request.peer,
+                    };
+                    if let Some(principal) =
+                        mtls::authenticate(&scheme, certificate, request.headers)?
+                    {
+                        keep(name, Arc::new(principal))?;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The bearer token's principal, from the `jwt` scheme of its issuer.
+    fn bearer(
+        &self,
+        request: &CredentialRequest<'_>,
+        now: u64,
+    ) -> Result<Option<Arc<Principal>>, Refusal> {
+        let mut verifiers = self.schemes.iter().filter_map(|s| match s {
+            SchemeVerifier::Jwt(verifier) => Some(verifier),
+            _ => None,
+        });
+        let Some(first) = verifiers.next() else {
+            return Ok(None);
+        };
+        let Some(token) = jwt::bearer_token(first.scheme().name(), request.headers)? else {
+            return Ok(None);
+        };
+        let issuer = unverified_issuer(token);
+        let verifier = std::iter::once(first)
+            .chain(verifiers)
+            .find(|v| Some(v.scheme().issuer()) == issuer.as_deref())
+            .unwrap_or(first);
+        let verified = verifier.verify(token, now)?;
+        Ok(Some(Arc::clone(verified.principal())))
+    }
+
+    /// Fetches the keys of every `jwt` scheme that takes them from its
+    /// issuer's discovery document, where the rate limit allows (see
+    /// [`Verifier::refresh_keys`]); the first failure is returned after
+    /// every scheme was tried.
+    pub async fn refresh_keys(
+        &self,
+        fetcher: &dyn JwksFetcher,
+        now_unix_seconds: u64,
+    ) -> Result<(), FetchError> {
+        let mut first_error = None;
+        for scheme in &self.schemes {
+            if let SchemeVerifier::Jwt(verifier) = scheme {
+                if let Err(error) = verifier.refresh_keys(fetcher, now_unix_seconds).await {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// The `iss` of a token's payload, read without verifying anything: only
+/// to choose which scheme verifies it. `None` when it cannot be read (the
+/// chosen verifier then refuses the token for what is wrong with it).
+fn unverified_issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("iss")?.as_str().map(str::to_string)
+}
