@@ -34,7 +34,7 @@ use crate::jwt::{
 };
 use crate::keys::{self, KeyStore};
 use crate::mtls::{self, ClientCertificate};
-use crate::{Refusal, RefusalReason};
+use crate::{ChallengeKind, Refusal, RefusalReason};
 
 /// The parts of a request that carry credentials.
 #[derive(Clone, Copy, Debug, Default)]
@@ -379,6 +379,23 @@ impl Authenticator {
             .unwrap_or(first);
         let verified = verifier.verify(token, now)?;
         Ok(Some(Arc::clone(verified.principal())))
+    }
+
+    /// The `WWW-Authenticate` challenge for a refusal this authenticator
+    /// made, with the scheme's API as the realm (as the evaluator's own
+    /// 401s have it): `Bearer` for `jwt` schemes, `ApiKey` for `api_key`
+    /// ones; `None` for `mtls`, which has no HTTP challenge.
+    pub fn challenge(&self, refusal: &Refusal) -> Option<String> {
+        let scheme = self
+            .policy
+            .auth_schemes()
+            .find(|s| s.name() == refusal.scheme)?;
+        let kind = match scheme.kind() {
+            AuthSchemeKind::Jwt(_) => ChallengeKind::Bearer,
+            AuthSchemeKind::ApiKey { .. } => ChallengeKind::ApiKey,
+            _ => return None,
+        };
+        Some(refusal.challenge_in(scheme.api(), kind))
     }
 
     /// Fetches the keys of every `jwt` scheme that takes them from its

@@ -141,8 +141,15 @@ impl Refusal {
     /// bearer token, a bare `Bearer realm` when none was sent (RFC 6750,
     /// section 3.1: no error code then), and `ApiKey` for API-key schemes.
     /// Nothing the client sent is echoed.
+    /// The realm is the scheme's name; [`Refusal::challenge_in`] names
+    /// another (the evaluator's own challenges name the API).
     pub fn www_authenticate(&self, kind: ChallengeKind) -> String {
-        let realm = quoted(&self.scheme);
+        self.challenge_in(&self.scheme, kind)
+    }
+
+    /// [`Refusal::www_authenticate`] with `realm` as the realm.
+    pub fn challenge_in(&self, realm: &str, kind: ChallengeKind) -> String {
+        let realm = quoted(realm);
         let scheme = match kind {
             ChallengeKind::Bearer => "Bearer",
             ChallengeKind::ApiKey => "ApiKey",

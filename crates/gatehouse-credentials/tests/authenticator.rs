@@ -126,6 +126,10 @@ fn a_bearer_token_goes_to_the_scheme_of_its_issuer() {
         (refusal.scheme.as_str(), refusal.reason),
         ("user", RefusalReason::AlgorithmNotAllowed)
     );
+    assert_eq!(
+        authenticator.challenge(&refusal).as_deref(),
+        Some("Bearer realm=\"pets\", error=\"invalid_token\", error_description=\"the token's algorithm is not accepted\"")
+    );
 
     // An issuer no scheme declares is refused, not skipped.
     let mut stranger = claims();
@@ -219,6 +223,11 @@ fn a_certificate_header_counts_only_from_a_trusted_proxy() {
         .authenticate(&request(&headers), NOW)
         .unwrap_err();
     assert_eq!(refusal.reason, RefusalReason::ClientCertificateUntrusted);
+    assert_eq!(
+        authenticator.challenge(&refusal),
+        None,
+        "mTLS has no HTTP challenge"
+    );
     let from_proxy = CredentialRequest {
         peer: Some("10.0.0.9".parse().unwrap()),
         ..request(&headers)
