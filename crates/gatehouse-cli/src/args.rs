@@ -45,7 +45,7 @@ pub enum Command {
     /// path, headers, client IP and the authenticated principal. Prints the
     /// decision, its reason, the endpoint and the rule that decided.
     #[command(
-        after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -"
+        after_help = "Examples:\n  gatehouse eval policies/petstore.gate --request req.json\n  gatehouse eval policies/ --request req.json --json\n  gatehouse eval policies/ --request req.json --response resp.json --hash-key-env GATEHOUSE_HASH_KEY\n  gatehouse eval policies/petstore.gate --request bearer.json --jwks user=jwks.json --key-store keys.json --secret-file secret.txt\n  echo '{\"method\":\"GET\",\"path\":\"/v1/health\"}' | gatehouse eval policies/ --request -"
     )]
     Eval(EvalArgs),
 
@@ -157,6 +157,17 @@ pub enum Command {
         after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > secret.txt\n  gatehouse keys new --store keys.json --secret-file secret.txt --owner billing --expires 90d\n  gatehouse keys list --store keys.json\n  gatehouse keys rotate 2Hq8ZtLm --grace 7d --store keys.json --secret-file secret.txt\n  gatehouse keys revoke 2Hq8ZtLm --store keys.json"
     )]
     Keys(KeysArgs),
+
+    /// Make JWTs and JWKS documents for policy tests, from a local private key.
+    ///
+    /// `mint` signs a token with the claims given (`iss`, `aud`, `sub`, `scope`, `iat`, `nbf`,
+    /// `exp`); `jwks` prints the key's public half as a JWKS document, for `eval --jwks` or a
+    /// scheme's `jwks` file. The key is a PEM file (PKCS#8 for EC and Ed25519, PKCS#1 or
+    /// PKCS#8 for RSA). For tests only: real tokens come from the identity provider.
+    #[command(
+        after_help = "Examples:\n  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem\n  gatehouse token jwks --key key.pem --alg ES256 --kid test-1 > jwks.json\n  gatehouse token mint --key key.pem --alg ES256 --kid test-1 --issuer https://id.example.com --audience petstore --subject alice --scopes users:read --expires 1h"
+    )]
+    Token(TokenArgs),
 
     /// Print a shell completion script.
     ///
@@ -412,6 +423,22 @@ pub struct EvalArgs {
     /// be at least 16 bytes. Without it, a mask that uses `hash` fails.
     #[arg(long, value_name = "VAR", requires = "response")]
     pub hash_key_env: Option<String>,
+
+    /// The keys of a `jwt` scheme, as a JWKS file: `SCHEME=FILE` (repeat for more schemes).
+    ///
+    /// A request without a `principal` is then authenticated from its own headers
+    /// (`Authorization: Bearer ...`, an API key, a client certificate header) as a gateway
+    /// would: the token is verified against these keys (or the scheme's own `jwks` file), at the
+    /// request's `time_ms`. A refused credential prints the refusal (401) instead of a decision.
+    #[arg(long, value_name = "SCHEME=FILE")]
+    pub jwks: Vec<String>,
+
+    /// The API-key store (`gatehouse keys`) that `api_key` schemes check keys against.
+    #[arg(long, value_name = "FILE")]
+    pub key_store: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub key_secret: ServerSecretArg,
 }
 
 #[derive(Debug, Args)]
@@ -584,4 +611,63 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Sign a JWT with the key and print it.
+    Mint(TokenMintArgs),
+    /// Print the key's public half as a JWKS document.
+    Jwks(TokenKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenKeyArgs {
+    /// The private key, as a PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// The signature algorithm: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA.
+    #[arg(long, value_name = "ALG")]
+    pub alg: String,
+
+    /// The key id (`kid`) in the token's header and the JWKS.
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenMintArgs {
+    #[command(flatten)]
+    pub key: TokenKeyArgs,
+
+    /// The issuer (`iss`).
+    #[arg(long)]
+    pub issuer: String,
+
+    /// The audience (`aud`).
+    #[arg(long)]
+    pub audience: Option<String>,
+
+    /// The subject (`sub`).
+    #[arg(long)]
+    pub subject: String,
+
+    /// The scopes, comma-separated (`scope`, space-separated in the token).
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Vec<String>,
+
+    /// How long the token is valid from `--now`: `90s`, `30m`, `1h`, `7d`.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub expires: u64,
+
+    /// The time it is issued, in Unix seconds (default: now).
+    #[arg(long)]
+    pub now: Option<u64>,
 }

@@ -120,6 +120,44 @@ pub fn summary(diagnostics: &Diagnostics, files: usize, style: Style) -> String 
 }
 
 /// The short human explanation of a decision.
+/// A refused credential, printed by `eval` in place of a decision: the
+/// 401 a gateway would answer, with the reason's code and the challenge.
+/// With `json`, a `gatehouse.credential_refusal/v1` document.
+pub fn refusal(
+    refusal: &gatehouse_credentials::Refusal,
+    challenge: Option<&str>,
+    json: bool,
+    style: Style,
+) -> String {
+    let code = refusal.reason.as_str();
+    let why = format!(
+        "scheme `{}` refused the credential: {}",
+        refusal.scheme,
+        refusal.reason.description()
+    );
+    if json {
+        let doc = serde_json::json!({
+            "format": "gatehouse.credential_refusal/v1",
+            "decision": "deny",
+            "status": 401,
+            "reason": code,
+            "scheme": refusal.scheme,
+            "message": why,
+            "www_authenticate": challenge,
+        });
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    }
+    let mut out = format!("{} 401 {code}\n", style.paint("31;1", "DENY"));
+    out.push_str(&format!("  why:      {why}\n"));
+    if let Some(challenge) = challenge {
+        out.push_str(&format!("  header:   WWW-Authenticate: {challenge}\n"));
+    }
+    out
+}
+
 pub fn decision_human(report: &DecisionReport, style: Style) -> String {
     let mut out = String::new();
     let verdict = if report.decision == "allow" {

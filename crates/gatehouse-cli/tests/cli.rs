@@ -151,6 +151,7 @@ fn help_has_examples_for_every_command() {
         "inventory",
         "diff",
         "keys",
+        "token",
         "completions",
     ] {
         let output = gatehouse(&[command, "--help"]);

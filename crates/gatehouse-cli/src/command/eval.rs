@@ -7,6 +7,9 @@ use std::path::Path;
 use gatehouse::mask::MaskConfig;
 use gatehouse::{Decision, PolicySet, RequestData};
 
+use gatehouse_credentials::jwt::KeySet;
+use gatehouse_credentials::keys::KeyStore;
+use gatehouse_credentials::{Authenticator, CredentialRequest};
 use gatehouse_tools::json_api::{self, ApiError, ErrorCode};
 
 use crate::args::EvalArgs;
@@ -50,9 +53,28 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
     let headers = data.headers.pairs();
     // The library reads no clock: quotas count at the request's `time_ms`,
     // or now.
-    let request = data
-        .as_request(&headers)
-        .at(data.time_ms.unwrap_or_else(crate::load::now_ms));
+    let time_ms = data.time_ms.unwrap_or_else(crate::load::now_ms);
+    let mut request = data.as_request(&headers).at(time_ms);
+    // A request without a principal is authenticated from its own
+    // credentials, as a gateway would; a refusal is the answer then.
+    let authenticated = match authenticate(&policy, args, &data, &headers, time_ms, style) {
+        Ok(principal) => principal,
+        Err(Authentication::Refused(text)) => {
+            out!("{text}");
+            return if args.exit_code {
+                Exit::Findings
+            } else {
+                Exit::Ok
+            };
+        }
+        Err(Authentication::Usage(message)) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    if let Some(principal) = &authenticated {
+        request = request.principal(principal);
+    }
     let decision = policy.decide(&request);
     let response = match &args.response {
         Some(path) => match masked_response(&policy, &decision, path, args) {
@@ -104,6 +126,64 @@ pub fn run(args: &EvalArgs, style: Style) -> Exit {
         Exit::Findings
     } else {
         Exit::Ok
+    }
+}
+
+/// Why a request was not authenticated.
+enum Authentication {
+    /// The credential was refused: the refusal, rendered.
+    Refused(String),
+    /// The options cannot be used (a key set or store that cannot be read).
+    Usage(String),
+}
+
+/// The principal of a request that has none, from its credentials
+/// (`--jwks`, `--key-store` and the policy's own `jwks` files): `None`
+/// when the request names its principal or carries no credential.
+fn authenticate(
+    policy: &PolicySet,
+    args: &EvalArgs,
+    data: &RequestData,
+    headers: &[(&str, &str)],
+    time_ms: u64,
+    style: Style,
+) -> Result<Option<std::sync::Arc<gatehouse::Principal>>, Authentication> {
+    if data.principal.is_some() || policy.auth_schemes().next().is_none() {
+        return Ok(None);
+    }
+    let usage = Authentication::Usage;
+    let mut builder = Authenticator::builder(policy);
+    for pair in &args.jwks {
+        let Some((scheme, file)) = pair.split_once('=') else {
+            return Err(usage(format!("--jwks `{pair}`: write SCHEME=FILE")));
+        };
+        let keys = KeySet::from_jwks_file(Path::new(file))
+            .map_err(|e| usage(format!("--jwks `{file}`: {e:?}")))?;
+        builder = builder.jwks(scheme, keys);
+    }
+    if let Some(store) = &args.key_store {
+        let secret = crate::command::keys::server_secret(&args.key_secret).map_err(usage)?;
+        let store = KeyStore::load(store, secret)
+            .map_err(|e| usage(format!("--key-store `{}`: {e}", store.display())))?;
+        builder = builder.key_store(std::sync::Arc::new(store));
+    }
+    let authenticator = builder.build().map_err(|e| usage(e.to_string()))?;
+    let query = data.path.split_once('?').map(|(_, query)| query);
+    let credentials = CredentialRequest {
+        headers,
+        query,
+        peer: Some(data.client_ip),
+        client_ip: None,
+        client_certificate: None,
+    };
+    match authenticator.authenticate(&credentials, time_ms / 1000) {
+        Ok(principal) => Ok(principal),
+        Err(refusal) => Err(Authentication::Refused(render::refusal(
+            &refusal,
+            authenticator.challenge(&refusal).as_deref(),
+            args.json,
+            style,
+        ))),
     }
 }
 

@@ -260,7 +260,7 @@ fn in_store(path: &Path, error: &StoreError) -> String {
 
 /// The server secret from `--secret-file` or the environment, without a
 /// final newline (files written by `echo` or an editor end with one).
-fn server_secret(arg: &ServerSecretArg) -> Result<ServerSecret, String> {
+pub(crate) fn server_secret(arg: &ServerSecretArg) -> Result<ServerSecret, String> {
     let (bytes, from) = match &arg.secret_file {
         Some(path) => (
             std::fs::read(path)

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod keys;
 pub mod lint;
 pub mod test;
+pub mod token;
 pub mod tree;
 
 /// Writes a command's output to standard output (a closed pipe ends the
