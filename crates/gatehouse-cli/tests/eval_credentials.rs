@@ -163,9 +163,12 @@ fn eval_verifies_minted_tokens_and_prints_refusals() {
 
     // A forged signature; and no keys at all (the scheme would discover
     // them from its issuer, which eval does not fetch): refused, closed.
-    let mut forged = token.clone();
-    let last = forged.pop().unwrap();
-    forged.push(if last == 'A' { 'B' } else { 'A' });
+    // One signature byte changed: a character well before the end, whose
+    // six bits are all data (the last one's are not all: changing it could
+    // make the base64 non-canonical, which is malformed, not forged).
+    let at = token.len() - 10;
+    let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
     let forged_bearer = format!("Bearer {forged}");
     let forged_request = request(
         &dir,
@@ -202,6 +205,43 @@ fn eval_verifies_minted_tokens_and_prints_refusals() {
     assert_eq!(
         (exit, err.trim()),
         (2, "error: --jwks `jwks.json`: write SCHEME=FILE")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `gatehouse test` with a `credentials` block: the fixture's tokens and
+/// API key are verified against its JWKS and key store, refusals compared
+/// as 401s with their codes.
+#[test]
+fn policy_tests_verify_the_credentials_their_requests_carry() {
+    let (exit, out, err) = gatehouse(
+        &root(),
+        &["test", "tests/policy-tests/credentials", "--color", "never"],
+    );
+    assert_eq!(exit, 0, "{out}{err}");
+    insta::assert_snapshot!("test_credentials_fixture", out);
+
+    // An expectation that a refusal does not meet fails, and says why the
+    // credential was refused.
+    let dir =
+        std::env::temp_dir().join(format!("gatehouse-test-credentials-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = root().join("tests/policy-tests/credentials");
+    for name in ["pets.gate", "jwks.json", "keys.json", "key-secret.txt"] {
+        std::fs::copy(fixture.join(name), dir.join(name)).unwrap();
+    }
+    let tests = std::fs::read_to_string(fixture.join("pets.test.json"))
+        .unwrap()
+        .replace(
+            "\"reason\": \"token_expired\"",
+            "\"reason\": \"token_not_yet_valid\"",
+        );
+    std::fs::write(dir.join("pets.test.json"), tests).unwrap();
+    let (exit, out, _) = gatehouse(&dir, &["test", ".", "--color", "never"]);
+    assert_eq!(exit, 1, "{out}");
+    assert!(
+        out.contains("  refused:  deny 401 token_expired: scheme `user` refused the credential: the token has expired"),
+        "{out}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use gatehouse_credentials::jwt::KeySet;
+use gatehouse_credentials::keys::KeyStore;
+use gatehouse_credentials::{Authenticator, CredentialRequest, Refusal, RefusalReason};
 use gatehouse_tools::analysis::testing::{
-    self, Coverage, CoverageReport, Mismatch, TestFile, TestResult,
+    self, Coverage, CoverageReport, Mismatch, PolicyTest, TestFile, TestResult,
 };
 use gatehouse_tools::analysis::trace::Outcome;
 use serde::Serialize;
@@ -38,6 +41,7 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
     // expectation must never pass unnoticed.
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let refusal_codes = RefusalReason::ALL.map(RefusalReason::as_str);
     for path in &test_paths {
         let shown = load::display_name(path);
         let parsed = std::fs::read_to_string(path)
@@ -46,7 +50,7 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
         match parsed {
             Ok(file) => {
                 problems.extend(
-                    testing::check_file(&file)
+                    testing::check_file_with(&file, &refusal_codes)
                         .into_iter()
                         .map(|p| format!("{shown}: {p}")),
                 );
@@ -67,10 +71,27 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
         return Exit::Usage;
     }
 
+    // Files that name key material have their requests authenticated
+    // from their own credentials, as a gateway would.
+    let mut authenticators = Vec::new();
+    for ((_, shown, file), path) in files.iter().zip(&test_paths) {
+        let authenticator = match &file.credentials {
+            Some(files) => match authenticator(&policy, files, path) {
+                Ok(authenticator) => Some(authenticator),
+                Err(message) => {
+                    eprintln!("error: {shown}: {message}");
+                    return Exit::Usage;
+                }
+            },
+            None => None,
+        };
+        authenticators.push(authenticator);
+    }
+
     let mut coverage = Coverage::new(&policy);
     let mut results: Vec<Ran> = Vec::new();
     let mut filtered = 0usize;
-    for (suite, shown, file) in &files {
+    for ((suite, shown, file), authenticator) in files.iter().zip(&authenticators) {
         for test in &file.tests {
             let name = format!("{suite}::{}", test.name);
             if args
@@ -81,12 +102,30 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
                 filtered += 1;
                 continue;
             }
-            let result = testing::run(&policy, file, test);
+            let mut refused = None;
+            let result = match authenticator {
+                Some(authenticator) if test.request.principal.is_none() => {
+                    match authenticated(authenticator, test) {
+                        Ok(test) => testing::run(&policy, file, &test),
+                        Err(refusal) => {
+                            refused = Some(format!(
+                                "401 {}: scheme `{}` refused the credential: {}",
+                                refusal.reason.as_str(),
+                                refusal.scheme,
+                                refusal.reason.description()
+                            ));
+                            testing::run_refused(&policy, test, refusal.reason.as_str())
+                        }
+                    }
+                }
+                _ => testing::run(&policy, file, test),
+            };
             coverage.record(&result);
             results.push(Ran {
                 name,
                 file: shown.clone(),
                 result,
+                refused,
             });
         }
     }
@@ -107,10 +146,62 @@ pub fn run(args: &TestArgs, style: Style) -> Exit {
     }
 }
 
+/// The authenticator for a test file's `credentials` (paths relative to
+/// the file).
+fn authenticator(
+    policy: &gatehouse::PolicySet,
+    files: &testing::CredentialFiles,
+    test_file: &Path,
+) -> Result<Authenticator, String> {
+    let dir = test_file.parent().unwrap_or(Path::new(""));
+    let mut builder = Authenticator::builder(policy);
+    for (scheme, file) in &files.jwks {
+        let path = dir.join(file);
+        let keys = KeySet::from_jwks_file(&path).map_err(|e| {
+            format!(
+                "`jwks` of `{scheme}`, `{}`: {e:?}",
+                load::display_name(&path)
+            )
+        })?;
+        builder = builder.jwks(scheme, keys);
+    }
+    if let Some(store) = &files.key_store {
+        let secret_arg = crate::args::ServerSecretArg {
+            secret_file: files.key_secret_file.as_ref().map(|f| dir.join(f)),
+        };
+        let secret = crate::command::keys::server_secret(&secret_arg)?;
+        let path = dir.join(store);
+        let store = KeyStore::load(&path, secret)
+            .map_err(|e| format!("`key_store` `{}`: {e}", load::display_name(&path)))?;
+        builder = builder.key_store(std::sync::Arc::new(store));
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// The test with the principal its request's credentials authenticate
+/// (unchanged when it carries none), or the refusal.
+fn authenticated(authenticator: &Authenticator, test: &PolicyTest) -> Result<PolicyTest, Refusal> {
+    let headers = test.request.headers.pairs();
+    let time_ms = test.request.time_ms.unwrap_or(testing::TEST_TIME_MS);
+    let request = CredentialRequest {
+        headers: &headers,
+        query: test.request.path.split_once('?').map(|(_, query)| query),
+        peer: Some(test.request.client_ip),
+        client_ip: None,
+        client_certificate: None,
+    };
+    let principal = authenticator.authenticate(&request, time_ms / 1000)?;
+    let mut test = test.clone();
+    test.request.principal = principal.map(|p| (*p).clone());
+    Ok(test)
+}
+
 struct Ran {
     name: String,
     file: String,
     result: TestResult,
+    /// The request's credential was refused before any decision: why.
+    refused: Option<String>,
 }
 
 fn plural(n: usize) -> &'static str {
@@ -268,6 +359,10 @@ fn failure(r: &Ran) -> String {
             format!("{field}:"),
             ""
         ));
+    }
+    if let Some(refused) = &r.refused {
+        out.push_str(&format!("  refused:  deny {refused}\n"));
+        return out;
     }
     let trace = &r.result.trace;
     let decision = &trace.decision;

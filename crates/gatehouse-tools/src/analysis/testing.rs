@@ -65,7 +65,30 @@ pub struct TestFile {
     /// The key for `mask ... with hash` in these tests (at least 16 bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_key: Option<String>,
+    /// Where the keys are to verify the credentials that tests' requests
+    /// carry (a request without a `principal` is authenticated from its
+    /// headers by the runner, as a gateway would). Paths are relative to
+    /// the test file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialFiles>,
     pub tests: Vec<PolicyTest>,
+}
+
+/// The key material a test file's requests are verified against: test
+/// keys, never production ones.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialFiles {
+    /// A JWKS file for each `jwt` scheme, by scheme name (else the
+    /// scheme's own `jwks` file).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub jwks: std::collections::BTreeMap<String, std::path::PathBuf>,
+    /// The API-key store (`gatehouse keys`) for `api_key` schemes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_store: Option<std::path::PathBuf>,
+    /// The file holding that store's server secret (a test secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_secret_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -144,6 +167,18 @@ fn reason_by_code(code: &str) -> Option<Reason> {
 /// or decisions that do not go with the reason, a response expected
 /// without one to mask.
 pub fn check_file(file: &TestFile) -> Vec<String> {
+    check_file_with(file, &[])
+}
+
+/// [`check_file`] for a runner that verifies credentials: in a file with
+/// `credentials`, a reason among `refusal_codes` (why a credential is
+/// refused, answered 401 before any decision) is a reason too.
+pub fn check_file_with(file: &TestFile, refusal_codes: &[&str]) -> Vec<String> {
+    let refusal_codes = if file.credentials.is_some() {
+        refusal_codes
+    } else {
+        &[]
+    };
     let mut problems = Vec::new();
     if let Some(schema) = &file.schema {
         if schema != SCHEMA {
@@ -171,6 +206,13 @@ pub fn check_file(file: &TestFile) -> Vec<String> {
         let expect = &test.expect;
         if let Some(code) = &expect.reason {
             match reason_by_code(code) {
+                None if refusal_codes.contains(&code.as_str()) => {
+                    if expect.decision != Effect::Deny || expect.status.is_some_and(|s| s != 401) {
+                        problems.push(format!(
+                            "test `{name}`: a refused credential (`{code}`) is a deny with status 401"
+                        ));
+                    }
+                }
                 None => problems.push(format!("test `{name}`: `{code}` is not a reason code")),
                 Some(reason) => {
                     if let Some(status) = expect.status {
@@ -274,15 +316,7 @@ pub fn run(policy: &gatehouse::PolicySet, file: &TestFile, test: &PolicyTest) ->
     let trace = super::trace::trace_core(policy, &request, &crate::quota::MemoryStore::new());
     let expect = &test.expect;
     let mut mismatches = Vec::new();
-    let mut check = |field: &'static str, expected: String, actual: String| {
-        if expected != actual {
-            mismatches.push(Mismatch {
-                field,
-                expected,
-                actual,
-            });
-        }
-    };
+    let mut check = |field, expected, actual| differs(&mut mismatches, field, expected, actual);
     check(
         "decision",
         expect.decision.as_str().into(),
@@ -366,6 +400,63 @@ pub fn run(policy: &gatehouse::PolicySet, file: &TestFile, test: &PolicyTest) ->
                 trace.verdict.effect(),
                 trace.verdict.reason
             ),
+        );
+    }
+    TestResult {
+        mismatches,
+        trace,
+        masked,
+    }
+}
+
+/// Records `field` as a mismatch when `expected` and `actual` differ.
+fn differs(mismatches: &mut Vec<Mismatch>, field: &'static str, expected: String, actual: String) {
+    if expected != actual {
+        mismatches.push(Mismatch {
+            field,
+            expected,
+            actual,
+        });
+    }
+}
+
+/// Runs one test whose request carried a credential that the runner's
+/// verifier refused (`reason`: `token_expired`, ...): the request is
+/// answered 401 before any decision, and that answer is compared with the
+/// expectation (decision, status, reason; no endpoint is reached). The
+/// trace is the evaluation of the request without a principal, for
+/// coverage and failure reports.
+pub fn run_refused(policy: &gatehouse::PolicySet, test: &PolicyTest, reason: &str) -> TestResult {
+    let compiled = policy.internals();
+    let headers = test.request.headers.pairs();
+    let request = test
+        .request
+        .as_request(&headers)
+        .at(test.request.time_ms.unwrap_or(TEST_TIME_MS));
+    let trace = super::trace::trace_core(compiled, &request, &crate::quota::MemoryStore::new());
+    let expect = &test.expect;
+    let mut mismatches = Vec::new();
+    let mut check = |field, expected, actual| differs(&mut mismatches, field, expected, actual);
+    check("decision", expect.decision.as_str().into(), "deny".into());
+    if let Some(status) = expect.status {
+        check("status", status.to_string(), "401".into());
+    }
+    if let Some(expected) = &expect.reason {
+        check("reason", expected.clone(), reason.into());
+    }
+    if let Some(endpoint) = &expect.endpoint {
+        check(
+            "endpoint",
+            endpoint.clone().unwrap_or_else(|| "none".into()),
+            "none".into(),
+        );
+    }
+    let masked = test.response.as_ref().map(|_| Masked::Denied);
+    if expect.response.is_some() || expect.withheld == Some(true) {
+        check(
+            "response",
+            "a response".into(),
+            "none (the credential was refused)".into(),
         );
     }
     TestResult {
