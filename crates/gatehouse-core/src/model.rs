@@ -123,22 +123,35 @@ pub enum AuthKind {
     },
 }
 
-/// A JWS signature algorithm that a `jwt` scheme may accept. `none` is not
-/// one: a policy cannot accept unsigned tokens.
+/// A JWS signature algorithm (RFC 7518) that a `jwt` scheme may accept,
+/// spelt as in a token's `alg`. `none` is not one: it cannot be named, so
+/// no policy or verifier configuration can accept unsigned tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JwtAlgorithm {
-    Rs256,
-    Rs384,
-    Rs512,
-    Ps256,
-    Ps384,
-    Ps512,
-    Es256,
-    Es384,
-    EdDsa,
-    Hs256,
-    Hs384,
-    Hs512,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
+    /// Ed25519.
+    EdDSA,
+    /// HMAC with SHA-256: only with a configured secret.
+    HS256,
+    /// HMAC with SHA-384: only with a configured secret.
+    HS384,
+    /// HMAC with SHA-512: only with a configured secret.
+    HS512,
 }
 
 /// The clock skew a `jwt` scheme allows on `exp` and `nbf` when it says
@@ -146,56 +159,98 @@ pub enum JwtAlgorithm {
 pub const JWT_DEFAULT_LEEWAY_SECONDS: u32 = 60;
 
 /// What a `jwt` scheme accepts when it names no algorithms: every
-/// asymmetric one (the first nine of [`JwtAlgorithm::ALL`]). HMAC needs a
-/// shared secret, so it is never a default.
-pub const JWT_DEFAULT_ALGORITHMS: &[JwtAlgorithm] = JwtAlgorithm::ALL.split_at(9).0;
+/// asymmetric one. HMAC needs a shared secret, so it is never a default.
+pub const JWT_DEFAULT_ALGORITHMS: &[JwtAlgorithm] = &JwtAlgorithm::ASYMMETRIC;
 
 impl JwtAlgorithm {
     /// Every algorithm: the asymmetric ones first, then HMAC.
     pub const ALL: [JwtAlgorithm; 12] = [
-        JwtAlgorithm::Rs256,
-        JwtAlgorithm::Rs384,
-        JwtAlgorithm::Rs512,
-        JwtAlgorithm::Ps256,
-        JwtAlgorithm::Ps384,
-        JwtAlgorithm::Ps512,
-        JwtAlgorithm::Es256,
-        JwtAlgorithm::Es384,
-        JwtAlgorithm::EdDsa,
-        JwtAlgorithm::Hs256,
-        JwtAlgorithm::Hs384,
-        JwtAlgorithm::Hs512,
+        JwtAlgorithm::RS256,
+        JwtAlgorithm::RS384,
+        JwtAlgorithm::RS512,
+        JwtAlgorithm::PS256,
+        JwtAlgorithm::PS384,
+        JwtAlgorithm::PS512,
+        JwtAlgorithm::ES256,
+        JwtAlgorithm::ES384,
+        JwtAlgorithm::EdDSA,
+        JwtAlgorithm::HS256,
+        JwtAlgorithm::HS384,
+        JwtAlgorithm::HS512,
     ];
+
+    /// The asymmetric algorithms (the first nine of [`JwtAlgorithm::ALL`]).
+    pub const ASYMMETRIC: [JwtAlgorithm; 9] = match JwtAlgorithm::ALL {
+        [a, b, c, d, e, f, g, h, i, ..] => [a, b, c, d, e, f, g, h, i],
+    };
 
     /// The name in a JWS header's `alg`: `RS256`.
     pub fn as_str(self) -> &'static str {
         match self {
-            JwtAlgorithm::Rs256 => "RS256",
-            JwtAlgorithm::Rs384 => "RS384",
-            JwtAlgorithm::Rs512 => "RS512",
-            JwtAlgorithm::Ps256 => "PS256",
-            JwtAlgorithm::Ps384 => "PS384",
-            JwtAlgorithm::Ps512 => "PS512",
-            JwtAlgorithm::Es256 => "ES256",
-            JwtAlgorithm::Es384 => "ES384",
-            JwtAlgorithm::EdDsa => "EdDSA",
-            JwtAlgorithm::Hs256 => "HS256",
-            JwtAlgorithm::Hs384 => "HS384",
-            JwtAlgorithm::Hs512 => "HS512",
+            JwtAlgorithm::RS256 => "RS256",
+            JwtAlgorithm::RS384 => "RS384",
+            JwtAlgorithm::RS512 => "RS512",
+            JwtAlgorithm::PS256 => "PS256",
+            JwtAlgorithm::PS384 => "PS384",
+            JwtAlgorithm::PS512 => "PS512",
+            JwtAlgorithm::ES256 => "ES256",
+            JwtAlgorithm::ES384 => "ES384",
+            JwtAlgorithm::EdDSA => "EdDSA",
+            JwtAlgorithm::HS256 => "HS256",
+            JwtAlgorithm::HS384 => "HS384",
+            JwtAlgorithm::HS512 => "HS512",
         }
     }
 
-    /// The algorithm named `name` exactly as JWS spells it.
+    /// The algorithm named `name` exactly as JWS spells it (case matters,
+    /// as in RFC 7518).
     pub fn parse(name: &str) -> Option<JwtAlgorithm> {
         JwtAlgorithm::ALL.into_iter().find(|a| a.as_str() == name)
     }
 
+    /// What a scheme that lists `listed` accepts: that list, or
+    /// [`JWT_DEFAULT_ALGORITHMS`] when it lists none.
+    pub fn accepted(listed: &[JwtAlgorithm]) -> &[JwtAlgorithm] {
+        if listed.is_empty() {
+            JWT_DEFAULT_ALGORITHMS
+        } else {
+            listed
+        }
+    }
+
     /// HMAC: verified with a shared secret rather than a public key.
-    pub fn is_symmetric(self) -> bool {
+    pub fn is_hmac(self) -> bool {
         matches!(
             self,
-            JwtAlgorithm::Hs256 | JwtAlgorithm::Hs384 | JwtAlgorithm::Hs512
+            JwtAlgorithm::HS256 | JwtAlgorithm::HS384 | JwtAlgorithm::HS512
         )
+    }
+}
+
+impl std::fmt::Display for JwtAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a JWS algorithm a scheme can accept (`none`
+/// included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownAlgorithm;
+
+impl std::fmt::Display for UnknownAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a signature algorithm gatehouse accepts")
+    }
+}
+
+impl std::error::Error for UnknownAlgorithm {}
+
+impl std::str::FromStr for JwtAlgorithm {
+    type Err = UnknownAlgorithm;
+
+    fn from_str(name: &str) -> Result<JwtAlgorithm, UnknownAlgorithm> {
+        JwtAlgorithm::parse(name).ok_or(UnknownAlgorithm)
     }
 }
 

@@ -7,7 +7,9 @@ use gatehouse_syntax::span::Location;
 
 use crate::PolicySet;
 
-pub use gatehouse_core::model::{JwtAlgorithm, JWT_DEFAULT_ALGORITHMS, JWT_DEFAULT_LEEWAY_SECONDS};
+pub use gatehouse_core::model::{
+    JwtAlgorithm, UnknownAlgorithm, JWT_DEFAULT_ALGORITHMS, JWT_DEFAULT_LEEWAY_SECONDS,
+};
 
 /// One `auth NAME = KIND(...)` declaration of a loaded policy.
 #[derive(Clone, Copy, Debug)]
@@ -74,11 +76,7 @@ impl<'p> JwtSchemeRef<'p> {
     /// The accepted algorithms: the policy's list, else
     /// [`JWT_DEFAULT_ALGORITHMS`]. Never `none`.
     pub fn algorithms(&self) -> &'p [JwtAlgorithm] {
-        if self.algorithms.is_empty() {
-            JWT_DEFAULT_ALGORITHMS
-        } else {
-            self.algorithms
-        }
+        JwtAlgorithm::accepted(self.algorithms)
     }
 
     /// The clock skew allowed on `exp` and `nbf`, in seconds.
@@ -228,14 +226,14 @@ endpoint GET /pets {
         assert_eq!(user.jwks(), None);
         assert_eq!(user.algorithms(), JWT_DEFAULT_ALGORITHMS);
         assert_eq!(user.algorithms().len(), 9);
-        assert!(user.algorithms().iter().all(|a| !a.is_symmetric()));
+        assert!(user.algorithms().iter().all(|a| !a.is_hmac()));
         assert_eq!(user.leeway_seconds(), JWT_DEFAULT_LEEWAY_SECONDS);
         assert_eq!(user.scope_claim(), None);
         let AuthSchemeKind::Jwt(app) = schemes[2].kind() else {
             panic!("app is a jwt scheme");
         };
         assert_eq!(app.jwks(), Some("keys/jwks.json"));
-        assert_eq!(app.algorithms(), [JwtAlgorithm::Es256]);
+        assert_eq!(app.algorithms(), [JwtAlgorithm::ES256]);
         assert_eq!(app.leeway_seconds(), 30);
         assert_eq!(app.scope_claim(), Some("scp"));
         assert_eq!(app.audience(), None);

@@ -1,37 +1,11 @@
-//! The signature algorithms a scheme may accept. `none` is not one of them:
-//! it cannot be named here, so no configuration can allow it.
+//! The signature algorithms a scheme may accept: the policy language's own
+//! [`JwtAlgorithm`](gatehouse::schemes::JwtAlgorithm), so that a policy's
+//! `algorithms` and a verifier's allow-list are one type. `none` is not one
+//! of them: it cannot be named, so no configuration can allow it. This
+//! module adds what verifying needs: the kind of key each algorithm takes
+//! and its name in `jsonwebtoken`.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// A JWS signature algorithm (RFC 7518), by its `alg` name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    RS256,
-    /// RSASSA-PKCS1-v1_5 with SHA-384.
-    RS384,
-    /// RSASSA-PKCS1-v1_5 with SHA-512.
-    RS512,
-    /// RSASSA-PSS with SHA-256.
-    PS256,
-    /// RSASSA-PSS with SHA-384.
-    PS384,
-    /// RSASSA-PSS with SHA-512.
-    PS512,
-    /// ECDSA on P-256 with SHA-256.
-    ES256,
-    /// ECDSA on P-384 with SHA-384.
-    ES384,
-    /// Ed25519.
-    EdDSA,
-    /// HMAC with SHA-256: only with a configured secret.
-    HS256,
-    /// HMAC with SHA-384: only with a configured secret.
-    HS384,
-    /// HMAC with SHA-512: only with a configured secret.
-    HS512,
-}
+pub use gatehouse::schemes::{JwtAlgorithm as Algorithm, UnknownAlgorithm};
 
 /// What kind of key verifies an algorithm's signatures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,44 +18,14 @@ pub(crate) enum KeyKind {
     Hmac,
 }
 
-impl Algorithm {
-    /// The asymmetric algorithms, accepted by default.
-    pub const ASYMMETRIC: [Algorithm; 9] = [
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::EdDSA,
-    ];
+/// What verifying with an [`Algorithm`] needs to know of it.
+pub(crate) trait Verifying {
+    fn key_kind(self) -> KeyKind;
+    fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm;
+}
 
-    /// The `alg` name: `RS256`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::RS256 => "RS256",
-            Algorithm::RS384 => "RS384",
-            Algorithm::RS512 => "RS512",
-            Algorithm::PS256 => "PS256",
-            Algorithm::PS384 => "PS384",
-            Algorithm::PS512 => "PS512",
-            Algorithm::ES256 => "ES256",
-            Algorithm::ES384 => "ES384",
-            Algorithm::EdDSA => "EdDSA",
-            Algorithm::HS256 => "HS256",
-            Algorithm::HS384 => "HS384",
-            Algorithm::HS512 => "HS512",
-        }
-    }
-
-    /// Whether this is an HMAC algorithm (a shared secret, not a key pair).
-    pub fn is_hmac(self) -> bool {
-        self.key_kind() == KeyKind::Hmac
-    }
-
-    pub(crate) fn key_kind(self) -> KeyKind {
+impl Verifying for Algorithm {
+    fn key_kind(self) -> KeyKind {
         match self {
             Algorithm::RS256
             | Algorithm::RS384
@@ -96,7 +40,7 @@ impl Algorithm {
         }
     }
 
-    pub(crate) fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+    fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
         match self {
             Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
             Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
@@ -114,49 +58,19 @@ impl Algorithm {
     }
 }
 
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A name that is not an algorithm a scheme can accept (`none` included).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UnknownAlgorithm;
-
-impl fmt::Display for UnknownAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not a signature algorithm gatehouse accepts")
-    }
-}
-
-impl std::error::Error for UnknownAlgorithm {}
-
-impl FromStr for Algorithm {
-    type Err = UnknownAlgorithm;
-
-    /// The exact `alg` name (case matters, as in RFC 7518).
-    fn from_str(name: &str) -> Result<Algorithm, UnknownAlgorithm> {
-        Algorithm::ASYMMETRIC
-            .into_iter()
-            .chain([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512])
-            .find(|alg| alg.as_str() == name)
-            .ok_or(UnknownAlgorithm)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_round_trip_and_none_is_not_one() {
-        for alg in Algorithm::ASYMMETRIC.into_iter().chain([
-            Algorithm::HS256,
-            Algorithm::HS384,
-            Algorithm::HS512,
-        ]) {
+        for alg in Algorithm::ALL {
             assert_eq!(alg.as_str().parse::<Algorithm>(), Ok(alg));
+            assert_eq!(alg.key_kind() == KeyKind::Hmac, alg.is_hmac());
+            assert_eq!(
+                Ok(alg.to_jsonwebtoken()),
+                alg.as_str().parse::<jsonwebtoken::Algorithm>()
+            );
         }
         for name in ["none", "None", "NONE", "rs256", "", "HS1"] {
             assert_eq!(name.parse::<Algorithm>(), Err(UnknownAlgorithm));

@@ -27,7 +27,7 @@ use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
-use super::algorithm::{Algorithm, KeyKind};
+use super::algorithm::{Algorithm, KeyKind, Verifying as _};
 use super::token::{decode_part, strict_object};
 
 /// The largest JWKS document read (256 KiB): far above any real issuer's,

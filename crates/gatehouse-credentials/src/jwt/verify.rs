@@ -21,7 +21,7 @@ use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
-use super::algorithm::Algorithm;
+use super::algorithm::{Algorithm, Verifying as _};
 use super::bearer::bearer_token;
 use super::key_cache::KeyCache;
 use super::keys::{Key, KeySet};

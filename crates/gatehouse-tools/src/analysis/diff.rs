@@ -26,7 +26,7 @@ use serde::Serialize;
 use super::Source;
 use crate::model::{
     Access, Api, AuthKind, Endpoint, FieldsSchema, JsonLimits, JwtAlgorithm, MaskStrategy, Quota,
-    RuleMeta, Segment, JWT_DEFAULT_ALGORITHMS, JWT_DEFAULT_LEEWAY_SECONDS,
+    RuleMeta, Segment, JWT_DEFAULT_LEEWAY_SECONDS,
 };
 use crate::span::Span;
 use crate::text;
@@ -251,6 +251,74 @@ struct Pair<'a> {
     new_api: &'a Api,
     old: &'a Endpoint,
     new: &'a Endpoint,
+}
+
+/// How a `jwt` scheme's keys changed: another key source, more accepted
+/// algorithms or more leeway widen what it accepts.
+fn jwt_keys_change(name: &str, old: &AuthKind, new: &AuthKind) -> Option<(Impact, String)> {
+    let (
+        AuthKind::Jwt {
+            jwks: old_jwks,
+            algorithms: old_algorithms,
+            leeway_seconds: old_leeway,
+            ..
+        },
+        AuthKind::Jwt {
+            jwks: new_jwks,
+            algorithms: new_algorithms,
+            leeway_seconds: new_leeway,
+            ..
+        },
+    ) = (old, new)
+    else {
+        return None;
+    };
+    let (before, after) = (
+        JwtAlgorithm::accepted(old_algorithms),
+        JwtAlgorithm::accepted(new_algorithms),
+    );
+    let added: Vec<&str> = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .map(|a| a.as_str())
+        .collect();
+    if !added.is_empty() {
+        return Some((
+            Impact::Widen,
+            format!(
+                "`{name}` also accepts tokens signed with {}",
+                added.join(", ")
+            ),
+        ));
+    }
+    if old_jwks != new_jwks {
+        let source = |jwks: &Option<String>| {
+            jwks.as_deref()
+                .map_or("the issuer's discovery document".to_string(), |j| {
+                    format!("`{j}`")
+                })
+        };
+        return Some((
+            Impact::Widen,
+            format!(
+                "`{name}` takes its keys from {} instead of {}",
+                source(new_jwks),
+                source(old_jwks)
+            ),
+        ));
+    }
+    let leeway = |l: &Option<u32>| l.unwrap_or(JWT_DEFAULT_LEEWAY_SECONDS);
+    if leeway(new_leeway) > leeway(old_leeway) {
+        return Some((
+            Impact::Widen,
+            format!(
+                "`{name}` accepts tokens {} s past their expiry (was {} s)",
+                leeway(new_leeway),
+                leeway(old_leeway)
+            ),
+        ));
+    }
+    None
 }
 
 impl<'p> Differ<'p> {
@@ -531,77 +599,6 @@ impl<'p> Differ<'p> {
     }
 
     fn schemes(&mut self, old: &Api, new: &Api) {
-        #[allow(clippy::items_after_statements)]
-        fn jwt_keys_change(name: &str, old: &AuthKind, new: &AuthKind) -> Option<(Impact, String)> {
-            let (
-                AuthKind::Jwt {
-                    jwks: old_jwks,
-                    algorithms: old_algorithms,
-                    leeway_seconds: old_leeway,
-                    ..
-                },
-                AuthKind::Jwt {
-                    jwks: new_jwks,
-                    algorithms: new_algorithms,
-                    leeway_seconds: new_leeway,
-                    ..
-                },
-            ) = (old, new)
-            else {
-                return None;
-            };
-            let effective = |list: &[JwtAlgorithm]| -> Vec<JwtAlgorithm> {
-                if list.is_empty() {
-                    JWT_DEFAULT_ALGORITHMS.to_vec()
-                } else {
-                    list.to_vec()
-                }
-            };
-            let (before, after) = (effective(old_algorithms), effective(new_algorithms));
-            let added: Vec<&str> = after
-                .iter()
-                .filter(|a| !before.contains(a))
-                .map(|a| a.as_str())
-                .collect();
-            if !added.is_empty() {
-                return Some((
-                    Impact::Widen,
-                    format!(
-                        "`{name}` also accepts tokens signed with {}",
-                        added.join(", ")
-                    ),
-                ));
-            }
-            if old_jwks != new_jwks {
-                let source = |jwks: &Option<String>| {
-                    jwks.as_deref()
-                        .map_or("the issuer's discovery document".to_string(), |j| {
-                            format!("`{j}`")
-                        })
-                };
-                return Some((
-                    Impact::Widen,
-                    format!(
-                        "`{name}` takes its keys from {} instead of {}",
-                        source(new_jwks),
-                        source(old_jwks)
-                    ),
-                ));
-            }
-            let leeway = |l: &Option<u32>| l.unwrap_or(JWT_DEFAULT_LEEWAY_SECONDS);
-            if leeway(new_leeway) > leeway(old_leeway) {
-                return Some((
-                    Impact::Widen,
-                    format!(
-                        "`{name}` accepts tokens {} s past their expiry (was {} s)",
-                        leeway(new_leeway),
-                        leeway(old_leeway)
-                    ),
-                ));
-            }
-            None
-        }
-
         let name = new.name.as_str();
         for n in &new.schemes {
             let Some(o) = old.schemes.iter().find(|s| s.name == n.name) else {
