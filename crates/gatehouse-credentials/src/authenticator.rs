@@ -29,8 +29,8 @@ use gatehouse::schemes::{AuthSchemeKind, AuthSchemeRef};
 use gatehouse::{PolicySet, Principal};
 
 use crate::jwt::{
-    self, Algorithm, FetchError, JwksError, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy,
-    KeySet, SchemeError, ScopeClaim, Verifier,
+    self, FetchError, JwksError, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy, KeySet,
+    SchemeError, ScopeClaim, Verifier,
 };
 use crate::keys::{self, KeyStore};
 use crate::mtls::{self, ClientCertificate};
@@ -70,9 +70,6 @@ pub enum BuildError {
     /// A scheme's settings cannot make a verifier (HMAC without a secret,
     /// say).
     Scheme { scheme: String, error: SchemeError },
-    /// A policy algorithm this crate does not know (cannot happen with
-    /// the two crates at the same version).
-    Algorithm { scheme: String },
 }
 
 impl std::fmt::Display for BuildError {
@@ -93,9 +90,6 @@ impl std::fmt::Display for BuildError {
             ),
             BuildError::Scheme { scheme, error } => {
                 write!(f, "scheme `{scheme}`: {error:?}")
-            }
-            BuildError::Algorithm { scheme } => {
-                write!(f, "scheme `{scheme}`: an algorithm is not supported")
             }
         }
     }
@@ -169,15 +163,7 @@ impl AuthenticatorBuilder {
                     if let Some(audience) = jwt.audience() {
                         settings = settings.audience(audience);
                     }
-                    let algorithms = jwt
-                        .algorithms()
-                        .iter()
-                        .map(|a| a.as_str().parse::<Algorithm>())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| BuildError::Algorithm {
-                            scheme: name.clone(),
-                        })?;
-                    settings = settings.algorithms(algorithms);
+                    settings = settings.algorithms(jwt.algorithms().iter().copied());
                     if let Some(secret) = self.hmac_secrets.get(&name) {
                         settings = settings.hmac_secret(secret);
                     }
@@ -372,11 +358,18 @@ impl Authenticator {
         let Some(token) = jwt::bearer_token(first.scheme().name(), request.headers)? else {
             return Ok(None);
         };
-        let issuer = unverified_issuer(token);
-        let verifier = std::iter::once(first)
-            .chain(verifiers)
-            .find(|v| Some(v.scheme().issuer()) == issuer.as_deref())
-            .unwrap_or(first);
+        // With one `jwt` scheme there is nothing to choose: the payload is
+        // read only by the verifier (or not at all, for a cached token).
+        let mut others = verifiers.peekable();
+        let verifier = if others.peek().is_none() {
+            first
+        } else {
+            let issuer = unverified_issuer(token);
+            std::iter::once(first)
+                .chain(others)
+                .find(|v| Some(v.scheme().issuer()) == issuer.as_deref())
+                .unwrap_or(first)
+        };
         let verified = verifier.verify(token, now)?;
         Ok(Some(Arc::clone(verified.principal())))
     }
