@@ -7,6 +7,7 @@
 
 mod args;
 mod command;
+mod credentials;
 mod exit;
 mod load;
 mod output;

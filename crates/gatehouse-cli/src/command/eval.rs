@@ -2,14 +2,11 @@
 
 use crate::output::{out, outln};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gatehouse::mask::MaskConfig;
 use gatehouse::{Decision, PolicySet, RequestData};
 
-use gatehouse_credentials::jwt::KeySet;
-use gatehouse_credentials::keys::KeyStore;
-use gatehouse_credentials::{Authenticator, CredentialRequest};
 use gatehouse_tools::json_api::{self, ApiError, ErrorCode};
 
 use crate::args::EvalArgs;
@@ -152,30 +149,21 @@ fn authenticate(
         return Ok(None);
     }
     let usage = Authentication::Usage;
-    let mut builder = Authenticator::builder(policy);
+    let mut jwks = Vec::new();
     for pair in &args.jwks {
         let Some((scheme, file)) = pair.split_once('=') else {
             return Err(usage(format!("--jwks `{pair}`: write SCHEME=FILE")));
         };
-        let keys = KeySet::from_jwks_file(Path::new(file))
-            .map_err(|e| usage(format!("--jwks `{file}`: {e:?}")))?;
-        builder = builder.jwks(scheme, keys);
+        jwks.push((scheme, PathBuf::from(file)));
     }
-    if let Some(store) = &args.key_store {
-        let secret = crate::command::keys::server_secret(&args.key_secret).map_err(usage)?;
-        let store = KeyStore::load(store, secret)
-            .map_err(|e| usage(format!("--key-store `{}`: {e}", store.display())))?;
-        builder = builder.key_store(std::sync::Arc::new(store));
-    }
-    let authenticator = builder.build().map_err(|e| usage(e.to_string()))?;
-    let query = data.path.split_once('?').map(|(_, query)| query);
-    let credentials = CredentialRequest {
-        headers,
-        query,
-        peer: Some(data.client_ip),
-        client_ip: None,
-        client_certificate: None,
-    };
+    let authenticator = crate::credentials::authenticator(
+        policy,
+        jwks,
+        args.key_store.as_deref(),
+        &args.key_secret,
+    )
+    .map_err(usage)?;
+    let credentials = crate::credentials::request(data, headers);
     match authenticator.authenticate(&credentials, time_ms / 1000) {
         Ok(principal) => Ok(principal),
         Err(refusal) => Err(Authentication::Refused(render::refusal(

@@ -5,9 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gatehouse_credentials::jwt::KeySet;
-use gatehouse_credentials::keys::KeyStore;
-use gatehouse_credentials::{Authenticator, CredentialRequest, Refusal, RefusalReason};
+use gatehouse_credentials::{Authenticator, Refusal, RefusalReason};
 use gatehouse_tools::analysis::testing::{
     self, Coverage, CoverageReport, Mismatch, PolicyTest, TestFile, TestResult,
 };
@@ -154,28 +152,22 @@ fn authenticator(
     test_file: &Path,
 ) -> Result<Authenticator, String> {
     let dir = test_file.parent().unwrap_or(Path::new(""));
-    let mut builder = Authenticator::builder(policy);
-    for (scheme, file) in &files.jwks {
-        let path = dir.join(file);
-        let keys = KeySet::from_jwks_file(&path).map_err(|e| {
-            format!(
-                "`jwks` of `{scheme}`, `{}`: {e:?}",
-                load::display_name(&path)
-            )
-        })?;
-        builder = builder.jwks(scheme, keys);
-    }
-    if let Some(store) = &files.key_store {
-        let secret_arg = crate::args::ServerSecretArg {
-            secret_file: files.key_secret_file.as_ref().map(|f| dir.join(f)),
-        };
-        let secret = crate::command::keys::server_secret(&secret_arg)?;
-        let path = dir.join(store);
-        let store = KeyStore::load(&path, secret)
-            .map_err(|e| format!("`key_store` `{}`: {e}", load::display_name(&path)))?;
-        builder = builder.key_store(std::sync::Arc::new(store));
-    }
-    builder.build().map_err(|e| e.to_string())
+    let secret = crate::args::ServerSecretArg {
+        secret_file: files.key_secret_file.as_ref().map(|f| dir.join(f)),
+    };
+    crate::credentials::authenticator(
+        policy,
+        files
+            .jwks
+            .iter()
+            .map(|(scheme, file)| (scheme.as_str(), dir.join(file))),
+        files
+            .key_store
+            .as_ref()
+            .map(|store| dir.join(store))
+            .as_deref(),
+        &secret,
+    )
 }
 
 /// The test with the principal its request's credentials authenticate
@@ -183,13 +175,7 @@ fn authenticator(
 fn authenticated(authenticator: &Authenticator, test: &PolicyTest) -> Result<PolicyTest, Refusal> {
     let headers = test.request.headers.pairs();
     let time_ms = test.request.time_ms.unwrap_or(testing::TEST_TIME_MS);
-    let request = CredentialRequest {
-        headers: &headers,
-        query: test.request.path.split_once('?').map(|(_, query)| query),
-        peer: Some(test.request.client_ip),
-        client_ip: None,
-        client_certificate: None,
-    };
+    let request = crate::credentials::request(&test.request, &headers);
     let principal = authenticator.authenticate(&request, time_ms / 1000)?;
     let mut test = test.clone();
     test.request.principal = principal.map(|p| (*p).clone());
