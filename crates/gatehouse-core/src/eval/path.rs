@@ -265,7 +265,13 @@ fn normalize_words<'a>(
             if at == 0 {
                 continue;
             }
-            if let Err(e) = close_segment(all, start, at, &mut out.ends, &mut len, &mut too_long) {
+            if let Err(e) = close_segment(
+                all.get(start..at).unwrap_or(b""),
+                at,
+                &mut out.ends,
+                &mut len,
+                &mut too_long,
+            ) {
                 return Some(Err(e));
             }
             start = at + 1;
@@ -278,8 +284,13 @@ fn normalize_words<'a>(
     // The last segment ends with the path; the root path `/` and a
     // trailing `/` close nothing.
     if path_len != start {
-        if let Err(e) = close_segment(all, start, path_len, &mut out.ends, &mut len, &mut too_long)
-        {
+        if let Err(e) = close_segment(
+            all.get(start..path_len).unwrap_or(b""),
+            path_len,
+            &mut out.ends,
+            &mut len,
+            &mut too_long,
+        ) {
             return Some(Err(e));
         }
     }
@@ -290,13 +301,15 @@ fn normalize_words<'a>(
     Some(finish_plain(path, query, len, too_long, out))
 }
 
-/// Records the segment `all[start..end]` (plain bytes only) in `ends`, or
-/// says why it is malformed. Past [`MAX_SEGMENTS`] segments are only
-/// counted as too many, as in [`normalize_plain`].
+/// Records a segment that ends at `end` in `ends`, or says why it is
+/// malformed: `core` is its part before any `;` (servlet containers drop
+/// `;parameters`, so `..;x` is `..` there), empty for `//` or a segment
+/// that is only `;...`. Past [`MAX_SEGMENTS`] segments are only counted as
+/// too many, and nothing more is checked: a later malformed byte is still
+/// found by the caller's scan.
 #[inline]
 fn close_segment(
-    all: &[u8],
-    start: usize,
+    core: &[u8],
     end: usize,
     ends: &mut [u32; MAX_SEGMENTS],
     len: &mut usize,
@@ -305,11 +318,10 @@ fn close_segment(
     if *too_long {
         return Ok(());
     }
-    let segment = all.get(start..end).unwrap_or(b"");
-    if segment.is_empty() {
+    if core.is_empty() {
         return Err(malformed(PathProblem::EmptySegment));
     }
-    if segment == b"." || segment == b".." {
+    if core == b"." || core == b".." {
         return Err(malformed(PathProblem::DotSegment));
     }
     match ends.get_mut(*len) {
@@ -384,23 +396,8 @@ fn normalize_plain<'a>(target: &'a str, out: &mut NormalizedPath<'a>) -> Result<
         let last = class == Class::Question;
         let core = all.get(start..core_end.take().unwrap_or(i)).unwrap_or(b"");
         // The root path `/` has no segments; a trailing `/` closes nothing.
-        let nothing_to_close = last && i == start;
-        if !too_long && !nothing_to_close {
-            // `//` in the middle, or a segment that is only `;...`.
-            if core.is_empty() {
-                return Err(malformed(PathProblem::EmptySegment));
-            }
-            if core == b"." || core == b".." {
-                return Err(malformed(PathProblem::DotSegment));
-            }
-            match ends.get_mut(len) {
-                Some(slot) => {
-                    *slot = offset(i);
-                    len += 1;
-                }
-                // Keep checking bytes: a later malformed byte is still a 400.
-                None => too_long = true,
-            }
+        if !(last && i == start) {
+            close_segment(core, i, ends, &mut len, &mut too_long)?;
         }
         if last {
             break i;
