@@ -276,7 +276,8 @@ impl Authenticator {
         request: &CredentialRequest<'_>,
         now_unix_seconds: u64,
     ) -> Result<Option<Arc<Principal>>, Refusal> {
-        let mut found: Option<Arc<Principal>> = None;
+        // Nothing was kept before the bearer token: it cannot be ambiguous.
+        let mut found: Option<Arc<Principal>> = self.bearer(request, now_unix_seconds)?;
         // A second credential for another scheme makes the caller
         // ambiguous, whatever the first one was.
         let mut keep = |scheme: &str, principal: Arc<Principal>| {
@@ -285,10 +286,6 @@ impl Authenticator {
             }
             Ok(())
         };
-        if let Some(principal) = self.bearer(request, now_unix_seconds)? {
-            let scheme = principal.scheme.clone();
-            keep(&scheme, principal)?;
-        }
         for scheme in &self.schemes {
             match scheme {
                 SchemeVerifier::Jwt(_) => {}
@@ -355,7 +352,7 @@ impl Authenticator {
         let Some(first) = verifiers.next() else {
             return Ok(None);
         };
-        let Some(token) = jwt::bearer_token(first.scheme().name(), request.headers)? else {
+        let Some(token) = jwt::bearer_candidate(first.scheme().name(), request.headers)? else {
             return Ok(None);
         };
         // With one `jwt` scheme there is nothing to choose: the payload is
@@ -364,9 +361,14 @@ impl Authenticator {
         let verifier = if others.peek().is_none() {
             first
         } else {
+            // A token verified before is in its scheme's cache: found there
+            // without reading its payload.
+            let all = || std::iter::once(first).chain(others.clone());
+            if let Some(answer) = all().find_map(|v| v.verify_cached(token, now)) {
+                return answer.map(|verified| Some(Arc::clone(verified.principal())));
+            }
             let issuer = unverified_issuer(token);
-            std::iter::once(first)
-                .chain(others)
+            all()
                 .find(|v| Some(v.scheme().issuer()) == issuer.as_deref())
                 .unwrap_or(first)
         };

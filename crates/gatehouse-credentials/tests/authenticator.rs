@@ -144,6 +144,68 @@ fn a_bearer_token_goes_to_the_scheme_of_its_issuer() {
 }
 
 #[test]
+fn a_token_seen_before_is_answered_from_its_schemes_cache() {
+    let policy = policy();
+    let (authenticator, _) = authenticator(&policy);
+    let mut partner = claims();
+    partner["iss"] = json!("https://partners.example");
+    let token = es256(Some("ec-1"), &partner);
+    let bearer = format!("Bearer {token}");
+    let headers = [("Authorization", bearer.as_str())];
+    let first = authenticator
+        .authenticate(&request(&headers), NOW)
+        .unwrap()
+        .unwrap();
+    let again = authenticator
+        .authenticate(&request(&headers), NOW + 1)
+        .unwrap()
+        .unwrap();
+    // The same shared principal: the second answer came from the cache of
+    // `partner`, not from verifying again.
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(again.scheme, "partner");
+    // Once expired (`exp` plus the 60 s leeway), the cached token is refused
+    // by its own scheme.
+    let refusal = authenticator
+        .authenticate(&request(&headers), NOW + 3600 + 61)
+        .unwrap_err();
+    assert_eq!(
+        (refusal.scheme.as_str(), refusal.reason),
+        ("partner", RefusalReason::TokenExpired)
+    );
+    // A token of the same length differing in one character of its payload
+    // is not a hit: it is verified, and refused (which reason depends on
+    // what the changed character did to the payload: it may no longer name
+    // the partner issuer, and then `user` refuses its algorithm).
+    let (head, rest) = token.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    let mut forged_payload = payload.as_bytes().to_vec();
+    let middle = forged_payload.len() / 2;
+    forged_payload[middle] = if forged_payload[middle] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let forged = format!(
+        "Bearer {head}.{}.{signature}",
+        String::from_utf8(forged_payload).unwrap()
+    );
+    let headers = [("Authorization", forged.as_str())];
+    let refusal = authenticator
+        .authenticate(&request(&headers), NOW + 1)
+        .unwrap_err();
+    assert!(
+        matches!(
+            refusal.reason,
+            RefusalReason::SignatureInvalid
+                | RefusalReason::CredentialMalformed
+                | RefusalReason::AlgorithmNotAllowed
+        ),
+        "{refusal:?}"
+    );
+}
+
+#[test]
 fn an_api_key_goes_to_the_store() {
     let policy = policy();
     let (authenticator, key) = authenticator(&policy);

@@ -18,6 +18,22 @@ pub fn bearer_token<'h>(
     scheme: &str,
     headers: &[(&str, &'h str)],
 ) -> Result<Option<&'h str>, Refusal> {
+    match bearer_candidate(scheme, headers)? {
+        Some(token) if !is_b64token(token) => {
+            Err(Refusal::new(scheme, RefusalReason::CredentialMalformed))
+        }
+        found => Ok(found),
+    }
+}
+
+/// [`bearer_token`] without the `b64token` test, for a caller that hands
+/// the token straight to a [`Verifier`](super::Verifier): its cache holds
+/// only tokens that passed the test when first verified, and it tests any
+/// other token itself, so a cached token is not scanned twice.
+pub(crate) fn bearer_candidate<'h>(
+    scheme: &str,
+    headers: &[(&str, &'h str)],
+) -> Result<Option<&'h str>, Refusal> {
     let mut authorization = headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
@@ -33,22 +49,24 @@ pub fn bearer_token<'h>(
     if !auth_scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
     }
-    let token = rest.trim_start_matches(' ');
-    if is_b64token(token) {
-        Ok(Some(token))
-    } else {
-        Err(Refusal::new(scheme, RefusalReason::CredentialMalformed))
-    }
+    Ok(Some(rest.trim_start_matches(' ')))
 }
 
 /// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+"
 /// / "/" ) *"="`.
-fn is_b64token(token: &str) -> bool {
+pub(crate) fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    // Every byte is tested and the answers folded with `&`, no early exit:
+    // branch-free range tests the compiler turns into vector compares, for
+    // a check that runs on every bearer request.
+    let all_allowed = body.bytes().fold(true, |ok, b| {
+        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        let symbol =
+            (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~') | (b == b'+') | (b == b'/');
+        ok & (alpha | digit | symbol)
+    });
+    !body.is_empty() && all_allowed
 }
 
 #[cfg(test)]
@@ -106,6 +124,23 @@ mod tests {
                 Some(RefusalReason::CredentialMalformed),
                 "{bad}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The branch-free test is RFC 6750's grammar, byte for byte.
+        #[test]
+        fn b64token_is_the_grammar(token in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let token = String::from_utf8_lossy(&token);
+            let body = token.trim_end_matches('=');
+            let expected = !body.is_empty()
+                && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+            proptest::prop_assert_eq!(is_b64token(&token), expected);
+        }
+
+        #[test]
+        fn b64token_accepts_the_whole_alphabet(token in "[A-Za-z0-9._~+/-]{1,64}={0,2}") {
+            proptest::prop_assert!(is_b64token(&token));
         }
     }
 }

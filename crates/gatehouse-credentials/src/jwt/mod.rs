@@ -14,8 +14,8 @@
 //! - [`JwksFetcher`] and [`HttpFetcher`] (feature `fetch`): getting keys
 //!   from the issuer; [`Verifier::verify_fetching`] drives the cache.
 //! - [`Verifier::verify`]: one token at a time with the time passed in;
-//!   verified tokens are cached by their SHA-256 digest, so a token seen
-//!   before costs a lookup, not a signature check.
+//!   verified tokens are cached (by their text, compared in constant time),
+//!   so a token seen before costs a lookup, not a signature check.
 //! - [`bearer_token`]: the token of an `Authorization: Bearer` header.
 //!
 //! The library reads no clock: every check takes `now` in Unix seconds.
@@ -71,6 +71,7 @@ mod token_cache;
 mod verify;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub(crate) use bearer::bearer_candidate;
 pub use bearer::bearer_token;
 pub use fetch::{FetchError, FetchFuture, JwksFetcher};
 #[cfg(feature = "fetch")]

@@ -22,12 +22,12 @@ use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
 use super::algorithm::{Algorithm, Verifying as _};
-use super::bearer::bearer_token;
+use super::bearer::{bearer_candidate, is_b64token};
 use super::key_cache::KeyCache;
 use super::keys::{Key, KeySet};
 use super::scheme::{JwtScheme, SchemeError, ScopeClaim};
 use super::token::{decode_object, decode_part, split};
-use super::token_cache::{Digest, Entry, TokenCache};
+use super::token_cache::{Entry, TokenCache};
 use crate::{Refusal, RefusalReason};
 
 /// A verified token: who it names and until when.
@@ -115,7 +115,7 @@ impl Verifier {
         headers: &[(&str, &str)],
         now_unix_seconds: u64,
     ) -> Result<Verified, Refusal> {
-        match bearer_token(&self.scheme.name, headers)? {
+        match bearer_candidate(&self.scheme.name, headers)? {
             Some(token) => self.verify(token, now_unix_seconds),
             None => Err(self.refusal(RefusalReason::CredentialMissing)),
         }
@@ -132,27 +132,49 @@ impl Verifier {
         Refusal::new(self.scheme.name.as_str(), reason)
     }
 
+    /// The answer for `token` if it is in the cache (verified before):
+    /// its principal, or why it no longer holds. `None` for a token not
+    /// seen, or not verified, before.
+    pub(crate) fn verify_cached(
+        &self,
+        token: &str,
+        now_unix_seconds: u64,
+    ) -> Option<Result<Verified, Refusal>> {
+        self.check_cached(token, now_unix_seconds)
+            .map(|answer| answer.map_err(|reason| self.refusal(reason)))
+    }
+
+    fn check_cached(&self, token: &str, now: u64) -> Option<Result<Verified, RefusalReason>> {
+        let hit = self.tokens.get(token)?;
+        if now > hit.valid_until {
+            self.tokens.remove(token);
+            return Some(Err(RefusalReason::TokenExpired));
+        }
+        // Only if the host's clock went back since the token was cached.
+        if now < hit.valid_from {
+            return Some(Err(RefusalReason::TokenNotYetValid));
+        }
+        Some(Ok(Verified {
+            principal: hit.principal,
+            expires_at: hit.exp,
+        }))
+    }
+
     fn check(&self, token: &str, now: u64) -> Result<Verified, RefusalReason> {
         use RefusalReason::*;
         if token.len() > self.scheme.max_token_bytes {
             return Err(CredentialMalformed);
         }
-        let digest = Digest::of(token);
-        if let Some(hit) = self.tokens.get(&digest) {
-            if now > hit.valid_until {
-                self.tokens.remove(&digest);
-                return Err(TokenExpired);
-            }
-            // Only if the host's clock went back since the token was cached.
-            if now < hit.valid_from {
-                return Err(TokenNotYetValid);
-            }
-            return Ok(Verified {
-                principal: hit.principal,
-                expires_at: hit.exp,
-            });
+        if let Some(answer) = self.check_cached(token, now) {
+            return answer;
         }
 
+        // A bearer token's RFC 6750 syntax, for callers that took it from a
+        // header without testing it (`bearer_candidate`); a JWT that passes
+        // the base64url decoding below always passes this too.
+        if !is_b64token(token) {
+            return Err(CredentialMalformed);
+        }
         let parts = split(token).ok_or(CredentialMalformed)?;
         let header = decode_object(parts.header).ok_or(CredentialMalformed)?;
         let alg = match header.get("alg") {
@@ -199,7 +221,7 @@ impl Verifier {
         let (verified, not_before) = self.read_claims(claims, now)?;
         let leeway = self.scheme.leeway;
         self.tokens.insert(
-            digest,
+            token,
             Entry {
                 principal: Arc::clone(&verified.principal),
                 exp: verified.expires_at,
