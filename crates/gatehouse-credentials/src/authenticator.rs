@@ -4,10 +4,12 @@
 //!
 //! Which scheme a request's credential is for:
 //! - a bearer token (`Authorization: Bearer ...`) goes to the `jwt` scheme
-//!   whose `issuer` equals the token's `iss` (read before verifying, only
-//!   to choose the verifier: the chosen verifier checks `iss` again, with
-//!   the signature); a token whose issuer no scheme declares is refused
-//!   `issuer_mismatch` by the first `jwt` scheme;
+//!   whose `issuer` equals the token's `iss` and whose `audience` is in its
+//!   `aud` (read before verifying, only to choose the verifier: the chosen
+//!   verifier checks both again, with the signature), else to the scheme
+//!   of its issuer; a token whose issuer no scheme declares is refused
+//!   `issuer_mismatch` by the first `jwt` scheme; a token a scheme
+//!   verified before is answered from that scheme's cache;
 //! - an API key goes to the `api_key` scheme whose header or query
 //!   parameter carries it;
 //! - a client certificate (from the host's TLS, or a trusted proxy's
@@ -22,7 +24,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine;
 use gatehouse::schemes::{AuthSchemeKind, AuthSchemeRef};
@@ -30,7 +32,7 @@ use gatehouse::{PolicySet, Principal};
 
 use crate::jwt::{
     self, FetchError, JwksError, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy, KeySet,
-    SchemeError, ScopeClaim, Verifier,
+    KeySource, SchemeError, ScopeClaim, Verifier,
 };
 use crate::keys::{self, KeyStore};
 use crate::mtls::{self, ClientCertificate};
@@ -63,10 +65,6 @@ pub enum BuildError {
         path: PathBuf,
         error: JwksError,
     },
-    /// A scheme's `jwks` is a URL: fetching a key set by URL (rather than
-    /// by the issuer's discovery document) is not supported yet; give the
-    /// keys with [`AuthenticatorBuilder::jwks`].
-    JwksUrl { scheme: String },
     /// A scheme's settings cannot make a verifier (HMAC without a secret,
     /// say).
     Scheme { scheme: String, error: SchemeError },
@@ -83,10 +81,6 @@ impl std::fmt::Display for BuildError {
                 f,
                 "scheme `{scheme}`: the key set {} cannot be used: {error:?}",
                 path.display()
-            ),
-            BuildError::JwksUrl { scheme } => write!(
-                f,
-                "scheme `{scheme}`: key sets are fetched by OpenID discovery from the issuer; give a `jwks` URL's keys to the authenticator directly"
             ),
             BuildError::Scheme { scheme, error } => {
                 write!(f, "scheme `{scheme}`: {error:?}")
@@ -145,11 +139,16 @@ impl AuthenticatorBuilder {
 
     /// The verifiers. A `jwt` scheme's keys come from, in order: keys
     /// given to [`AuthenticatorBuilder::jwks`], the policy's `jwks` file
-    /// (relative to the policy file), else the issuer's discovery document
-    /// (none until [`Authenticator::refresh_keys`] fetches them: refused
-    /// `keys_unavailable` meanwhile).
+    /// (relative to the policy file), the policy's `jwks` URL, else the
+    /// issuer's discovery document. Fetched keys are none until fetched
+    /// ([`Authenticator::refresh_keys`], or on demand by
+    /// [`Authenticator::authenticate_fetching`]): tokens are refused
+    /// `keys_unavailable` meanwhile. Schemes that fetch from the same
+    /// source share its keys, so the source is fetched (and rate-limited)
+    /// once for all of them.
     pub fn build(mut self) -> Result<Authenticator, BuildError> {
         let mut schemes = Vec::new();
+        let mut fetched: HashMap<KeySource, Arc<RwLock<KeyCache>>> = HashMap::new();
         for scheme in self.policy.auth_schemes() {
             let name = scheme.name().to_string();
             match scheme.kind() {
@@ -167,10 +166,13 @@ impl AuthenticatorBuilder {
                     if let Some(secret) = self.hmac_secrets.get(&name) {
                         settings = settings.hmac_secret(secret);
                     }
-                    let keys = match (self.jwks.remove(&name), jwt.jwks()) {
-                        (Some(keys), _) => KeyCache::fixed(keys),
+                    let source = match (self.jwks.remove(&name), jwt.jwks()) {
+                        (Some(keys), _) => Err(KeyCache::fixed(keys)),
                         (None, Some(url)) if url.contains("://") => {
-                            return Err(BuildError::JwksUrl { scheme: name })
+                            settings = settings.jwks_url(url);
+                            Ok(KeySource::Jwks {
+                                url: url.to_string(),
+                            })
                         }
                         (None, Some(file)) => {
                             let path = relative_to(&scheme, file);
@@ -181,11 +183,19 @@ impl AuthenticatorBuilder {
                                     error,
                                 }
                             })?;
-                            KeyCache::fixed(keys)
+                            Err(KeyCache::fixed(keys))
                         }
-                        (None, None) => KeyCache::new(self.key_cache),
+                        (None, None) => Ok(KeySource::Discovery {
+                            issuer: jwt.issuer().to_string(),
+                        }),
                     };
-                    let verifier = Verifier::with_key_cache(settings, keys).map_err(|error| {
+                    let keys = match source {
+                        Ok(source) => Arc::clone(fetched.entry(source).or_insert_with(|| {
+                            Arc::new(RwLock::new(KeyCache::new(self.key_cache)))
+                        })),
+                        Err(fixed) => Arc::new(RwLock::new(fixed)),
+                    };
+                    let verifier = Verifier::with_shared_keys(settings, keys).map_err(|error| {
                         BuildError::Scheme {
                             scheme: name.clone(),
                             error,
@@ -270,14 +280,60 @@ impl Authenticator {
     /// The request's principal: `Ok(None)` when it carries no credential,
     /// the refusal when it carries one that does not verify, or
     /// credentials for more than one scheme (see the module docs). `now`
-    /// is the time in Unix seconds (the crate reads no clock).
+    /// is the time in Unix seconds (the crate reads no clock). Keys are
+    /// used as they are held: nothing is fetched (see
+    /// [`Authenticator::authenticate_fetching`]).
     pub fn authenticate(
         &self,
         request: &CredentialRequest<'_>,
         now_unix_seconds: u64,
     ) -> Result<Option<Arc<Principal>>, Refusal> {
-        // Nothing was kept before the bearer token: it cannot be ambiguous.
-        let mut found: Option<Arc<Principal>> = self.bearer(request, now_unix_seconds)?;
+        let bearer = match self.bearer(request, now_unix_seconds)? {
+            Bearer::None => None,
+            Bearer::Cached(principal) => Some(principal),
+            Bearer::Verify(verifier, token) => Some(Arc::clone(
+                verifier.verify(token, now_unix_seconds)?.principal(),
+            )),
+        };
+        self.other_credentials(request, now_unix_seconds, bearer)
+    }
+
+    /// [`Authenticator::authenticate`], fetching a bearer token's keys
+    /// with `fetcher` first where its scheme's are missing or stale, and
+    /// once more for a `kid` they do not hold (a rotation): see
+    /// [`Verifier::verify_fetching`]. Fetches are rate-limited per key
+    /// source; while one fails, the cached keys keep working until their
+    /// grace deadline, and a token with no usable key is refused
+    /// `keys_unavailable`.
+    pub async fn authenticate_fetching(
+        &self,
+        fetcher: &dyn JwksFetcher,
+        request: &CredentialRequest<'_>,
+        now_unix_seconds: u64,
+    ) -> Result<Option<Arc<Principal>>, Refusal> {
+        let bearer = match self.bearer(request, now_unix_seconds)? {
+            Bearer::None => None,
+            Bearer::Cached(principal) => Some(principal),
+            Bearer::Verify(verifier, token) => Some(Arc::clone(
+                verifier
+                    .verify_fetching(fetcher, token, now_unix_seconds)
+                    .await?
+                    .principal(),
+            )),
+        };
+        self.other_credentials(request, now_unix_seconds, bearer)
+    }
+
+    /// The API-key and mTLS credentials of `request`, with the bearer
+    /// token's principal if it had one: one principal, or
+    /// `credential_ambiguous`.
+    fn other_credentials(
+        &self,
+        request: &CredentialRequest<'_>,
+        now_unix_seconds: u64,
+        bearer: Option<Arc<Principal>>,
+    ) -> Result<Option<Arc<Principal>>, Refusal> {
+        let mut found = bearer;
         // A second credential for another scheme makes the caller
         // ambiguous, whatever the first one was.
         let mut keep = |scheme: &str, principal: Arc<Principal>| {
@@ -339,41 +395,49 @@ impl Authenticator {
         Ok(found)
     }
 
-    /// The bearer token's principal, from the `jwt` scheme of its issuer.
-    fn bearer(
-        &self,
-        request: &CredentialRequest<'_>,
+    /// The bearer token's scheme, chosen by its issuer, or its answer if
+    /// that scheme verified it before.
+    fn bearer<'s, 'r>(
+        &'s self,
+        request: &CredentialRequest<'r>,
         now: u64,
-    ) -> Result<Option<Arc<Principal>>, Refusal> {
+    ) -> Result<Bearer<'s, 'r>, Refusal> {
         let mut verifiers = self.schemes.iter().filter_map(|s| match s {
-            SchemeVerifier::Jwt(verifier) => Some(verifier),
+            SchemeVerifier::Jwt(verifier) => Some(&**verifier),
             _ => None,
         });
         let Some(first) = verifiers.next() else {
-            return Ok(None);
+            return Ok(Bearer::None);
         };
         let Some(token) = jwt::bearer_candidate(first.scheme().name(), request.headers)? else {
-            return Ok(None);
+            return Ok(Bearer::None);
         };
         // With one `jwt` scheme there is nothing to choose: the payload is
         // read only by the verifier (or not at all, for a cached token).
         let mut others = verifiers.peekable();
-        let verifier = if others.peek().is_none() {
-            first
-        } else {
-            // A token verified before is in its scheme's cache: found there
-            // without reading its payload.
-            let all = || std::iter::once(first).chain(others.clone());
-            if let Some(answer) = all().find_map(|v| v.verify_cached(token, now)) {
-                return answer.map(|verified| Some(Arc::clone(verified.principal())));
-            }
-            let issuer = unverified_issuer(token);
-            all()
-                .find(|v| Some(v.scheme().issuer()) == issuer.as_deref())
-                .unwrap_or(first)
+        if others.peek().is_none() {
+            return Ok(Bearer::Verify(first, token));
+        }
+        // A token verified before is in its scheme's cache: found there
+        // without reading its payload.
+        let all = || std::iter::once(first).chain(others.clone());
+        if let Some(answer) = all().find_map(|v| v.verify_cached(token, now)) {
+            return Ok(Bearer::Cached(Arc::clone(answer?.principal())));
+        }
+        // The scheme of the token's issuer and audience; else of its
+        // issuer (which then refuses the audience); else the first.
+        let (issuer, audiences) = unverified_issuer_and_audiences(token).unwrap_or_default();
+        let of_issuer = |v: &&Verifier| v.scheme().issuer() == issuer;
+        let for_audience = |v: &&Verifier| {
+            v.scheme()
+                .audience_name()
+                .is_none_or(|audience| audiences.iter().any(|a| a == audience))
         };
-        let verified = verifier.verify(token, now)?;
-        Ok(Some(Arc::clone(verified.principal())))
+        let verifier = all()
+            .find(|v| of_issuer(v) && for_audience(v))
+            .or_else(|| all().find(of_issuer))
+            .unwrap_or(first);
+        Ok(Bearer::Verify(verifier, token))
     }
 
     /// The `WWW-Authenticate` challenge for a refusal this authenticator
@@ -393,10 +457,12 @@ impl Authenticator {
         Some(refusal.challenge_in(scheme.api(), kind))
     }
 
-    /// Fetches the keys of every `jwt` scheme that takes them from its
-    /// issuer's discovery document, where the rate limit allows (see
-    /// [`Verifier::refresh_keys`]); the first failure is returned after
-    /// every scheme was tried.
+    /// Fetches the keys of every `jwt` scheme whose keys are fetched (by
+    /// discovery from its issuer, or from its `jwks` URL), where the rate
+    /// limit allows (see [`Verifier::refresh_keys`]): a source shared by
+    /// several schemes is fetched once. The first failure is returned
+    /// after every scheme was tried. A runtime calls this on a timer, so
+    /// that keys are fresh before requests need them.
     pub async fn refresh_keys(
         &self,
         fetcher: &dyn JwksFetcher,
@@ -414,10 +480,21 @@ impl Authenticator {
     }
 }
 
-/// The `iss` of a token's payload, read without verifying anything: only
-/// to choose which scheme verifies it. `None` when it cannot be read (the
-/// chosen verifier then refuses the token for what is wrong with it).
-fn unverified_issuer(token: &str) -> Option<String> {
+/// What a request's bearer token needs.
+enum Bearer<'s, 'r> {
+    /// There is none.
+    None,
+    /// A scheme verified it before: its principal.
+    Cached(Arc<Principal>),
+    /// This scheme verifies it.
+    Verify(&'s Verifier, &'r str),
+}
+
+/// The `iss` and `aud` of a token's payload, read without verifying
+/// anything: only to choose which scheme verifies it. `None` when they
+/// cannot be read (the chosen verifier then refuses the token for what is
+/// wrong with it).
+fn unverified_issuer_and_audiences(token: &str) -> Option<(String, Vec<String>)> {
     let payload = token.split('.').nth(1)?;
     if payload.len() > 64 * 1024 {
         return None;
@@ -426,5 +503,14 @@ fn unverified_issuer(token: &str) -> Option<String> {
         .decode(payload)
         .ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value.get("iss")?.as_str().map(str::to_string)
+    let issuer = value.get("iss")?.as_str()?.to_string();
+    let audiences = match value.get("aud") {
+        Some(serde_json::Value::String(audience)) => vec![audience.clone()],
+        Some(serde_json::Value::Array(audiences)) => audiences
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some((issuer, audiences))
 }

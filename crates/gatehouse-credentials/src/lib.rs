@@ -43,10 +43,10 @@
 //! [`jwt::Verifier::authenticate`] and [`jwt::bearer_token`],
 //! `credential_missing` and `credential_ambiguous`). Keys are fixed (a
 //! [`jwt::KeySet`] from JWKS text or a file) or fetched
-//! ([`jwt::Verifier::verify_fetching`] with a [`jwt::JwksFetcher`]; the
-//! `fetch` feature's [`jwt::HttpFetcher`] does OpenID discovery over plain
-//! HTTP), kept by a [`jwt::KeyCache`] that fails closed once its grace
-//! period is over. The [`jwt`] module documentation has a runnable example.
+//! ([`jwt::Verifier::verify_fetching`] with a [`jwt::JwksFetcher`], by
+//! OpenID discovery or from a `jwks` URL; the `fetch` feature's
+//! [`jwt::HttpFetcher`] fetches over HTTPS), kept by a [`jwt::KeyCache`]
+//! that fails closed once its grace period is over. The [`jwt`] module documentation has a runnable example.
 
 mod authenticator;
 pub mod jwt;

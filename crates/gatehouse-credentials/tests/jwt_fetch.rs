@@ -1,6 +1,7 @@
-//! Keys fetched from the issuer over HTTP: a local server on 127.0.0.1
-//! serves the discovery document and the key set, and the tests rotate
-//! keys, break the server and slow it down.
+//! Keys fetched from the issuer over HTTP and HTTPS: a local server on
+//! 127.0.0.1 serves the discovery document and the key set (over TLS with
+//! a certificate authority made in the test, for the HTTPS cases), and the
+//! tests rotate keys, break the server and slow it down.
 #![cfg(feature = "fetch")]
 #![allow(
     clippy::unwrap_used,
@@ -16,9 +17,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use gatehouse_credentials::jwt::KeySet;
 use gatehouse_credentials::jwt::{
-    FetchError, HttpFetcher, JwksFetcher, JwtScheme, KeyCache, KeyCachePolicy, Verifier,
-    MAX_JWKS_BYTES,
+    fetch_key_set, FetchError, HttpFetcher, JwtScheme, KeyCache, KeyCachePolicy, KeySource,
+    Verifier, MAX_JWKS_BYTES,
 };
 use gatehouse_credentials::RefusalReason::*;
 use http_body_util::Full;
@@ -41,6 +43,8 @@ struct State {
     issuer: String,
     /// What the discovery document says the issuer is.
     claimed_issuer: Option<String>,
+    /// Where the discovery document says the keys are.
+    claimed_jwks_uri: Option<String>,
     jwks: String,
     mode: Mode,
     jwks_requests: usize,
@@ -56,12 +60,51 @@ struct Server {
 
 impl Server {
     async fn start(jwks: String) -> Server {
+        Server::start_with(jwks, None).await
+    }
+
+    /// The server over TLS, with a certificate for 127.0.0.1 issued by a
+    /// certificate authority made here; also the authority's certificate.
+    async fn start_tls(jwks: String) -> (Server, Vec<u8>) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Gatehouse test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf_params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        leaf_params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress([127, 0, 0, 1].into()));
+        let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            #[allow(deprecated)]
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let server = Server::start_with(jwks, Some(acceptor)).await;
+        (server, ca.der().to_vec())
+    }
+
+    async fn start_with(jwks: String, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let issuer = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let issuer = format!("{scheme}://{addr}");
         let state = Arc::new(Mutex::new(State {
             issuer: issuer.clone(),
             claimed_issuer: None,
+            claimed_jwks_uri: None,
             jwks,
             mode: Mode::Serve,
             jwks_requests: 0,
@@ -70,11 +113,19 @@ impl Server {
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = Arc::clone(&shared);
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| respond(Arc::clone(&state), request));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = http1::Builder::new();
+                    let _ = match tls {
+                        None => http.serve_connection(TokioIo::new(stream), service).await,
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => {
+                                http.serve_connection(TokioIo::new(stream), service).await
+                            }
+                            Err(_) => return,
+                        },
+                    };
                 });
             }
         });
@@ -108,7 +159,10 @@ async fn respond(
             "/.well-known/openid-configuration" => Some(
                 json!({
                     "issuer": state.claimed_issuer.clone().unwrap_or(state.issuer.clone()),
-                    "jwks_uri": format!("{}/jwks", state.issuer),
+                    "jwks_uri": state
+                        .claimed_jwks_uri
+                        .clone()
+                        .unwrap_or(format!("{}/jwks", state.issuer)),
                 })
                 .to_string(),
             ),
@@ -144,6 +198,12 @@ fn policy() -> KeyCachePolicy {
 fn fetching_verifier(issuer: &str) -> Verifier {
     let scheme = JwtScheme::new("user", issuer).audience(AUDIENCE);
     Verifier::with_key_cache(scheme, KeyCache::new(policy())).unwrap()
+}
+
+fn discovery(issuer: &str) -> KeySource {
+    KeySource::Discovery {
+        issuer: issuer.to_string(),
+    }
 }
 
 fn fetcher() -> HttpFetcher {
@@ -273,7 +333,9 @@ async fn a_slow_server_is_an_outage() {
     // The server answers after 3 s: the fetch gave up long before.
     assert!(started.elapsed() < Duration::from_millis(2500));
     assert_eq!(
-        fetcher.fetch_jwks(&server.issuer).await.unwrap_err(),
+        fetch_key_set(&fetcher, &discovery(&server.issuer))
+            .await
+            .unwrap_err(),
         FetchError::Timeout
     );
 
@@ -292,17 +354,27 @@ async fn a_slow_server_is_an_outage() {
 }
 
 #[tokio::test]
-async fn discovery_must_name_the_issuer_and_urls_must_be_http() {
+async fn discovery_must_name_the_issuer_and_urls_must_be_fetchable() {
     let server = Server::start(standard_jwks()).await;
     server.set(|s| s.claimed_issuer = Some("http://elsewhere.example".into()));
     let fetcher = fetcher();
     assert_eq!(
-        fetcher.fetch_jwks(&server.issuer).await.unwrap_err(),
+        fetch_key_set(&fetcher, &discovery(&server.issuer))
+            .await
+            .unwrap_err(),
         FetchError::BadDiscovery
     );
+    for url in ["ftp://127.0.0.1/jwks", "/jwks", "not a url"] {
+        let source = KeySource::Jwks { url: url.into() };
+        assert_eq!(
+            fetch_key_set(&fetcher, &source).await.unwrap_err(),
+            FetchError::UnsupportedUrl,
+            "{url}"
+        );
+    }
+    // A fetcher for HTTPS only refuses a plain-HTTP issuer.
     assert_eq!(
-        fetcher
-            .fetch_jwks("https://issuer.example")
+        fetch_key_set(&fetcher.clone().https_only(), &discovery(&server.issuer))
             .await
             .unwrap_err(),
         FetchError::UnsupportedUrl
@@ -318,7 +390,172 @@ async fn discovery_must_name_the_issuer_and_urls_must_be_http() {
     // A body over the limit is not read to its end.
     server.set(|s| s.jwks = " ".repeat(MAX_JWKS_BYTES + 1));
     assert_eq!(
-        fetcher.fetch_jwks(&server.issuer).await.unwrap_err(),
+        fetch_key_set(&fetcher, &discovery(&server.issuer))
+            .await
+            .unwrap_err(),
         FetchError::TooLarge
     );
+}
+
+#[tokio::test]
+async fn keys_come_over_https_from_a_server_whose_certificate_is_trusted() {
+    let (server, ca) = Server::start_tls(standard_jwks()).await;
+    let trusting = HttpFetcher::with_root_certificates(
+        &[ca],
+        Duration::from_millis(500),
+        Duration::from_millis(2000),
+    )
+    .unwrap();
+    let verifier = fetching_verifier(&server.issuer);
+    let token = rs256(Some("rsa-1"), &claims_from(&server.issuer, "alice"));
+    let verified = verifier
+        .verify_fetching(&trusting, &token, NOW)
+        .await
+        .unwrap();
+    assert_eq!(verified.principal().subject, "alice");
+    assert_eq!(server.jwks_requests(), 1);
+
+    // Mozilla's roots do not include the test's authority: the handshake
+    // fails, and with no keys the token is refused (fail closed).
+    let default = fetcher();
+    assert_eq!(
+        fetch_key_set(&default, &discovery(&server.issuer))
+            .await
+            .unwrap_err(),
+        FetchError::Tls
+    );
+    let untrusting = fetching_verifier(&server.issuer);
+    let refusal = untrusting
+        .verify_fetching(&default, &token, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.reason, KeysUnavailable);
+
+    // A key set named directly by URL, without discovery.
+    let direct = KeySource::Jwks {
+        url: format!("{}/jwks", server.issuer),
+    };
+    assert_eq!(
+        fetch_key_set(&trusting, &direct).await.unwrap().len(),
+        KeySet::from_jwks(&standard_jwks()).unwrap().len()
+    );
+    let by_url = Verifier::with_key_cache(
+        JwtScheme::new("user", &server.issuer)
+            .audience(AUDIENCE)
+            .jwks_url(format!("{}/jwks", server.issuer)),
+        KeyCache::new(policy()),
+    )
+    .unwrap();
+    assert_eq!(by_url.key_source(), direct);
+    assert!(by_url.verify_fetching(&trusting, &token, NOW).await.is_ok());
+
+    // A discovery document fetched over HTTPS may not send the keys over
+    // plain HTTP.
+    server.set(|s| s.claimed_jwks_uri = Some("http://127.0.0.1:9/jwks".into()));
+    assert_eq!(
+        fetch_key_set(&trusting, &discovery(&server.issuer))
+            .await
+            .unwrap_err(),
+        FetchError::BadDiscovery
+    );
+}
+
+/// A policy whose two `jwt` schemes share an issuer (one audience each) and
+/// whose third names its key set by URL, all served by `server`.
+fn fetching_policy(server: &Server) -> gatehouse::PolicySet {
+    let issuer = &server.issuer;
+    gatehouse::PolicySet::from_source(
+        "pets.gate",
+        &format!(
+            r#"api "pets" version "1"
+scopes {{
+  pets:read
+}}
+auth user  = jwt(issuer: "{issuer}", audience: "{AUDIENCE}", algorithms: "RS256")
+auth admin = jwt(issuer: "{issuer}", audience: "admin-console", algorithms: "RS256")
+auth batch = jwt(issuer: "https://batch.example", audience: "{AUDIENCE}", algorithms: "RS256", jwks: "{issuer}/jwks")
+
+endpoint GET /pets {{
+  authenticate user | admin | batch
+  require pets:read
+}}
+"#
+        ),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_authenticator_fetches_each_key_source_once_for_all_its_schemes() {
+    let server = Server::start(standard_jwks()).await;
+    let policy_set = fetching_policy(&server);
+    let authenticator = gatehouse_credentials::Authenticator::builder(&policy_set)
+        .key_cache(policy())
+        .build()
+        .unwrap();
+    let fetcher = fetcher();
+    let request = |header: &str| {
+        let headers = [("Authorization", header)];
+        let request = gatehouse_credentials::CredentialRequest {
+            headers: &headers,
+            ..Default::default()
+        };
+        // `authenticate` does not fetch: with no keys yet, fail closed.
+        authenticator
+            .authenticate(&request, NOW)
+            .map(|p| p.map(|p| p.scheme.clone()))
+    };
+
+    let user = format!(
+        "Bearer {}",
+        rs256(Some("rsa-1"), &claims_from(&server.issuer, "alice"))
+    );
+    assert_eq!(request(&user).unwrap_err().reason, KeysUnavailable);
+
+    let authenticate = |header: String| {
+        let authenticator = &authenticator;
+        let fetcher = &fetcher;
+        async move {
+            let headers = [("Authorization", header.as_str())];
+            let request = gatehouse_credentials::CredentialRequest {
+                headers: &headers,
+                ..Default::default()
+            };
+            authenticator
+                .authenticate_fetching(fetcher, &request, NOW)
+                .await
+                .map(|p| p.map(|p| p.scheme.clone()))
+        }
+    };
+    assert_eq!(authenticate(user).await.unwrap().as_deref(), Some("user"));
+    assert_eq!(server.jwks_requests(), 1);
+
+    // The admin console's token goes to `admin` (its audience), whose keys
+    // are the same source's: no second fetch.
+    let mut admin = claims_from(&server.issuer, "root");
+    admin["aud"] = json!(["admin-console"]);
+    let admin = format!("Bearer {}", rs256(Some("rsa-1"), &admin));
+    assert_eq!(authenticate(admin).await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(server.jwks_requests(), 1);
+
+    // `batch` names its key set by URL: fetched from there, no discovery.
+    let batch = format!(
+        "Bearer {}",
+        rs256(
+            Some("rsa-1"),
+            &claims_from("https://batch.example", "nightly")
+        )
+    );
+    assert_eq!(authenticate(batch).await.unwrap().as_deref(), Some("batch"));
+    assert_eq!(server.jwks_requests(), 2);
+
+    // `refresh_keys` on a timer: both sources are fresh, nothing fetched.
+    authenticator.refresh_keys(&fetcher, NOW + 1).await.unwrap();
+    assert_eq!(server.jwks_requests(), 2);
+    // Once stale, each source is fetched once.
+    authenticator
+        .refresh_keys(&fetcher, NOW + 601)
+        .await
+        .unwrap();
+    assert_eq!(server.jwks_requests(), 4);
 }

@@ -12,8 +12,9 @@
 //! - Fetches of one issuer are at least `min_refetch_interval` apart,
 //!   whatever triggers them, so a flood of tokens with made-up `kid`s costs
 //!   the issuer one request per interval, not one per token. The limit is
-//!   per cache, and each [`Verifier`](super::Verifier) has its own: two
-//!   schemes of one issuer fetch independently.
+//!   per cache; an [`Authenticator`](crate::Authenticator) gives the
+//!   schemes of one key source one cache, so it is per issuer (or `jwks`
+//!   URL).
 
 use std::sync::Arc;
 

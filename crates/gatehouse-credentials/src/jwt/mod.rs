@@ -11,8 +11,9 @@
 //! - [`KeyCache`] and [`KeyCachePolicy`]: fetched keys' freshness, refetch
 //!   rate limit and grace period, as a state machine with the time passed
 //!   in.
-//! - [`JwksFetcher`] and [`HttpFetcher`] (feature `fetch`): getting keys
-//!   from the issuer; [`Verifier::verify_fetching`] drives the cache.
+//! - [`KeySource`], [`fetch_key_set`], [`JwksFetcher`] and [`HttpFetcher`]
+//!   (feature `fetch`, HTTPS): getting keys by OpenID discovery or from a
+//!   JWKS URL; [`Verifier::verify_fetching`] drives the cache.
 //! - [`Verifier::verify`]: one token at a time with the time passed in;
 //!   verified tokens are cached (by their text, compared in constant time),
 //!   so a token seen before costs a lookup, not a signature check.
@@ -73,7 +74,7 @@ mod verify;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub(crate) use bearer::bearer_candidate;
 pub use bearer::bearer_token;
-pub use fetch::{FetchError, FetchFuture, JwksFetcher};
+pub use fetch::{fetch_key_set, FetchError, FetchFuture, JwksFetcher, KeySource};
 #[cfg(feature = "fetch")]
 pub use http::HttpFetcher;
 pub use key_cache::{KeyCache, KeyCachePolicy};

@@ -53,6 +53,7 @@ pub struct JwtScheme {
     pub(crate) scope_claim: ScopeClaim,
     pub(crate) max_token_bytes: usize,
     pub(crate) cache_capacity: usize,
+    pub(crate) jwks_url: Option<String>,
 }
 
 impl JwtScheme {
@@ -71,6 +72,7 @@ impl JwtScheme {
             scope_claim: ScopeClaim::default(),
             max_token_bytes: 8 * 1024,
             cache_capacity: 10_000,
+            jwks_url: None,
         }
     }
 
@@ -128,6 +130,14 @@ impl JwtScheme {
         self
     }
 
+    /// Fetch keys from this JWKS URL rather than by OpenID discovery from
+    /// the issuer (for a [`Verifier`](super::Verifier) whose keys are
+    /// fetched: see [`Verifier::key_source`](super::Verifier::key_source)).
+    pub fn jwks_url(mut self, url: impl Into<String>) -> JwtScheme {
+        self.jwks_url = Some(url.into());
+        self
+    }
+
     /// The scheme's name in the policy.
     pub fn name(&self) -> &str {
         &self.name
@@ -136,6 +146,11 @@ impl JwtScheme {
     /// The issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The audience a token's `aud` must hold, if the scheme requires one.
+    pub fn audience_name(&self) -> Option<&str> {
+        self.audience.as_deref()
     }
 
     /// Whether the scheme is usable: some algorithm accepted, and an HMAC

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 
 use super::algorithm::{Algorithm, Verifying as _};
 use super::bearer::{bearer_candidate, is_b64token};
+use super::fetch::KeySource;
 use super::key_cache::KeyCache;
 use super::keys::{Key, KeySet};
 use super::scheme::{JwtScheme, SchemeError, ScopeClaim};
@@ -55,7 +56,10 @@ impl Verified {
 /// scheme, its keys (a [`KeyCache`]) and a cache of verified tokens.
 pub struct Verifier {
     scheme: JwtScheme,
-    keys: RwLock<KeyCache>,
+    /// Shared by the verifiers of one key source (an
+    /// [`Authenticator`](crate::Authenticator)'s schemes of one issuer), so
+    /// that its fetches are rate-limited once, not per scheme.
+    keys: Arc<RwLock<KeyCache>>,
     tokens: TokenCache,
 }
 
@@ -78,12 +82,33 @@ impl Verifier {
     /// for keys fetched from the issuer (see
     /// [`Verifier::verify_fetching`]).
     pub fn with_key_cache(scheme: JwtScheme, keys: KeyCache) -> Result<Verifier, SchemeError> {
+        Verifier::with_shared_keys(scheme, Arc::new(RwLock::new(keys)))
+    }
+
+    /// A verifier whose key cache is shared with other verifiers of the
+    /// same key source.
+    pub(crate) fn with_shared_keys(
+        scheme: JwtScheme,
+        keys: Arc<RwLock<KeyCache>>,
+    ) -> Result<Verifier, SchemeError> {
         scheme.check()?;
         Ok(Verifier {
             tokens: TokenCache::new(scheme.cache_capacity),
             scheme,
-            keys: RwLock::new(keys),
+            keys,
         })
+    }
+
+    /// Where this verifier's keys are fetched from (when they are fetched
+    /// at all, not fixed): the scheme's JWKS URL if it has one, else OpenID
+    /// discovery from its issuer.
+    pub fn key_source(&self) -> KeySource {
+        match &self.scheme.jwks_url {
+            Some(url) => KeySource::Jwks { url: url.clone() },
+            None => KeySource::Discovery {
+                issuer: self.scheme.issuer.clone(),
+            },
+        }
     }
 
     /// The scheme.
