@@ -169,6 +169,22 @@ pub enum Command {
     )]
     Token(TokenArgs),
 
+    /// Serve checks to a gateway: nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`.
+    ///
+    /// Loads the policies (and the key store and key sets they need), then answers each check
+    /// with the decision: 200 and the principal's headers (`X-Gatehouse-Subject`, `-Scheme`,
+    /// `-Scopes`, `-Key-Id`, `-Decision-Id`) for an allow, the denial's status, headers and an
+    /// RFC 9457 problem body otherwise. `/healthz` and `/readyz` answer on both listeners,
+    /// `/metrics` (Prometheus) on the admin one. SIGHUP reloads; a policy that does not load
+    /// keeps the last good one serving. SIGTERM stops after checks in flight finish. Audit
+    /// records (`gatehouse.audit/v1`, one JSON line per decision) go to standard output unless
+    /// the configuration says otherwise; logs go to standard error. Flags override the
+    /// configuration file.
+    #[command(
+        after_help = "Examples:\n  gatehouse serve policies/\n  gatehouse serve --config serve.toml\n  gatehouse serve policies/ --listen 0.0.0.0:9191 --admin 127.0.0.1:9193 --quota-store redis://127.0.0.1:6379/"
+    )]
+    Serve(ServeArgs),
+
     /// Print a shell completion script.
     ///
     /// Load it in the current shell or install it where your shell looks for
@@ -294,6 +310,56 @@ pub struct DiffArgs {
     /// Output format: Markdown for people and pull requests, or JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Policy files or directories (searched recursively for `.gate` files); replaces the
+    /// configuration's `policies`.
+    pub paths: Vec<PathBuf>,
+
+    /// A TOML configuration file (see the README's `gatehouse serve` section).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The address checks are served on (default 127.0.0.1:9191).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// The address `/metrics`, `/healthz` and `/readyz` are served on.
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<std::net::SocketAddr>,
+
+    /// The API-key store (see `gatehouse keys`).
+    #[arg(long, value_name = "FILE")]
+    pub key_store: Option<PathBuf>,
+
+    /// The key store's secret (default: the GATEHOUSE_KEY_SECRET environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+
+    /// The keys of a `jwt` scheme, as SCHEME=FILE (a JWKS document); repeat for more.
+    #[arg(long, value_name = "SCHEME=FILE", value_parser = parse_jwks_arg)]
+    pub jwks: Vec<(String, PathBuf)>,
+
+    /// Where quotas are counted: `memory` or a `redis://` URL shared by every server.
+    #[arg(long, value_name = "STORE")]
+    pub quota_store: Option<String>,
+
+    /// Where audit records go: `stdout`, `stderr`, `off`, or a file.
+    #[arg(long, value_name = "SINK")]
+    pub audit: Option<String>,
+
+    /// A network of gateways allowed to ask (default: loopback); repeat for more.
+    #[arg(long = "gateway", value_name = "CIDR")]
+    pub gateways: Vec<ipnet::IpNet>,
+}
+
+fn parse_jwks_arg(text: &str) -> Result<(String, PathBuf), String> {
+    let (scheme, file) = text
+        .split_once('=')
+        .ok_or_else(|| "expected SCHEME=FILE".to_string())?;
+    Ok((scheme.to_string(), PathBuf::from(file)))
 }
 
 #[derive(Debug, Args)]

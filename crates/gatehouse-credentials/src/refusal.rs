@@ -94,6 +94,17 @@ impl RefusalReason {
         }
     }
 
+    /// The HTTP status a refusal is answered with: 401 (the client's
+    /// credential is at fault, and a `WWW-Authenticate` challenge goes with
+    /// it), except `keys_unavailable`, 503: no credential could be verified
+    /// now, which is the operator's to fix, and a retry may succeed.
+    pub fn status(self) -> u16 {
+        match self {
+            RefusalReason::KeysUnavailable => 503,
+            _ => 401,
+        }
+    }
+
     /// A description for `error_description` and logs: what was wrong,
     /// never what was sent.
     pub fn description(self) -> &'static str {

@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod inventory;
 pub mod keys;
 pub mod lint;
+pub mod serve;
 pub mod test;
 pub mod token;
 pub mod tree;
