@@ -12,7 +12,8 @@
 //!   shutdown), [`metrics`] and [`audit`].
 //!
 //! [`run`] puts these together: it serves until SIGTERM or Ctrl-C, reloads
-//! on SIGHUP, and refreshes fetched JWT keys on a timer.
+//! when the policy or key files change ([`reload`]) and on SIGHUP, and
+//! refreshes fetched JWT keys on a timer.
 // Tests may unwrap and index: a panic there is a failing test, not a crash.
 #![cfg_attr(
     test,
@@ -33,6 +34,7 @@ pub mod gate;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod reload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,7 +106,14 @@ pub async fn start(gate: Gate) -> Result<Running, String> {
             receiver.clone(),
         )));
     }
-    tasks.push(tokio::spawn(refresh_keys(Arc::clone(&gate), receiver)));
+    tasks.push(tokio::spawn(refresh_keys(
+        Arc::clone(&gate),
+        receiver.clone(),
+    )));
+    tasks.push(tokio::spawn(reload::reload_on_change(
+        Arc::clone(&gate),
+        receiver,
+    )));
     tracing::info!(%check, ?admin, "serving");
     Ok(Running {
         check,

@@ -458,3 +458,65 @@ async fn wait_for(path: &Path, needle: &str) -> String {
     }
     panic!("{} never held {needle}", path.display());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_file_is_reloaded_without_a_signal() {
+    let server = server("watch").await;
+    assert_eq!(caddy(&server, "GET", "/public/info", &[]).await.status, 200);
+    // Give the watcher a moment to start watching.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // A policy edit: the public endpoint goes away.
+    std::fs::write(
+        server.dir.join("pets.gate"),
+        POLICY.replace("endpoint GET /public/info {\n  public\n}", ""),
+    )
+    .unwrap();
+    let reloaded =
+        eventually(|| async { caddy(&server, "GET", "/public/info", &[]).await.status == 404 })
+            .await;
+    assert!(reloaded, "the edit was never picked up");
+    assert_eq!(server.running.gate.loaded().generation, 2);
+
+    // A key made by `gatehouse keys` (the store rewritten by a rename)
+    // works once the store is reloaded.
+    let path = server.dir.join("keys.json");
+    let mut store = KeyStore::load(&path, ServerSecret::new(SECRET).unwrap()).unwrap();
+    let fresh = store
+        .issue(
+            NewKey {
+                owner: "late".into(),
+                scopes: vec!["pets:read".into()],
+                expires: None,
+                networks: Vec::new(),
+            },
+            1_700_000_000,
+        )
+        .unwrap();
+    store.keys().save(&path).unwrap();
+    let key = fresh.key().to_string();
+    let accepted = eventually(|| async {
+        caddy(&server, "GET", "/pets/3", &[("X-API-Key", key.as_str())])
+            .await
+            .status
+            == 200
+    })
+    .await;
+    assert!(accepted, "the new key was never accepted");
+    server.running.stop().await;
+}
+
+/// Whether `condition` turns true within five seconds.
+async fn eventually<F, Fut>(condition: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
