@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The README's `gatehouse serve` figures: forward-auth checks per second and
+# latency, `gatehouse serve` against the floor (examples/floor.rs: axum +
+# matchit + one scope), alternated in rounds under the same load
+# (examples/load.rs: keep-alive HTTP/1.1 connections on 127.0.0.1).
+#
+#   crates/gatehouse-server/examples/compare.sh            # 3 rounds of 10 s, 32 connections
+#   ROUNDS=5 SECONDS_EACH=20 CONNECTIONS=64 AUDIT=stdout crates/gatehouse-server/examples/compare.sh
+#
+# Bounded: each run lasts SECONDS_EACH (at most 120), servers listen on
+# 127.0.0.1 only and are stopped by their own PIDs.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+rounds=${ROUNDS:-3}
+seconds=${SECONDS_EACH:-10}
+connections=${CONNECTIONS:-32}
+audit=${AUDIT:-off}
+
+cargo build --release -q -p gatehouse-cli
+cargo build --release -q -p gatehouse-server --example load --example floor
+bin=${CARGO_TARGET_DIR:-target}/release
+work=$(mktemp -d)
+pid=
+cleanup() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/bench.gate" <<'POLICY'
+api "bench" version "1"
+base /v1
+auth key = api_key(header: "X-API-Key")
+scopes {
+  pets:read
+}
+endpoint GET /pets/{id:int} {
+  authenticate key
+  require pets:read
+}
+POLICY
+head -c 32 /dev/urandom | base64 > "$work/secret.txt"
+key=$("$bin/gatehouse" keys new --store "$work/keys.json" --secret-file "$work/secret.txt" \
+    --owner bench --scopes pets:read 2>/dev/null | grep '^gk_')
+
+headers=(--header 'X-Forwarded-Method: GET' --header 'X-Forwarded-Uri: /v1/pets/7'
+    --header 'X-Forwarded-For: 203.0.113.9' --header "X-API-Key: $key")
+wait_for() {
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+for round in $(seq 1 "$rounds"); do
+    "$bin/gatehouse" serve "$work/bench.gate" --listen 127.0.0.1:19291 \
+        --key-store "$work/keys.json" --secret-file "$work/secret.txt" --audit "$audit" \
+        >/dev/null 2>&1 &
+    pid=$!
+    wait_for 19291
+    printf 'round %s gatehouse serve: ' "$round"
+    "$bin/examples/load" --url http://127.0.0.1:19291/check --connections "$connections" \
+        --seconds "$seconds" "${headers[@]}"
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+    "$bin/examples/floor" 127.0.0.1:19391 "$key" >/dev/null 2>&1 &
+    pid=$!
+    wait_for 19391
+    printf 'round %s floor:           ' "$round"
+    "$bin/examples/load" --url http://127.0.0.1:19391/check --connections "$connections" \
+        --seconds "$seconds" "${headers[@]}"
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+done

@@ -1,0 +1,125 @@
+//! A small HTTP/1.1 load generator for the README's `gatehouse serve`
+//! figures: keep-alive connections, each sending one request after
+//! another for a fixed time, every latency recorded; prints requests per
+//! second, p50, p99 and the status counts.
+//!
+//! ```sh
+//! cargo run --release -p gatehouse-server --example load -- \
+//!     --url http://127.0.0.1:9191/check --connections 32 --seconds 10 \
+//!     --header 'X-Forwarded-Method: GET' --header 'X-Forwarded-Uri: /v1/pets/7' \
+//!     --header 'X-Forwarded-For: 203.0.113.9'
+//! ```
+//!
+//! Bounded: at most `--seconds` (capped at 120) and `--connections`
+//! (capped at 1,000), 127.0.0.1 or any address given.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+struct Args {
+    url: hyper::Uri,
+    connections: usize,
+    seconds: u64,
+    headers: Vec<(String, String)>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        url: "http://127.0.0.1:9191/check".parse().unwrap(),
+        connections: 32,
+        seconds: 10,
+        headers: Vec::new(),
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let value = given
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => args.url = value.parse().expect("--url"),
+            "--connections" => {
+                args.connections = value
+                    .parse::<usize>()
+                    .expect("--connections")
+                    .clamp(1, 1000)
+            }
+            "--seconds" => args.seconds = value.parse::<u64>().expect("--seconds").clamp(1, 120),
+            "--header" => {
+                let (name, value) = value.split_once(':').expect("--header 'Name: value'");
+                args.headers
+                    .push((name.trim().to_string(), value.trim().to_string()));
+            }
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let authority = args.url.authority().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut workers = Vec::new();
+    for _ in 0..args.connections {
+        let (url, authority, headers) = (args.url.clone(), authority.clone(), args.headers.clone());
+        workers.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(&authority).await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(connection);
+            let mut latencies = Vec::new();
+            let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+            while Instant::now() < deadline {
+                let mut request = hyper::Request::get(url.clone()).header("host", &authority);
+                for (name, value) in &headers {
+                    request = request.header(name, value);
+                }
+                let request = request.body(Empty::<Bytes>::new()).unwrap();
+                let started = Instant::now();
+                let Ok(response) = sender.send_request(request).await else {
+                    break;
+                };
+                let status = response.status().as_u16();
+                let _ = response.into_body().collect().await;
+                latencies.push(started.elapsed());
+                *statuses.entry(status).or_default() += 1;
+            }
+            (latencies, statuses)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    for worker in workers {
+        let (mut l, s) = worker.await.unwrap();
+        latencies.append(&mut l);
+        for (status, count) in s {
+            *statuses.entry(status).or_default() += count;
+        }
+    }
+    latencies.sort();
+    let percentile = |p: f64| {
+        let index = ((latencies.len() as f64) * p) as usize;
+        latencies
+            .get(index.min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    let total = latencies.len();
+    println!(
+        "requests {total}  per second {:.0}  p50 {:?}  p99 {:?}  max {:?}  statuses {statuses:?}",
+        total as f64 / args.seconds as f64,
+        percentile(0.50),
+        percentile(0.99),
+        latencies.last().copied().unwrap_or_default(),
+    );
+}
