@@ -29,6 +29,8 @@ pub struct Pattern {
 
 #[derive(Clone, Debug)]
 enum Matcher {
+    /// `^[class]{m,n}$` and kin: a byte set and a length range, no engine.
+    ClassRun(ClassRun),
     Lite(regex_lite::Regex),
     #[cfg(feature = "fast-regex")]
     Fast(regex::Regex),
@@ -98,14 +100,19 @@ impl Pattern {
             .build()
             .map_err(|error| PatternError::Syntax(error.to_string()))?;
         let ascii = ascii_dialect(text)?;
+        let matcher = match ClassRun::parse(&ascii) {
+            Some(run) => Matcher::ClassRun(run),
+            None => fast(&ascii).unwrap_or(Matcher::Lite(lite)),
+        };
         Ok(Pattern {
             text: text.to_string(),
-            matcher: fast(&ascii).unwrap_or(Matcher::Lite(lite)),
+            matcher,
         })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
         match &self.matcher {
+            Matcher::ClassRun(run) => run.is_match(value),
             Matcher::Lite(regex) => regex.is_match(value),
             #[cfg(feature = "fast-regex")]
             Matcher::Fast(regex) => regex.is_match(value),
@@ -127,6 +134,140 @@ fn fast(ascii: &str) -> Option<Matcher> {
 #[cfg(not(feature = "fast-regex"))]
 fn fast(_ascii: &str) -> Option<Matcher> {
     None
+}
+
+/// The commonest validation pattern, `^[a-z0-9-]+$` or `^\d{5}$`: one
+/// ASCII class repeated between two bounds over the whole value. Matched by
+/// a 128-bit set and a length check, a byte at a time: no engine, no
+/// allocation. Anything else (negation, set operations, POSIX classes,
+/// non-ASCII members, more than one atom) is left to the engines; a
+/// property test holds this to regex-lite's answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ClassRun {
+    /// Bit `b` set when ASCII byte `b` is in the class.
+    members: u128,
+    min: usize,
+    max: usize,
+}
+
+impl ClassRun {
+    /// The run a pattern in the ASCII dialect (see [`ascii_dialect`])
+    /// spells, if it is one.
+    fn parse(ascii: &str) -> Option<ClassRun> {
+        let body = ascii.strip_prefix("^[")?.strip_suffix('$')?;
+        let close = class_end(body)?;
+        let (class, quantifier) = (body.get(..close)?, body.get(close + 1..)?);
+        let members = class_members(class)?;
+        let (min, max) = match quantifier {
+            "" => (1, 1),
+            "+" => (1, usize::MAX),
+            "*" => (0, usize::MAX),
+            "?" => (0, 1),
+            braces => {
+                let inner = braces.strip_prefix('{')?.strip_suffix('}')?;
+                match inner.split_once(',') {
+                    None => {
+                        let n = inner.parse().ok()?;
+                        (n, n)
+                    }
+                    Some((m, "")) => (m.parse().ok()?, usize::MAX),
+                    Some((m, n)) => (m.parse().ok()?, n.parse().ok()?),
+                }
+            }
+        };
+        (min <= max).then_some(ClassRun { members, min, max })
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        let len = value.len();
+        len >= self.min
+            && len <= self.max
+            && value
+                .bytes()
+                .all(|b| b < 128 && self.members & (1u128 << b) != 0)
+    }
+}
+
+/// Where the class that `body` starts inside of (just after its `[`)
+/// ends: the first `]` that is not escaped and not the class's first
+/// character.
+fn class_end(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b']' if i > 0 => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The set a bracket class's inside spells, when it is plain: ASCII
+/// characters, escapes of punctuation and of `\t \n \r \x0B \x0C`, and
+/// ranges between two of them. `None` for anything else.
+fn class_members(class: &str) -> Option<u128> {
+    if class.starts_with('^')
+        || class.contains('[')
+        || class.contains("&&")
+        || class.contains("--")
+        || class.contains("~~")
+    {
+        return None;
+    }
+    // The class as ASCII code points, escapes resolved.
+    let mut items: Vec<u8> = Vec::with_capacity(class.len());
+    let mut escaped_at: Vec<bool> = Vec::with_capacity(class.len());
+    let mut chars = class.chars();
+    while let Some(c) = chars.next() {
+        let (byte, escaped) = match c {
+            '\\' => {
+                let byte = match chars.next()? {
+                    't' => b'\t',
+                    'n' => b'\n',
+                    'r' => b'\r',
+                    'x' => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        match hex.as_str() {
+                            "0B" => 0x0b,
+                            "0C" => 0x0c,
+                            _ => return None,
+                        }
+                    }
+                    p if p.is_ascii_punctuation() => u8::try_from(p).ok()?,
+                    _ => return None,
+                };
+                (byte, true)
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => (u8::try_from(c).ok()?, false),
+            _ => return None,
+        };
+        items.push(byte);
+        escaped_at.push(escaped);
+    }
+    let mut members = 0u128;
+    let mut i = 0;
+    while let Some(&start) = items.get(i) {
+        let dash = items.get(i + 1) == Some(&b'-') && escaped_at.get(i + 1) == Some(&false);
+        match (dash, items.get(i + 2)) {
+            // `a-z`: a range (a `-` first or last is itself).
+            (true, Some(&end)) => {
+                if end < start {
+                    return None;
+                }
+                for b in start..=end {
+                    members |= 1u128 << b;
+                }
+                i += 3;
+            }
+            _ => {
+                members |= 1u128 << start;
+                i += 1;
+            }
+        }
+    }
+    Some(members)
 }
 
 /// Rewrites a pattern regex-lite accepted so that the `regex` crate reads it
@@ -333,14 +474,16 @@ mod tests {
         assert!(boundary.is_match("aé") && !boundary.is_match("é"));
     }
 
-    /// With `fast-regex`, every valid pattern gets the fast engine (a silent
-    /// fallback to regex-lite would only show as a slower benchmark).
+    /// With `fast-regex`, every valid pattern that is not a class run gets
+    /// the fast engine (a silent fallback to regex-lite would only show as
+    /// a slower benchmark); class runs get their own matcher in every
+    /// build.
     #[cfg(feature = "fast-regex")]
     #[test]
     fn the_fast_engine_takes_every_valid_pattern() {
         for text in [
-            r"^[a-z0-9-]+$",
-            r"^\d{5}$",
+            r"^[a-z0-9-]+[.]$",
+            r"\d{5}",
             r"\bx\B",
             r"[[:alpha:]\s]+",
             r"(?s:.)(?m:^$)(?U:a+)",
@@ -348,6 +491,90 @@ mod tests {
         ] {
             let pattern = Pattern::new(text).unwrap();
             assert!(matches!(pattern.matcher, Matcher::Fast(_)), "{text}");
+        }
+        for text in [r"^[a-z0-9-]+$", r"^\d{5}$"] {
+            let pattern = Pattern::new(text).unwrap();
+            assert!(matches!(pattern.matcher, Matcher::ClassRun(_)), "{text}");
+        }
+    }
+
+    #[test]
+    fn class_runs_are_recognised_and_nothing_else() {
+        let run = |text: &str| ClassRun::parse(&ascii_dialect(text).unwrap());
+        for text in [
+            r"^[a-z0-9-]+$",
+            r"^\d{5}$",
+            r"^[A-Z]{2,3}$",
+            r"^[a-z]*$",
+            r"^[\w.-]{1,64}$",
+            r"^[]a]$",
+            r"^[-a]?$",
+            r"^[\s]{3,}$",
+            r"^[\^\]]+$",
+        ] {
+            assert!(run(text).is_some(), "{text}");
+        }
+        for text in [
+            r"^[^a-z]+$",
+            r"^[a-z]+",
+            r"[a-z]+$",
+            r"^[a-z]+?$",
+            r"^[[:alpha:]]+$",
+            r"^[a-z&&[^x]]+$",
+            r"^[a-z]+[0-9]$",
+            r"^[é]+$",
+            r"^[z-a]$",
+            r"^[a-z]{3,1}$",
+            r"^(?m)[a-z]+$",
+        ] {
+            assert!(run(text).is_none(), "{text}");
+        }
+    }
+
+    mod class_runs_agree_with_regex_lite {
+        use proptest::prelude::*;
+
+        use super::super::Pattern;
+
+        fn item() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "a", "z", "0", "9", "-", "_", ".", "a-c", "x-z", "0-4", "A-F", "\\-", "\\.", "\\d",
+                "\\w", "\\s", "]", "^", "/", " ", "\\t", "+",
+            ])
+            .prop_map(str::to_string)
+        }
+
+        fn pattern() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(item(), 1..5),
+                prop::sample::select(vec!["", "+", "*", "?", "{3}", "{2,}", "{1,4}", "{0,2}"]),
+            )
+                .prop_map(|(items, quantifier)| format!("^[{}]{quantifier}$", items.concat()))
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "a", "b", "z", "0", "5", "9", "-", "_", ".", "A", "F", "G", "]", "^", " ",
+                    "\t", "\n", "é", "+", "/", "\\",
+                ]),
+                0..7,
+            )
+            .prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            /// Wherever the class run answers, regex-lite answers the same.
+            #[test]
+            fn same_answers(text in pattern(), values in prop::collection::vec(value(), 1..8)) {
+                let Ok(lite) = regex_lite::Regex::new(&text) else { return Ok(()) };
+                let Ok(pattern) = Pattern::new(&text) else { return Ok(()) };
+                for value in &values {
+                    prop_assert_eq!(pattern.is_match(value), lite.is_match(value), "{} on {:?}", text, value);
+                }
+            }
         }
     }
 
