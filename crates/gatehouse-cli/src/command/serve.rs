@@ -60,6 +60,9 @@ fn config(args: ServeArgs) -> Result<Config, String> {
     if let Some(listen) = args.listen {
         config.listen.check = listen;
     }
+    if let Some(grpc) = args.grpc {
+        config.listen.grpc = Some(grpc);
+    }
     if let Some(admin) = args.admin {
         config.listen.admin = Some(admin);
     }
