@@ -501,3 +501,47 @@ async fn envoy_http_service() {
 
     server.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_peer_certificate_envoy_sends_authenticates() {
+    let server = server("envoy-mtls").await;
+    let mut envoy = envoy(&server).await;
+    let mut params =
+        rcgen::CertificateParams::new(vec!["api.internal.example.com".to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "api.internal.example.com");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let pem = params.self_signed(&key).unwrap().pem();
+    // Envoy URL-encodes the PEM (`include_peer_certificate`).
+    let encoded: String = pem
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+
+    let mut with_certificate = request("GET", "/internal", &[]);
+    with_certificate
+        .attributes
+        .as_mut()
+        .unwrap()
+        .source
+        .as_mut()
+        .unwrap()
+        .certificate = encoded;
+    let allowed = envoy.ask(with_certificate).await;
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert_eq!(
+        allowed.header("x-gatehouse-subject"),
+        Some("api.internal.example.com")
+    );
+    assert_eq!(allowed.header("x-gatehouse-scheme"), Some("service"));
+
+    let without = envoy.check("GET", "/internal", &[]).await;
+    assert_eq!(without.status, 401, "{without:?}");
+    server.running.stop().await;
+}

@@ -26,9 +26,14 @@ scopes {
   pets:write
 }
 auth key = api_key(header: "X-API-Key")
+auth service = mtls(subject: "*.internal.example.com")
 
 endpoint GET /public/info {
   public
+}
+
+endpoint GET /internal {
+  authenticate service
 }
 
 endpoint GET /admin {
