@@ -169,19 +169,22 @@ pub enum Command {
     )]
     Token(TokenArgs),
 
-    /// Serve checks to a gateway: nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`.
+    /// Serve checks to a gateway: nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`,
+    /// Envoy `ext_authz`.
     ///
     /// Loads the policies (and the key store and key sets they need), then answers each check
     /// with the decision: 200 and the principal's headers (`X-Gatehouse-Subject`, `-Scheme`,
     /// `-Scopes`, `-Key-Id`, `-Decision-Id`) for an allow, the denial's status, headers and an
-    /// RFC 9457 problem body otherwise. `/healthz` and `/readyz` answer on both listeners,
+    /// RFC 9457 problem body otherwise. Envoy's `ext_authz` is answered over gRPC on `--grpc`
+    /// (`envoy.service.auth.v3.Authorization`) and over HTTP under `/ext_authz` on the check
+    /// listener. `/healthz` and `/readyz` answer on both listeners,
     /// `/metrics` (Prometheus) on the admin one. SIGHUP reloads; a policy that does not load
     /// keeps the last good one serving. SIGTERM stops after checks in flight finish. Audit
     /// records (`gatehouse.audit/v1`, one JSON line per decision) go to standard output unless
     /// the configuration says otherwise; logs go to standard error. Flags override the
     /// configuration file.
     #[command(
-        after_help = "Examples:\n  gatehouse serve policies/\n  gatehouse serve --config serve.toml\n  gatehouse serve policies/ --listen 0.0.0.0:9191 --admin 127.0.0.1:9193 --quota-store redis://127.0.0.1:6379/"
+        after_help = "Examples:\n  gatehouse serve policies/\n  gatehouse serve --config serve.toml\n  gatehouse serve policies/ --listen 0.0.0.0:9191 --admin 127.0.0.1:9193 --quota-store redis://127.0.0.1:6379/\n  gatehouse serve policies/ --grpc 127.0.0.1:9192"
     )]
     Serve(ServeArgs),
 
@@ -325,6 +328,10 @@ pub struct ServeArgs {
     /// The address checks are served on (default 127.0.0.1:9191).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
+
+    /// The address Envoy's gRPC `ext_authz` checks are served on (none by default).
+    #[arg(long, value_name = "ADDR")]
+    pub grpc: Option<std::net::SocketAddr>,
 
     /// The address `/metrics`, `/healthz` and `/readyz` are served on.
     #[arg(long, value_name = "ADDR")]

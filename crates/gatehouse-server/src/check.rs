@@ -84,6 +84,36 @@ impl CheckOutcome {
         })
         .to_string()
     }
+
+    /// The headers a denial answers with, in order: its content type, the
+    /// decision id and reason (for the gateway's logs and the client's
+    /// support request), then the policy's (`WWW-Authenticate`, `Allow`,
+    /// `Retry-After`, `RateLimit-*`).
+    pub fn denial_headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        [
+            ("Content-Type", "application/problem+json"),
+            ("X-Gatehouse-Decision-Id", self.decision_id.as_str()),
+            ("X-Gatehouse-Reason", self.reason.as_str()),
+        ]
+        .into_iter()
+        .chain(
+            self.response_headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+    }
+}
+
+/// Whether a client header says the request has a body: a
+/// `Content-Length` above 0 (nginx passes it as
+/// `X-Original-Content-Length`), or any `Transfer-Encoding`.
+pub fn declares_body(name: &str, value: &str) -> bool {
+    if name.eq_ignore_ascii_case("transfer-encoding") {
+        return true;
+    }
+    (name.eq_ignore_ascii_case("content-length")
+        || name.eq_ignore_ascii_case("x-original-content-length"))
+        && !matches!(value.trim(), "" | "0")
 }
 
 /// The reason phrase of a status, for a problem's `title`.

@@ -5,11 +5,14 @@
 //! policies = ["policies/"]
 //!
 //! [listen]
-//! check = "127.0.0.1:9191"     # forward-auth (nginx, Caddy, Traefik), /healthz, /readyz
+//! check = "127.0.0.1:9191"     # forward-auth (nginx, Caddy, Traefik), Envoy's HTTP
+//!                              # ext_authz under /ext_authz, /healthz, /readyz
+//! grpc = "127.0.0.1:9192"      # Envoy's gRPC ext_authz (envoy.service.auth.v3)
 //! admin = "127.0.0.1:9193"     # /metrics, /healthz, /readyz
 //!
 //! [gateways]
-//! # Peers allowed to ask: their X-Original-*/X-Forwarded-* headers are
+//! # Peers allowed to ask, on the check and gRPC listeners: their
+//! # X-Original-*/X-Forwarded-* headers and Envoy's attributes are
 //! # believed. Anyone else is refused (`untrusted_gateway`).
 //! trusted = ["127.0.0.1/32", "::1/128"]
 //!
@@ -31,6 +34,7 @@
 //! max_header_bytes = 16384
 //! header_timeout_ms = 5000
 //! shutdown_grace_ms = 10000
+//! max_check_bytes = 4194304    # an Envoy check with the body it carries
 //! ```
 
 use std::net::SocketAddr;
@@ -71,6 +75,9 @@ pub struct Config {
 pub struct Listen {
     /// Forward-auth checks, `/healthz` and `/readyz`.
     pub check: SocketAddr,
+    /// Envoy's gRPC ext_authz (`envoy.service.auth.v3.Authorization`);
+    /// none when absent.
+    pub grpc: Option<SocketAddr>,
     /// `/metrics`, `/healthz` and `/readyz`; none when absent.
     pub admin: Option<SocketAddr>,
     /// The path gateways send checks to on the check listener.
@@ -81,6 +88,7 @@ impl Default for Listen {
     fn default() -> Listen {
         Listen {
             check: SocketAddr::from(([127, 0, 0, 1], 9191)),
+            grpc: None,
             admin: None,
             check_path: "/check".to_string(),
         }
@@ -187,6 +195,12 @@ pub struct Limits {
     pub header_timeout_ms: u64,
     /// How long in-flight checks may take to finish on shutdown.
     pub shutdown_grace_ms: u64,
+    /// The largest Envoy check read: a gRPC `CheckRequest` (the client's
+    /// headers and any body Envoy buffered with `with_request_body`), or
+    /// the body of an HTTP ext_authz check. A larger gRPC message is
+    /// refused (`RESOURCE_EXHAUSTED`, which Envoy answers as a denial); a
+    /// larger HTTP body counts as one not sent.
+    pub max_check_bytes: usize,
 }
 
 impl Default for Limits {
@@ -196,6 +210,7 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             header_timeout_ms: 5_000,
             shutdown_grace_ms: 10_000,
+            max_check_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -275,6 +290,14 @@ impl Config {
         if !self.listen.check_path.starts_with('/') {
             return invalid("`listen.check_path` must start with `/`");
         }
+        let envoy = crate::envoy::HTTP_PREFIX;
+        if self.listen.check_path == envoy
+            || self.listen.check_path.starts_with(&format!("{envoy}/"))
+        {
+            return invalid(
+                "`listen.check_path` must not be under `/ext_authz`, Envoy's HTTP checks",
+            );
+        }
         if self.quota.store != "memory"
             && !self.quota.store.starts_with("redis://")
             && !self.quota.store.starts_with("rediss://")
@@ -288,6 +311,9 @@ impl Config {
             return invalid(
                 "`limits.connections` must be positive and `limits.max_header_bytes` at least 1024",
             );
+        }
+        if self.limits.max_check_bytes < self.limits.max_header_bytes {
+            return invalid("`limits.max_check_bytes` must be at least `limits.max_header_bytes`");
         }
         Ok(())
     }
@@ -354,6 +380,11 @@ mod tests {
             config.listen.admin,
             Some(SocketAddr::from(([127, 0, 0, 1], 9193)))
         );
+        assert_eq!(
+            config.listen.grpc,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9192)))
+        );
+        assert_eq!(config.limits.max_check_bytes, 4 * 1024 * 1024);
         assert_eq!(config.audit.allowed, AllowedAudit::All);
     }
 
@@ -370,5 +401,13 @@ mod tests {
         assert!(error("policies = [\"p\"]\nlisten = { chek = \"x\" }").contains("unknown field"));
         assert!(error("policies = [\"p\"]\n[quota]\nstore = \"postgres://x\"").contains("redis"));
         assert!(error("policies = [\"p\"]\n[audit]\nsample = 2.0").contains("fraction"));
+        assert!(error("policies = [\"p\"]\n[listen]\ngrpc = \"nowhere\"").contains("grpc"));
+        assert!(
+            error("policies = [\"p\"]\n[listen]\ncheck_path = \"/ext_authz/x\"")
+                .contains("ext_authz")
+        );
+        assert!(
+            error("policies = [\"p\"]\n[limits]\nmax_check_bytes = 10").contains("max_check_bytes")
+        );
     }
 }

@@ -31,7 +31,7 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::check::{CheckInput, CheckOutcome, ServerReason};
+use crate::check::{declares_body, CheckInput, CheckOutcome, ServerReason};
 
 /// Which gateway's headers a check came with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +116,39 @@ pub fn read(headers: &HeaderMap) -> Result<Forwarded<'_>, ServerReason> {
         None => one("host")?,
     };
 
+    let client = client(headers, &CONTROL)?;
+    Ok(Forwarded {
+        mode,
+        method,
+        uri,
+        host,
+        client: client.address,
+        headers: client.headers,
+        has_body: client.has_body,
+    })
+}
+
+/// Who asked and with which headers, as a gateway that appends the
+/// client's address to `X-Forwarded-For` reports it.
+#[derive(Debug)]
+pub(crate) struct Client<'h> {
+    /// The last `X-Forwarded-For` entry: the TCP peer the gateway saw.
+    pub address: IpAddr,
+    /// The check's headers but `skip`, `Host` and `Content-Length`, with
+    /// the `X-Forwarded-For` chain before the client's entry.
+    pub headers: Vec<(&'h str, &'h str)>,
+    /// Whether `Content-Length` (or nginx's `X-Original-Content-Length`)
+    /// is above 0, or `Transfer-Encoding` is present.
+    pub has_body: bool,
+}
+
+/// Reads the client's address and headers from a check's headers, leaving
+/// out the gateway's own (`skip`). A check without `X-Forwarded-For` is
+/// refused: the gateway did not say who asked.
+pub(crate) fn client<'h>(
+    headers: &'h HeaderMap,
+    skip: &[&str],
+) -> Result<Client<'h>, ServerReason> {
     // The client is the last X-Forwarded-For entry; what comes before it
     // (earlier values, and the last value up to its last comma) stays, as
     // borrowed slices of the same headers.
@@ -128,7 +161,7 @@ pub fn read(headers: &HeaderMap) -> Result<Forwarded<'_>, ServerReason> {
         Some((before, last)) => (Some(before.trim()), last),
         None => (None, last_value),
     };
-    let client = last
+    let address = last
         .trim()
         .parse::<IpAddr>()
         .map_err(|_| ServerReason::ForwardedRequestMissing)?;
@@ -139,25 +172,19 @@ pub fn read(headers: &HeaderMap) -> Result<Forwarded<'_>, ServerReason> {
     for (name, value) in headers {
         let name = name.as_str();
         let value = value.to_str().map_err(|_| ServerReason::HeaderNotText)?;
-        match name {
-            "content-length" | "x-original-content-length" => {
-                has_body |= value.trim() != "0" && !value.trim().is_empty();
-            }
-            "transfer-encoding" => has_body = true,
-            _ => {}
-        }
-        if CONTROL.contains(&name) || name == "host" || name == "content-length" {
+        has_body |= declares_body(name, value);
+        if skip.contains(&name)
+            || name == "x-forwarded-for"
+            || name == "host"
+            || name == "content-length"
+        {
             continue;
         }
         kept.push((name, value));
     }
     kept.extend(chain.into_iter().map(|value| ("x-forwarded-for", value)));
-    Ok(Forwarded {
-        mode,
-        method,
-        uri,
-        host,
-        client,
+    Ok(Client {
+        address,
         headers: kept,
         has_body,
     })
@@ -201,10 +228,7 @@ pub fn render(outcome: &CheckOutcome, mode: Mode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(problem.clone())));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     let headers = response.headers_mut();
-    insert(headers, "Content-Type", "application/problem+json");
-    insert(headers, "X-Gatehouse-Decision-Id", &outcome.decision_id);
-    insert(headers, "X-Gatehouse-Reason", &outcome.reason);
-    for (name, value) in &outcome.response_headers {
+    for (name, value) in outcome.denial_headers() {
         insert(headers, name, value);
     }
     if mode == Mode::Nginx {

@@ -3,8 +3,10 @@
 //! timeouts, and a graceful shutdown that lets checks in flight finish.
 //!
 //! Routes of the check listener: the check path (forward-auth), `/denial`
-//! (nginx's replay of a denial), `/healthz` and `/readyz`. Routes of the
-//! admin listener: `/metrics`, `/healthz` and `/readyz`.
+//! (nginx's replay of a denial), `/ext_authz/…` (Envoy's HTTP ext_authz),
+//! `/healthz` and `/readyz`. Routes of the admin listener: `/metrics`,
+//! `/healthz` and `/readyz`. The gRPC listener ([`crate::envoy::grpc`])
+//! shares the accept loop, `accept`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -22,13 +24,14 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::check::ServerReason;
 use crate::config::Limits;
+use crate::envoy;
 use crate::forward_auth;
 use crate::gate::Gate;
 
 /// Which routes a listener serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
-    /// Checks, `/denial`, `/healthz`, `/readyz`.
+    /// Checks, `/denial`, `/ext_authz/…`, `/healthz`, `/readyz`.
     Check,
     /// `/metrics`, `/healthz`, `/readyz`.
     Admin,
@@ -40,10 +43,9 @@ pub async fn serve(
     listener: TcpListener,
     gate: Arc<Gate>,
     role: Role,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let limits: Limits = gate.config().limits.clone();
-    let connections = Arc::new(Semaphore::new(limits.connections));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -54,6 +56,36 @@ pub async fn serve(
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    accept(listener, &limits, &builder, shutdown, |peer| {
+        let gate = Arc::clone(&gate);
+        hyper::service::service_fn(move |request| {
+            let gate = Arc::clone(&gate);
+            async move { Ok::<_, Infallible>(route(&gate, role, peer, request).await) }
+        })
+    })
+    .await;
+}
+
+/// The accept loop every listener shares: connections up to
+/// `limits.connections` (more are closed at once), each served by the
+/// service `service` makes for its peer, until `shutdown` turns true; then
+/// open connections get up to `limits.shutdown_grace_ms` to finish.
+pub(crate) async fn accept<M, S, B>(
+    listener: TcpListener,
+    limits: &Limits,
+    builder: &auto::Builder<TokioExecutor>,
+    mut shutdown: watch::Receiver<bool>,
+    service: M,
+) where
+    M: Fn(SocketAddr) -> S,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connections = Arc::new(Semaphore::new(limits.connections));
     let graceful = GracefulShutdown::new();
     loop {
         let accepted = tokio::select! {
@@ -77,12 +109,7 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let gate = Arc::clone(&gate);
-        let service = hyper::service::service_fn(move |request| {
-            let gate = Arc::clone(&gate);
-            async move { Ok::<_, Infallible>(route(&gate, role, peer, request).await) }
-        });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = builder.serve_connection(TokioIo::new(stream), service(peer));
         let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {
             let _ = connection.await;
@@ -155,12 +182,18 @@ async fn route(
             let outcome = gate.check(&forwarded.input(None)).await;
             forward_auth::render(&outcome, forwarded.mode)
         }
+        (Role::Check, path) if envoy::http::is_check(path) => {
+            if !trusted(gate, peer) {
+                return refused(gate, ServerReason::UntrustedGateway);
+            }
+            envoy::http::check(gate, request).await
+        }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
 /// Whether the peer is a configured gateway.
-fn trusted(gate: &Gate, peer: SocketAddr) -> bool {
+pub(crate) fn trusted(gate: &Gate, peer: SocketAddr) -> bool {
     let ip = peer.ip().to_canonical();
     gate.config()
         .gateways
@@ -169,7 +202,8 @@ fn trusted(gate: &Gate, peer: SocketAddr) -> bool {
         .any(|net| net.contains(&ip))
 }
 
-fn refused(gate: &Gate, reason: ServerReason) -> Response<Full<Bytes>> {
+/// The answer to a check refused before the policy is asked.
+pub(crate) fn refused(gate: &Gate, reason: ServerReason) -> Response<Full<Bytes>> {
     let outcome = gate.refuse(None, reason);
     forward_auth::render(&outcome, forward_auth::Mode::Forwarded)
 }

@@ -8,6 +8,9 @@
 //! - [`forward_auth`]: nginx `auth_request`, Caddy `forward_auth` and
 //!   Traefik `forwardAuth`: the gateway's headers in, its expected answer
 //!   out.
+//! - [`envoy`]: Envoy's `ext_authz`, over gRPC (`envoy.service.auth.v3`,
+//!   on its own listener) and over HTTP (under `/ext_authz` on the check
+//!   listener).
 //! - [`http`]: the listeners (HTTP/1.1 and HTTP/2, limits, graceful
 //!   shutdown), [`metrics`] and [`audit`].
 //!
@@ -28,6 +31,7 @@
 pub mod audit;
 pub mod check;
 pub mod config;
+pub mod envoy;
 pub mod files;
 pub mod forward_auth;
 pub mod gate;
@@ -55,6 +59,8 @@ const KEY_REFRESH: Duration = Duration::from_secs(30);
 pub struct Running {
     /// The check listener's address (useful with port 0).
     pub check: SocketAddr,
+    /// The gRPC (Envoy ext_authz) listener's address, if there is one.
+    pub grpc: Option<SocketAddr>,
     /// The admin listener's address, if there is one.
     pub admin: Option<SocketAddr>,
     /// The shared state.
@@ -95,6 +101,16 @@ pub async fn start(gate: Gate) -> Result<Running, String> {
         http::Role::Check,
         receiver.clone(),
     ))];
+    let mut grpc = None;
+    if let Some(address) = config.listen.grpc {
+        let listener = bind(address).await?;
+        grpc = Some(listener.local_addr().map_err(|e| format!("listen: {e}"))?);
+        tasks.push(tokio::spawn(envoy::grpc::serve(
+            listener,
+            Arc::clone(&gate),
+            receiver.clone(),
+        )));
+    }
     let mut admin = None;
     if let Some(address) = config.listen.admin {
         let listener = bind(address).await?;
@@ -114,9 +130,10 @@ pub async fn start(gate: Gate) -> Result<Running, String> {
         Arc::clone(&gate),
         receiver,
     )));
-    tracing::info!(%check, ?admin, "serving");
+    tracing::info!(%check, ?grpc, ?admin, "serving");
     Ok(Running {
         check,
+        grpc,
         admin,
         gate,
         shutdown,

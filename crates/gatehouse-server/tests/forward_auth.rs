@@ -10,155 +10,12 @@
     clippy::indexing_slicing
 )]
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
+use common::{
+    get, header, reason, server, server_with, wait_for, Answer, Server, POLICY, SECRET, TRAVERSALS,
+};
 use gatehouse_credentials::keys::{KeyStore, NewKey, ServerSecret};
-use gatehouse_server::config::Config;
-use gatehouse_server::Gate;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-
-const POLICY: &str = r#"api "pets" version "1"
-scopes {
-  pets:read
-  pets:write
-}
-auth key = api_key(header: "X-API-Key")
-
-endpoint GET /public/info {
-  public
-}
-
-endpoint GET /admin {
-  authenticate key
-  require pets:write
-}
-
-endpoint GET /pets/{id:int} {
-  authenticate key
-  require pets:read
-  quota 2/min by principal
-}
-
-endpoint POST /pets {
-  authenticate key
-  require pets:write
-  body max 1KiB
-  body json { name: string(1..40) }
-}
-"#;
-
-const SECRET: &[u8] = b"a server secret of at least thirty-two bytes";
-
-/// A directory of its own for each test.
-fn scratch(name: &str) -> PathBuf {
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "gatehouse-serve-{name}-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct Server {
-    running: gatehouse_server::Running,
-    dir: PathBuf,
-    /// A key holding `pets:read`.
-    key: String,
-    /// A key holding `pets:write`.
-    writer: String,
-}
-
-/// A server for POLICY with two keys.
-async fn server(name: &str) -> Server {
-    server_with(name, "").await
-}
-
-/// A server for POLICY with two keys, and `extra` appended to its config.
-async fn server_with(name: &str, extra: &str) -> Server {
-    let dir = scratch(name);
-    std::fs::write(dir.join("pets.gate"), POLICY).unwrap();
-    std::fs::write(dir.join("secret"), SECRET).unwrap();
-    let mut store = KeyStore::new("gk_", ServerSecret::new(SECRET).unwrap()).unwrap();
-    let issued = store
-        .issue(
-            NewKey {
-                owner: "billing".into(),
-                scopes: vec!["pets:read".into()],
-                expires: None,
-                networks: Vec::new(),
-            },
-            1_700_000_000,
-        )
-        .unwrap();
-    let writer = store
-        .issue(
-            NewKey {
-                owner: "ops".into(),
-                scopes: vec!["pets:write".into()],
-                expires: None,
-                networks: Vec::new(),
-            },
-            1_700_000_000,
-        )
-        .unwrap();
-    store.keys().save(&dir.join("keys.json")).unwrap();
-    let config = format!(
-        r#"policies = ["pets.gate"]
-[listen]
-check = "127.0.0.1:0"
-admin = "127.0.0.1:0"
-[credentials]
-key_store = "keys.json"
-secret_file = "secret"
-[audit]
-sink = "audit.log"
-{extra}"#
-    );
-    std::fs::write(dir.join("serve.toml"), config).unwrap();
-    let config = Config::from_file(&dir.join("serve.toml")).unwrap();
-    let gate = Gate::start(config).unwrap();
-    let running = gatehouse_server::start(gate).await.unwrap();
-    Server {
-        running,
-        dir,
-        key: issued.key().to_string(),
-        writer: writer.key().to_string(),
-    }
-}
-
-struct Answer {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: String,
-}
-
-async fn get(address: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = hyper::Request::get(format!("http://{address}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = client
-        .request(request.body(Empty::new()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
 
 /// A check as Caddy sends it for the client request `method uri`.
 async fn caddy(server: &Server, method: &str, uri: &str, extra: &[(&str, &str)]) -> Answer {
@@ -183,19 +40,6 @@ async fn nginx(server: &Server, method: &str, uri: &str, extra: &[(&str, &str)])
     ];
     headers.extend_from_slice(extra);
     get(server.running.check, "/check", &headers).await
-}
-
-fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
-    answer
-        .headers
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
-}
-
-fn reason(answer: &Answer) -> String {
-    let problem: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
-    problem["reason"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,13 +110,7 @@ async fn every_answer_a_gateway_relays() {
     assert!(!header(&third, "retry-after").is_empty());
 
     // Through a public route to a protected one: never an allow.
-    for path in [
-        "/public/../admin",
-        "/public/%2e%2e/admin",
-        "/public/%2E%2E%2Fadmin",
-        "/public/..%2fadmin",
-        "/public//../admin",
-    ] {
+    for path in TRAVERSALS {
         let attempt = caddy(&server, "GET", path, &with_key).await;
         assert_eq!(attempt.status, 400, "{path}: {}", attempt.body);
         assert_eq!(reason(&attempt), "path_malformed", "{path}");
@@ -443,20 +281,6 @@ async fn health_metrics_audit_and_reloads() {
     assert_eq!(caddy(&server, "GET", "/public/info", &[]).await.status, 404);
     assert_eq!(get(admin, "/readyz", &[]).await.body, "ready\n");
     server.running.stop().await;
-}
-
-/// The file's text once it holds `needle` (the audit writer is a thread of
-/// its own).
-async fn wait_for(path: &Path, needle: &str) -> String {
-    for _ in 0..200 {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if text.contains(needle) {
-                return text;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("{} never held {needle}", path.display());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,6 +60,9 @@ fn config(args: ServeArgs) -> Result<Config, String> {
     if let Some(listen) = args.listen {
         config.listen.check = listen;
     }
+    if let Some(grpc) = args.grpc {
+        config.listen.grpc = Some(grpc);
+    }
     if let Some(admin) = args.admin {
         config.listen.admin = Some(admin);
     }
@@ -81,4 +84,39 @@ fn config(args: ServeArgs) -> Result<Config, String> {
     }
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::args::{Cli, Command};
+
+    fn serve_config(args: &[&str]) -> Result<Config, String> {
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+        let Command::Serve(args) = cli.command else {
+            return Err("not serve".to_string());
+        };
+        config(args)
+    }
+
+    #[test]
+    fn flags_override_the_listeners() {
+        let config = serve_config(&["gatehouse", "serve", "p.gate"]).unwrap();
+        assert_eq!(config.listen.grpc, None);
+        let config = serve_config(&[
+            "gatehouse",
+            "serve",
+            "p.gate",
+            "--grpc",
+            "127.0.0.1:9192",
+            "--admin",
+            "127.0.0.1:9193",
+        ])
+        .unwrap();
+        assert_eq!(config.listen.grpc, Some(([127, 0, 0, 1], 9192).into()));
+        assert_eq!(config.listen.admin, Some(([127, 0, 0, 1], 9193).into()));
+        assert!(serve_config(&["gatehouse", "serve", "p.gate", "--grpc", "nowhere"]).is_err());
+    }
 }
