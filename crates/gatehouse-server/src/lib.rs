@@ -8,6 +8,8 @@
 //! - [`forward_auth`]: nginx `auth_request`, Caddy `forward_auth` and
 //!   Traefik `forwardAuth`: the gateway's headers in, its expected answer
 //!   out.
+//! - [`gateway`]: the configuration `gatehouse gateway` prints for nginx,
+//!   Caddy, Traefik or Envoy, from the policy's APIs.
 //! - [`http`]: the listeners (HTTP/1.1 and HTTP/2, limits, graceful
 //!   shutdown), [`metrics`] and [`audit`].
 //!
@@ -30,6 +32,7 @@ pub mod config;
 pub mod files;
 pub mod forward_auth;
 pub mod gate;
+pub mod gateway;
 pub mod http;
 pub mod ids;
 pub mod metrics;

@@ -10,167 +10,15 @@
     clippy::indexing_slicing
 )]
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod support;
 
-use gatehouse_credentials::keys::{KeyStore, NewKey, ServerSecret};
-use gatehouse_server::config::Config;
-use gatehouse_server::Gate;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use std::path::Path;
 
-const POLICY: &str = r#"api "pets" version "1"
-scopes {
-  pets:read
-  pets:write
-}
-auth key = api_key(header: "X-API-Key")
-
-endpoint GET /public/info {
-  public
-}
-
-endpoint GET /admin {
-  authenticate key
-  require pets:write
-}
-
-endpoint GET /pets/{id:int} {
-  authenticate key
-  require pets:read
-  quota 2/min by principal
-}
-
-endpoint POST /pets {
-  authenticate key
-  require pets:write
-  body max 1KiB
-  body json { name: string(1..40) }
-}
-"#;
-
-const SECRET: &[u8] = b"a server secret of at least thirty-two bytes";
-
-/// A directory of its own for each test.
-fn scratch(name: &str) -> PathBuf {
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "gatehouse-serve-{name}-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct Server {
-    running: gatehouse_server::Running,
-    dir: PathBuf,
-    /// A key holding `pets:read`.
-    key: String,
-    /// A key holding `pets:write`.
-    writer: String,
-}
-
-/// A server for POLICY with two keys.
-async fn server(name: &str) -> Server {
-    server_with(name, "").await
-}
-
-/// A server for POLICY with two keys, and `extra` appended to its config.
-async fn server_with(name: &str, extra: &str) -> Server {
-    let dir = scratch(name);
-    std::fs::write(dir.join("pets.gate"), POLICY).unwrap();
-    std::fs::write(dir.join("secret"), SECRET).unwrap();
-    let mut store = KeyStore::new("gk_", ServerSecret::new(SECRET).unwrap()).unwrap();
-    let issued = store
-        .issue(
-            NewKey {
-                owner: "billing".into(),
-                scopes: vec!["pets:read".into()],
-                expires: None,
-                networks: Vec::new(),
-            },
-            1_700_000_000,
-        )
-        .unwrap();
-    let writer = store
-        .issue(
-            NewKey {
-                owner: "ops".into(),
-                scopes: vec!["pets:write".into()],
-                expires: None,
-                networks: Vec::new(),
-            },
-            1_700_000_000,
-        )
-        .unwrap();
-    store.keys().save(&dir.join("keys.json")).unwrap();
-    let config = format!(
-        r#"policies = ["pets.gate"]
-[listen]
-check = "127.0.0.1:0"
-admin = "127.0.0.1:0"
-[credentials]
-key_store = "keys.json"
-secret_file = "secret"
-[audit]
-sink = "audit.log"
-{extra}"#
-    );
-    std::fs::write(dir.join("serve.toml"), config).unwrap();
-    let config = Config::from_file(&dir.join("serve.toml")).unwrap();
-    let gate = Gate::start(config).unwrap();
-    let running = gatehouse_server::start(gate).await.unwrap();
-    Server {
-        running,
-        dir,
-        key: issued.key().to_string(),
-        writer: writer.key().to_string(),
-    }
-}
-
-struct Answer {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: String,
-}
-
-async fn get(address: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = hyper::Request::get(format!("http://{address}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = client
-        .request(request.body(Empty::new()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
+use support::{caddy_check, get, header, reason, server, server_with, Answer, Server, POLICY};
 
 /// A check as Caddy sends it for the client request `method uri`.
 async fn caddy(server: &Server, method: &str, uri: &str, extra: &[(&str, &str)]) -> Answer {
-    let mut headers = vec![
-        ("X-Forwarded-Method", method),
-        ("X-Forwarded-Uri", uri),
-        ("X-Forwarded-Host", "pets.example"),
-        ("X-Forwarded-Proto", "https"),
-        ("X-Forwarded-For", "203.0.113.7"),
-    ];
-    headers.extend_from_slice(extra);
-    get(server.running.check, "/check", &headers).await
+    caddy_check(server.running.check, method, uri, extra).await
 }
 
 /// A check as the printed nginx config sends it.
@@ -183,19 +31,6 @@ async fn nginx(server: &Server, method: &str, uri: &str, extra: &[(&str, &str)])
     ];
     headers.extend_from_slice(extra);
     get(server.running.check, "/check", &headers).await
-}
-
-fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
-    answer
-        .headers
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
-}
-
-fn reason(answer: &Answer) -> String {
-    let problem: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
-    problem["reason"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
