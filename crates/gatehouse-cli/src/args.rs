@@ -188,6 +188,22 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// Print a gateway's configuration for putting Gatehouse in front of an API.
+    ///
+    /// nginx (`auth_request`), Caddy (`forward_auth`) and Traefik (`forwardAuth`) ask
+    /// `gatehouse serve` at `--gatehouse` before each request; Envoy asks its gRPC `ext_authz`
+    /// listener at `--grpc`. The routes come from the policy: each API's `base` is a path prefix
+    /// and its `host` a virtual host; anything else is answered 404 by the gateway. Allowed
+    /// requests go to `--upstream` with the decision's `X-Gatehouse-*` headers (a client's own
+    /// are dropped); denials reach the client as gatehouse answered them. nginx prints a
+    /// `server` block for its `http` context, Caddy a Caddyfile, Traefik a dynamic configuration
+    /// file and Envoy a bootstrap file. Exits 0, or 2 when the policy does not load or an
+    /// address is invalid.
+    #[command(
+        after_help = "Examples:\n  gatehouse gateway nginx policies/ > /etc/nginx/conf.d/gatehouse.conf\n  gatehouse gateway caddy policies/ --upstream http://127.0.0.1:3000 > Caddyfile\n  gatehouse gateway traefik policies/ --gatehouse gatehouse:9191 > gatehouse.yml\n  gatehouse gateway envoy policies/ --grpc 127.0.0.1:9192 --listen 0.0.0.0:8000 > envoy.yaml"
+    )]
+    Gateway(GatewayArgs),
+
     /// Print a shell completion script.
     ///
     /// Load it in the current shell or install it where your shell looks for
@@ -360,6 +376,49 @@ pub struct ServeArgs {
     /// A network of gateways allowed to ask (default: loopback); repeat for more.
     #[arg(long = "gateway", value_name = "CIDR")]
     pub gateways: Vec<ipnet::IpNet>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GatewayKind {
+    /// nginx with the auth_request module.
+    Nginx,
+    /// Caddy 2.6 or later.
+    Caddy,
+    /// Traefik v2.10 or v3.
+    Traefik,
+    /// Envoy with ext_authz over gRPC.
+    Envoy,
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// The gateway.
+    #[arg(value_enum)]
+    pub gateway: GatewayKind,
+
+    /// Policy files or directories (loaded as one set): their APIs' bases and hosts are the routes.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Where `gatehouse serve` answers checks, as HOST:PORT.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9191")]
+    pub gatehouse: gatehouse_server::gateway::Address,
+
+    /// The API that allowed requests go to: http://HOST:PORT or https://HOST[:PORT], no path.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub upstream: gatehouse_server::gateway::Upstream,
+
+    /// Where the gateway listens, as HOST:PORT.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    pub listen: gatehouse_server::gateway::Address,
+
+    /// Envoy: where `gatehouse serve` answers gRPC ext_authz checks, as HOST:PORT.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9192")]
+    pub grpc: gatehouse_server::gateway::Address,
+
+    /// Envoy: the largest request body sent to the check; larger ones are refused (413).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_request_bytes: u64,
 }
 
 fn parse_jwks_arg(text: &str) -> Result<(String, PathBuf), String> {

@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Keys(a) => command::keys::run(&a),
         args::Command::Token(a) => command::token::run(&a),
         args::Command::Serve(a) => command::serve::run(a),
+        args::Command::Gateway(a) => command::gateway::run(&a),
         args::Command::Completions(a) => command::completions::run(&a),
     };
     exit.into()

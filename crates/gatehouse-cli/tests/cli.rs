@@ -152,6 +152,7 @@ fn help_has_examples_for_every_command() {
         "diff",
         "keys",
         "token",
+        "gateway",
         "completions",
     ] {
         let output = gatehouse(&[command, "--help"]);
@@ -163,6 +164,54 @@ fn help_has_examples_for_every_command() {
         insta::assert_snapshot!(format!("help_{command}"), text);
     }
     insta::assert_snapshot!("help", stdout(&gatehouse(&["--help"])));
+}
+
+#[test]
+fn gateway_prints_a_configuration_from_the_policy_and_flags() {
+    let nginx = gatehouse(&[
+        "gateway",
+        "nginx",
+        "policies/",
+        "--upstream",
+        "http://10.0.0.5:3000",
+        "--gatehouse",
+        "127.0.0.1:7000",
+        "--listen",
+        "0.0.0.0:80",
+    ]);
+    assert_eq!(nginx.status.code(), Some(0));
+    let text = stdout(&nginx);
+    assert!(text.contains("proxy_pass http://10.0.0.5:3000;"), "{text}");
+    assert!(text.contains("proxy_pass http://127.0.0.1:7000/check;"));
+    assert!(text.contains("listen 0.0.0.0:80 default_server;"));
+    // petstore's base.
+    assert!(text.contains("location /v1 {"), "{text}");
+
+    let envoy = stdout(&gatehouse(&[
+        "gateway",
+        "envoy",
+        "policies/",
+        "--grpc",
+        "[::1]:9200",
+    ]));
+    assert!(
+        envoy.contains(r#"socket_address: { address: "::1", port_value: 9200 }"#),
+        "{envoy}"
+    );
+
+    // Addresses are checked before anything is printed; a policy that
+    // does not load is not printed for.
+    let bad = gatehouse(&[
+        "gateway",
+        "caddy",
+        "policies/",
+        "--upstream",
+        "http://h/api",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stdout(&bad).is_empty());
+    let broken = gatehouse(&["gateway", "traefik", "tests/diagnostics/GH-E0202.gate"]);
+    assert_eq!(broken.status.code(), Some(2));
 }
 
 #[test]

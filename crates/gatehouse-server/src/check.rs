@@ -106,10 +106,17 @@ impl CheckOutcome {
 
 /// Whether a client header says the request has a body: a
 /// `Content-Length` above 0 (nginx passes it as
-/// `X-Original-Content-Length`), or any `Transfer-Encoding`.
+/// `X-Original-Content-Length`), or any `Transfer-Encoding` (nginx:
+/// `X-Original-Transfer-Encoding`).
 pub fn declares_body(name: &str, value: &str) -> bool {
     if name.eq_ignore_ascii_case("transfer-encoding") {
         return true;
+    }
+    // A chunked body has no length: nginx does not pass the client's
+    // `Transfer-Encoding` to the check, so the printed config sends it
+    // under this name.
+    if name.eq_ignore_ascii_case("x-original-transfer-encoding") {
+        return !value.trim().is_empty();
     }
     (name.eq_ignore_ascii_case("content-length")
         || name.eq_ignore_ascii_case("x-original-content-length"))

@@ -62,12 +62,23 @@ pub struct Forwarded<'h> {
     pub has_body: bool,
 }
 
+/// The header in which nginx mode carries the real denial, for the
+/// gateway to send back to [`DENIAL_PATH`].
+pub const DENIAL_HEADER: &str = "X-Gatehouse-Denial";
+
+/// The header naming a denial's reason code.
+pub const REASON_HEADER: &str = "X-Gatehouse-Reason";
+
+/// The check listener's path that replays a denial (see [`replay_denial`]).
+pub const DENIAL_PATH: &str = "/denial";
+
 /// Headers that carry the gateway's view of the request, not the client's.
-const CONTROL: [&str; 9] = [
+const CONTROL: [&str; 10] = [
     "x-original-method",
     "x-original-uri",
     "x-original-host",
     "x-original-content-length",
+    "x-original-transfer-encoding",
     "x-forwarded-method",
     "x-forwarded-uri",
     "x-forwarded-host",
@@ -240,7 +251,7 @@ pub fn render(outcome: &CheckOutcome, mode: Mode) -> Response<Full<Bytes>> {
             "body": problem,
         });
         let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(denial.to_string());
-        insert(headers, "X-Gatehouse-Denial", &encoded);
+        insert(headers, DENIAL_HEADER, &encoded);
     }
     response
 }
@@ -264,7 +275,7 @@ const REPLAYED: [&str; 8] = [
 /// denial's own is refused, so this cannot be made to answer anything
 /// else.
 pub fn replay_denial(headers: &HeaderMap) -> Option<Response<Full<Bytes>>> {
-    let encoded = headers.get("x-gatehouse-denial")?.to_str().ok()?;
+    let encoded = headers.get(DENIAL_HEADER)?.to_str().ok()?;
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(encoded)
         .ok()?;
@@ -283,7 +294,7 @@ pub fn replay_denial(headers: &HeaderMap) -> Option<Response<Full<Bytes>>> {
         insert(out, "X-Gatehouse-Decision-Id", id);
     }
     if let Some(reason) = denial.get("reason").and_then(Value::as_str) {
-        insert(out, "X-Gatehouse-Reason", reason);
+        insert(out, REASON_HEADER, reason);
     }
     for pair in denial.get("headers")?.as_array()? {
         let (Some(name), Some(value)) = (
@@ -357,6 +368,30 @@ mod tests {
             .headers
             .iter()
             .any(|(name, _)| *name == "x-forwarded-for"));
+    }
+
+    #[test]
+    fn a_body_is_known_by_its_length_or_its_chunks() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("X-Original-Method", "POST"),
+                ("X-Original-URI", "/pets"),
+                ("X-Forwarded-For", "203.0.113.9"),
+            ];
+            all.extend_from_slice(pairs);
+            let map = headers(&all);
+            let asked = read(&map).unwrap();
+            assert!(!asked
+                .headers
+                .iter()
+                .any(|(name, _)| name.starts_with("x-original")));
+            asked.has_body
+        };
+        assert!(with(&[("X-Original-Transfer-Encoding", "chunked")]));
+        assert!(with(&[("X-Original-Content-Length", "14")]));
+        assert!(!with(&[("X-Original-Content-Length", "0")]));
+        assert!(!with(&[("X-Original-Content-Length", "")]));
+        assert!(!with(&[]));
     }
 
     #[test]

@@ -164,7 +164,7 @@ async fn route(
             );
             response
         }
-        (Role::Check, "/denial") => {
+        (Role::Check, forward_auth::DENIAL_PATH) => {
             if !trusted(gate, peer) {
                 return refused(gate, ServerReason::UntrustedGateway);
             }

@@ -11,6 +11,8 @@
 //! - [`envoy`]: Envoy's `ext_authz`, over gRPC (`envoy.service.auth.v3`,
 //!   on its own listener) and over HTTP (under `/ext_authz` on the check
 //!   listener).
+//! - [`gateway`]: the configuration `gatehouse gateway` prints for nginx,
+//!   Caddy, Traefik or Envoy, from the policy's APIs.
 //! - [`http`]: the listeners (HTTP/1.1 and HTTP/2, limits, graceful
 //!   shutdown), [`metrics`] and [`audit`].
 //!
@@ -35,6 +37,7 @@ pub mod envoy;
 pub mod files;
 pub mod forward_auth;
 pub mod gate;
+pub mod gateway;
 pub mod http;
 pub mod ids;
 pub mod metrics;

@@ -13,21 +13,14 @@
 mod common;
 
 use common::{
-    get, header, reason, server, server_with, wait_for, Answer, Server, POLICY, SECRET, TRAVERSALS,
+    caddy_check, get, header, reason, server, server_with, wait_for, Answer, Server, POLICY,
+    SECRET, TRAVERSALS,
 };
 use gatehouse_credentials::keys::{KeyStore, NewKey, ServerSecret};
 
 /// A check as Caddy sends it for the client request `method uri`.
 async fn caddy(server: &Server, method: &str, uri: &str, extra: &[(&str, &str)]) -> Answer {
-    let mut headers = vec![
-        ("X-Forwarded-Method", method),
-        ("X-Forwarded-Uri", uri),
-        ("X-Forwarded-Host", "pets.example"),
-        ("X-Forwarded-Proto", "https"),
-        ("X-Forwarded-For", "203.0.113.7"),
-    ];
-    headers.extend_from_slice(extra);
-    get(server.running.check, "/check", &headers).await
+    caddy_check(server.running.check, method, uri, extra).await
 }
 
 /// A check as the printed nginx config sends it.

@@ -103,7 +103,7 @@ pub use gatehouse_core::request::{
 pub use gatehouse_core::{PathProblem, Reason};
 pub use gatehouse_syntax::diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use gatehouse_syntax::span::{FileId, Location, SourceFile, Sources, Span};
-pub use policy::{Begin, BodyCheck, EndpointRef, LoadError, PolicySet};
+pub use policy::{ApiRef, Begin, BodyCheck, EndpointRef, LoadError, PolicySet};
 
 /// The parts of an audit record (see [`AuditRecord`]).
 pub mod audit {

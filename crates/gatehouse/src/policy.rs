@@ -126,6 +126,38 @@ impl<'p> EndpointRef<'p> {
     }
 }
 
+/// One API of a loaded set (`api "petstore"`): its name and the `base`
+/// and `host` that select it, for tools that route requests to the set
+/// (`gatehouse gateway` writes a gateway's routes from them).
+#[derive(Clone, Copy, Debug)]
+pub struct ApiRef<'p> {
+    api: &'p gatehouse_core::model::Api,
+}
+
+impl<'p> ApiRef<'p> {
+    /// The API's name (`api "petstore"`).
+    pub fn name(&self) -> &'p str {
+        &self.api.name
+    }
+
+    /// The API's version, if it declares one.
+    pub fn version(&self) -> Option<&'p str> {
+        self.api.version.as_deref()
+    }
+
+    /// The path every request to the API starts with: `/v1`, or `/` for
+    /// an API without a `base`.
+    pub fn base(&self) -> String {
+        self.api.base_text()
+    }
+
+    /// The host the API is bound to (lowercase, without a port), or
+    /// `None` when it serves every host.
+    pub fn host(&self) -> Option<&'p str> {
+        self.api.host.as_deref()
+    }
+}
+
 impl PolicySet {
     /// Parses, checks and compiles a set of policy files.
     pub fn load(sources: Sources) -> Result<PolicySet, LoadError> {
@@ -266,6 +298,24 @@ impl PolicySet {
         time_ms: Option<u64>,
     ) -> AuditRecord {
         self.compiled.audit(request, &decision.0, time_ms)
+    }
+
+    /// Every API of the set, in the order of the files.
+    ///
+    /// ```
+    /// # use gatehouse::PolicySet;
+    /// let policy = PolicySet::from_source("pets.gate", r#"
+    ///     api "pets"
+    ///     base /v1
+    ///     host "pets.example.com"
+    ///     endpoint GET /health { public }
+    /// "#)?;
+    /// let api = policy.apis().next().unwrap();
+    /// assert_eq!((api.name(), api.base().as_str(), api.host()), ("pets", "/v1", Some("pets.example.com")));
+    /// # Ok::<(), gatehouse::LoadError>(())
+    /// ```
+    pub fn apis(&self) -> impl Iterator<Item = ApiRef<'_>> + '_ {
+        self.compiled.model().apis.iter().map(|api| ApiRef { api })
     }
 
     /// The endpoint a decision matched, if any.

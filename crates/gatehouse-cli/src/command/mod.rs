@@ -6,6 +6,7 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod gateway;
 pub mod inventory;
 pub mod keys;
 pub mod lint;

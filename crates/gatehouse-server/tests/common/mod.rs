@@ -1,12 +1,8 @@
-//! What the server tests share: a policy, a server for it (check, gRPC
-//! and admin listeners on ports of their own, two API keys, an audit file)
-//! and an HTTP client.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! What the server's integration tests share: a directory per test, a
+//! policy with a key store holding two keys, `gatehouse serve` started in
+//! process on a free port, and the rule for tests that need an outside
+//! program (skip with a notice, but fail under `CI=true`).
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +16,8 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+/// The policy most tests run: public, scoped, quota'd and body-checked
+/// endpoints of one API without a base.
 pub const POLICY: &str = r#"api "pets" version "1"
 scopes {
   pets:read
@@ -55,6 +53,23 @@ endpoint POST /pets {
 }
 "#;
 
+/// Several APIs, two of them bound to a host: more than one site, each
+/// with several routes and a 404 for the rest.
+pub const SEVERAL_APIS: [(&str, &str); 3] = [
+    (
+        "shop.gate",
+        "api \"shop\" version \"1\"\nbase /v1\nendpoint GET /health {\n  public\n}\n",
+    ),
+    (
+        "partner.gate",
+        "api \"partner\"\nhost \"Partner.example.com\"\nbase /partner\nendpoint GET /status {\n  public\n}\n",
+    ),
+    (
+        "internal.gate",
+        "api \"internal\"\nhost \"partner.example.com\"\nbase /internal\nendpoint GET /status {\n  public\n}\n",
+    ),
+];
+
 pub const SECRET: &[u8] = b"a server secret of at least thirty-two bytes";
 
 /// Paths that climb from a public endpoint to a protected one, each
@@ -80,38 +95,48 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-pub struct Server {
-    pub running: gatehouse_server::Running,
+/// A policy and its key store, written to a directory: what servers are
+/// started from.
+pub struct Prepared {
     pub dir: PathBuf,
-    /// A key holding `pets:read`.
+    /// A key holding `pets:read`, owned by the reader given.
     pub key: String,
-    /// A key holding `pets:write`.
+    /// A key holding `pets:write`, owned by `ops`.
     pub writer: String,
 }
 
-/// A server for POLICY with two keys.
-pub async fn server(name: &str) -> Server {
-    server_with(name, "").await
-}
-
-/// A server for POLICY with two keys, and `extra` appended to its config.
-pub async fn server_with(name: &str, extra: &str) -> Server {
+/// Writes `policy` (as `pets.gate`), the secret and a key store whose
+/// read key belongs to `reader`.
+pub fn prepare(name: &str, policy: &str, reader: &str) -> Prepared {
     let dir = scratch(name);
-    std::fs::write(dir.join("pets.gate"), POLICY).unwrap();
+    std::fs::write(dir.join("pets.gate"), policy).unwrap();
     std::fs::write(dir.join("secret"), SECRET).unwrap();
     let mut store = KeyStore::new("gk_", ServerSecret::new(SECRET).unwrap()).unwrap();
     let mut issue = |owner: &str, scope: &str| {
-        let new = NewKey {
-            owner: owner.into(),
-            scopes: vec![scope.into()],
-            expires: None,
-            networks: Vec::new(),
-        };
-        store.issue(new, 1_700_000_000).unwrap().key().to_string()
+        store
+            .issue(
+                NewKey {
+                    owner: owner.into(),
+                    scopes: vec![scope.into()],
+                    expires: None,
+                    networks: Vec::new(),
+                },
+                1_700_000_000,
+            )
+            .unwrap()
+            .key()
+            .to_string()
     };
-    let key = issue("billing", "pets:read");
+    let key = issue(reader, "pets:read");
     let writer = issue("ops", "pets:write");
     store.keys().save(&dir.join("keys.json")).unwrap();
+    Prepared { dir, key, writer }
+}
+
+/// Starts `gatehouse serve` in this process for a prepared directory, on
+/// free ports, with `extra` appended to its configuration.
+pub async fn start_in(dir: &Path, extra: &str) -> gatehouse_server::Running {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
     let config = format!(
         r#"policies = ["pets.gate"]
 [listen]
@@ -125,19 +150,121 @@ secret_file = "secret"
 sink = "audit.log"
 {extra}"#
     );
-    std::fs::write(dir.join("serve.toml"), config).unwrap();
-    let config = Config::from_file(&dir.join("serve.toml")).unwrap();
+    let file = dir.join(format!(
+        "serve-{}.toml",
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&file, config).unwrap();
+    let config = Config::from_file(&file).unwrap();
     let gate = Gate::start(config).unwrap();
-    let running = gatehouse_server::start(gate).await.unwrap();
+    gatehouse_server::start(gate).await.unwrap()
+}
+
+pub struct Server {
+    pub running: gatehouse_server::Running,
+    pub dir: PathBuf,
+    /// A key holding `pets:read`, owned by `billing`.
+    pub key: String,
+    /// A key holding `pets:write`, owned by `ops`.
+    pub writer: String,
+}
+
+/// A server for POLICY with two keys.
+pub async fn server(name: &str) -> Server {
+    server_with(name, "").await
+}
+
+/// A server for POLICY with two keys, and `extra` appended to its config.
+pub async fn server_with(name: &str, extra: &str) -> Server {
+    let prepared = prepare(name, POLICY, "billing");
+    let running = start_in(&prepared.dir, extra).await;
     Server {
         running,
-        dir,
-        key,
-        writer,
+        dir: prepared.dir,
+        key: prepared.key,
+        writer: prepared.writer,
     }
 }
 
-/// A response, read whole.
+/// Says something on standard error (seen with `--nocapture`, and in CI
+/// logs when a test fails).
+pub fn notice(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The path of an outside program the test needs, or `None` (with a
+/// notice) when it is not installed; under `CI=true` a missing program
+/// fails the test, so that CI never passes by skipping.
+pub fn program(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    });
+    if found.is_none() {
+        if in_ci() {
+            panic!("CI=true but `{name}` is not installed ({install}; .ci/run installs it): this test must run in CI");
+        }
+        notice(&format!(
+            "SKIPPED: `{name}` is not installed ({install}); the test that needs it did not run"
+        ));
+    }
+    found
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (a program told to
+/// listen there may still lose a race for it: callers retry).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A child process stopped (killed and reaped) when dropped, so that no
+/// test leaves a server behind, whatever fails.
+pub struct Child {
+    pub name: String,
+    pub child: std::process::Child,
+}
+
+impl Child {
+    /// Whether it has exited.
+    pub fn exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (up to five seconds) until something accepts connections on
+/// `port`, or `child` exits. Whether it listens.
+pub async fn listening(child: &mut Child, port: u16) -> bool {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        if child.exited() {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// An answer of gatehouse itself.
 pub struct Answer {
     pub status: u16,
     pub headers: hyper::HeaderMap,
@@ -182,7 +309,25 @@ pub async fn send(
     }
 }
 
-/// A header's value (empty when absent).
+/// A check as Caddy sends it, to gatehouse at `address`, for the client
+/// request `method uri`.
+pub async fn caddy_check(
+    address: SocketAddr,
+    method: &str,
+    uri: &str,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let mut headers = vec![
+        ("X-Forwarded-Method", method),
+        ("X-Forwarded-Uri", uri),
+        ("X-Forwarded-Host", "pets.example"),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-For", "203.0.113.7"),
+    ];
+    headers.extend_from_slice(extra);
+    get(address, "/check", &headers).await
+}
+
 pub fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
     answer
         .headers
@@ -191,7 +336,6 @@ pub fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// The `reason` of a problem body.
 pub fn reason(answer: &Answer) -> String {
     let problem: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     problem["reason"].as_str().unwrap().to_string()
