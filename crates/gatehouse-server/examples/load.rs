@@ -70,29 +70,40 @@ async fn main() {
     for _ in 0..args.connections {
         let (url, authority, headers) = (args.url.clone(), authority.clone(), args.headers.clone());
         workers.push(tokio::spawn(async move {
-            let stream = TcpStream::connect(&authority).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                    .await
-                    .unwrap();
-            tokio::spawn(connection);
             let mut latencies = Vec::new();
             let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
-            while Instant::now() < deadline {
-                let mut request = hyper::Request::get(url.clone()).header("host", &authority);
-                for (name, value) in &headers {
-                    request = request.header(name, value);
+            // A server may close a keep-alive connection after so many
+            // requests (nginx: 1,000): connect again and go on.
+            'connections: while Instant::now() < deadline {
+                let stream = TcpStream::connect(&authority).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let (mut sender, connection) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                        .await
+                        .unwrap();
+                tokio::spawn(connection);
+                while Instant::now() < deadline {
+                    let mut request = hyper::Request::get(url.clone()).header("host", &authority);
+                    for (name, value) in &headers {
+                        request = request.header(name, value);
+                    }
+                    let request = request.body(Empty::<Bytes>::new()).unwrap();
+                    let started = Instant::now();
+                    let Ok(response) = sender.send_request(request).await else {
+                        continue 'connections;
+                    };
+                    let status = response.status().as_u16();
+                    let closing = response
+                        .headers()
+                        .get("connection")
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+                    let _ = response.into_body().collect().await;
+                    latencies.push(started.elapsed());
+                    *statuses.entry(status).or_default() += 1;
+                    if closing {
+                        continue 'connections;
+                    }
                 }
-                let request = request.body(Empty::<Bytes>::new()).unwrap();
-                let started = Instant::now();
-                let Ok(response) = sender.send_request(request).await else {
-                    break;
-                };
-                let status = response.status().as_u16();
-                let _ = response.into_body().collect().await;
-                latencies.push(started.elapsed());
-                *statuses.entry(status).or_default() += 1;
             }
             (latencies, statuses)
         }));
