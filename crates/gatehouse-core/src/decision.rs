@@ -100,6 +100,28 @@ impl Reason {
         )
     }
 
+    /// Whether the reason is a denial by a check made before the principal
+    /// is looked at (the request target, the route, the method, the
+    /// client's network, an endpoint with no access rule): it stands
+    /// whatever the credentials, so a runtime whose credential check
+    /// failed answers it as it would for anyone.
+    pub fn is_before_authentication(self) -> bool {
+        matches!(
+            self,
+            Reason::FragmentPresent
+                | Reason::PathMalformed
+                | Reason::PathTooLong
+                | Reason::MethodOverride
+                | Reason::ForwardedUntrusted
+                | Reason::ForwardedMalformed
+                | Reason::RouteNotFound
+                | Reason::MethodNotAllowed
+                | Reason::IpDenied
+                | Reason::IpNotAllowed
+                | Reason::NoAccessRule
+        )
+    }
+
     /// Whether the reason is a denial decided before the end of the body
     /// (a bad or too large `Content-Length`, or too many bytes): such a
     /// decision carries no body-stage finding of a shadow endpoint.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use gatehouse::{Begin, Decision, PolicySet, Principal, QuotaStore, Reason, Request};
+use gatehouse::{Begin, Decision, PolicySet, Principal, QuotaStore, Request};
 use gatehouse_credentials::jwt::{HttpFetcher, KeySet};
 use gatehouse_credentials::keys::{KeyStore, ServerSecret};
 use gatehouse_credentials::{Authenticator, CredentialRequest, Refusal};
@@ -296,7 +296,7 @@ impl Gate {
     ) -> CheckOutcome {
         let request = request_of(input, now_ms);
         let anonymous = self.with_store(|| loaded.policy.decide(&request));
-        if !anonymous.allowed() && decided_before_authentication(anonymous.reason()) {
+        if !anonymous.allowed() && anonymous.reason().is_before_authentication() {
             return self.decide(loaded, input, None, now_ms);
         }
         let mut response_headers = Vec::new();
@@ -368,25 +368,6 @@ fn decide_request(
             None => Ok(check.finish()),
         },
     }
-}
-
-/// Whether a denial comes from a check made before the principal is
-/// looked at, so that it stands whatever the credentials.
-fn decided_before_authentication(reason: Reason) -> bool {
-    matches!(
-        reason,
-        Reason::FragmentPresent
-            | Reason::PathMalformed
-            | Reason::PathTooLong
-            | Reason::MethodOverride
-            | Reason::ForwardedUntrusted
-            | Reason::ForwardedMalformed
-            | Reason::RouteNotFound
-            | Reason::MethodNotAllowed
-            | Reason::IpDenied
-            | Reason::IpNotAllowed
-            | Reason::NoAccessRule
-    )
 }
 
 /// The headers an allow passes upstream: every name of

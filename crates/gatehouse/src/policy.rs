@@ -379,6 +379,32 @@ impl PolicySet {
         self.compiled.mask_response(&decision.0, body, config)
     }
 
+    /// Whether the response to an allowed request must be masked: its
+    /// endpoint has `mask response` or `response only` rules (or rules that
+    /// could not be compiled, which [`PolicySet::mask_stream`] then refuses,
+    /// so the response is withheld). A runtime streams every other response
+    /// through untouched. `false` for a denial: there is no response.
+    ///
+    /// ```
+    /// # use gatehouse::{PolicySet, Principal, Request};
+    /// let policy = PolicySet::from_source("users.gate", r#"
+    ///     api "users"
+    ///     endpoint GET /users/{uid} { public  mask response $.ssn keep last 4 }
+    ///     endpoint GET /health { public }
+    /// "#)?;
+    /// let peer = "203.0.113.9".parse()?;
+    /// assert!(policy.masks_response(&policy.decide(&Request::new("GET", "/users/7", peer))));
+    /// assert!(!policy.masks_response(&policy.decide(&Request::new("GET", "/health", peer))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn masks_response(&self, decision: &Decision) -> bool {
+        decision.allowed()
+            && self
+                .compiled
+                .mask_plan(&decision.0)
+                .map_or(true, |plan| !plan.is_identity())
+    }
+
     /// A streaming masker for the response to an allowed request: push the
     /// response's chunks as they arrive and send what it writes. **On
     /// error, what was already written is a fragment that must be
