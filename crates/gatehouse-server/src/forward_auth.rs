@@ -223,7 +223,19 @@ pub fn render(outcome: &CheckOutcome, mode: Mode) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(Bytes::new()));
         let headers = response.headers_mut();
         for (name, value) in &outcome.principal_headers {
-            insert(headers, name, value);
+            // The principal headers' names, known and already lower-case:
+            // no parsing on every allow.
+            match PRINCIPAL_HEADER_NAMES
+                .iter()
+                .find(|(known, _)| known == name)
+            {
+                Some((_, header)) => {
+                    if let Ok(value) = HeaderValue::from_str(value) {
+                        headers.append(header.clone(), value);
+                    }
+                }
+                None => insert(headers, name, value),
+            }
         }
         for (name, value) in &outcome.response_headers {
             insert(headers, name, value);
@@ -255,6 +267,31 @@ pub fn render(outcome: &CheckOutcome, mode: Mode) -> Response<Full<Bytes>> {
     }
     response
 }
+
+/// [`PRINCIPAL_HEADERS`](crate::check::PRINCIPAL_HEADERS) with their
+/// parsed names.
+const PRINCIPAL_HEADER_NAMES: [(&str, HeaderName); 5] = [
+    (
+        "X-Gatehouse-Subject",
+        HeaderName::from_static("x-gatehouse-subject"),
+    ),
+    (
+        "X-Gatehouse-Scheme",
+        HeaderName::from_static("x-gatehouse-scheme"),
+    ),
+    (
+        "X-Gatehouse-Scopes",
+        HeaderName::from_static("x-gatehouse-scopes"),
+    ),
+    (
+        "X-Gatehouse-Key-Id",
+        HeaderName::from_static("x-gatehouse-key-id"),
+    ),
+    (
+        "X-Gatehouse-Decision-Id",
+        HeaderName::from_static("x-gatehouse-decision-id"),
+    ),
+];
 
 /// Headers a replayed denial may carry: the ones a check's denial has.
 const REPLAYED: [&str; 8] = [
@@ -332,6 +369,18 @@ mod tests {
             insert(&mut map, name, value);
         }
         map
+    }
+
+    #[test]
+    fn the_parsed_principal_header_names_are_the_principal_headers() {
+        let names: Vec<&str> = PRINCIPAL_HEADER_NAMES
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(names, crate::check::PRINCIPAL_HEADERS);
+        for (name, parsed) in &PRINCIPAL_HEADER_NAMES {
+            assert_eq!(parsed.as_str(), name.to_ascii_lowercase());
+        }
     }
 
     #[test]

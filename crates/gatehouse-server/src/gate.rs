@@ -261,11 +261,7 @@ impl Gate {
         };
         let endpoint = loaded.policy.endpoint(&decision);
         self.metrics.decided(
-            endpoint
-                .as_ref()
-                .map(|e| (e.api(), e.label()))
-                .as_ref()
-                .map(|(a, l)| (*a, l.as_str())),
+            endpoint.as_ref().map(|e| (e.api(), e.method(), e.path())),
             &outcome,
         );
         if self.audit.wants(allowed) {

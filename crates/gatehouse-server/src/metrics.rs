@@ -12,6 +12,9 @@
 //!   writer fell behind;
 //! - `gatehouse_policy_generation`: the generation of the policies in use.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -40,6 +43,10 @@ struct ResultLabels {
 pub struct Metrics {
     registry: Registry,
     decisions: Family<DecisionLabels, Counter>,
+    /// The counters of `decisions` by a hash of their labels' parts (see
+    /// [`Metrics::decided`]); counters are shared handles, so counting
+    /// through here counts in the family.
+    decision_counters: RwLock<HashMap<u64, Vec<(DecisionLabels, Counter)>>>,
     duration: Histogram,
     quota_store_errors: Counter,
     reloads: Family<ResultLabels, Counter>,
@@ -105,6 +112,7 @@ impl Metrics {
         Metrics {
             registry,
             decisions,
+            decision_counters: RwLock::new(HashMap::new()),
             duration,
             quota_store_errors,
             reloads,
@@ -114,18 +122,54 @@ impl Metrics {
         }
     }
 
-    /// Counts one answered check; `endpoint` is its API and endpoint when
-    /// the policy routed it.
-    pub fn decided(&self, endpoint: Option<(&str, &str)>, outcome: &CheckOutcome) {
-        let (api, endpoint) = endpoint.unwrap_or(("", ""));
-        self.decisions
-            .get_or_create(&DecisionLabels {
+    /// Counts one answered check; `endpoint` is its API, method and path
+    /// when the policy routed it.
+    ///
+    /// The counter of a label set seen before is found without building
+    /// the labels (four strings, one of them formatted): by a hash of the
+    /// borrowed parts, then a comparison. This runs on every check.
+    pub fn decided(&self, endpoint: Option<(&str, &str, &str)>, outcome: &CheckOutcome) {
+        let (api, method, path) = endpoint.unwrap_or(("", "", ""));
+        let outcome_label = if outcome.allowed { "allow" } else { "deny" };
+        let key = {
+            let mut hasher = rustc_hash::FxHasher::default();
+            (api, method, path, outcome_label, outcome.reason.as_str()).hash(&mut hasher);
+            hasher.finish()
+        };
+        let same = |labels: &DecisionLabels| {
+            labels.api == api
+                && labels.outcome == outcome_label
+                && labels.reason == outcome.reason
+                && is_endpoint_label(&labels.endpoint, method, path)
+        };
+        let found = self
+            .decision_counters
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .and_then(|entries| entries.iter().find(|(labels, _)| same(labels)))
+            .map(|(_, counter)| counter.clone());
+        let counter = found.unwrap_or_else(|| {
+            let labels = DecisionLabels {
                 api: api.to_string(),
-                endpoint: endpoint.to_string(),
-                outcome: if outcome.allowed { "allow" } else { "deny" }.to_string(),
+                endpoint: if method.is_empty() {
+                    String::new()
+                } else {
+                    format!("{method} {path}")
+                },
+                outcome: outcome_label.to_string(),
                 reason: outcome.reason.clone(),
-            })
-            .inc();
+            };
+            let counter = self.decisions.get_or_create(&labels).clone();
+            self.decision_counters
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(key)
+                .or_default()
+                .push((labels, counter.clone()));
+            counter
+        });
+        counter.inc();
         if outcome.reason == "quota_store_unavailable" {
             self.quota_store_errors.inc();
         }
@@ -166,6 +210,18 @@ impl Default for Metrics {
     fn default() -> Metrics {
         Metrics::new()
     }
+}
+
+/// Whether `label` is `METHOD /path` (an endpoint label), or empty for
+/// no endpoint.
+fn is_endpoint_label(label: &str, method: &str, path: &str) -> bool {
+    if method.is_empty() {
+        return label.is_empty();
+    }
+    label.len() == method.len() + 1 + path.len()
+        && label.starts_with(method)
+        && label.ends_with(path)
+        && label.as_bytes().get(method.len()) == Some(&b' ')
 }
 
 fn result(success: bool) -> ResultLabels {
