@@ -109,10 +109,23 @@ pub(crate) async fn accept<M, S, B>(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), service(peer));
-        let connection = graceful.watch(connection.into_owned());
+        let (builder, watcher, service) = (builder.clone(), graceful.watcher(), service(peer));
+        let first_byte = Duration::from_millis(limits.header_timeout_ms);
         tokio::spawn(async move {
-            let _ = connection.await;
+            // A connection that sends nothing holds a slot of the limit:
+            // it gets as long as a request's headers do to start one.
+            // (hyper's header timeout starts with the first byte, so without
+            // this ten thousand silent connections would shut every gateway
+            // out.)
+            // `peek` asks the socket itself (readiness alone starts out
+            // set), and leaves the byte for hyper.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(first_byte, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let _ = watcher.watch(connection.into_owned()).await;
             drop(permit);
         });
     }

@@ -174,3 +174,27 @@ async fn shutdown_lets_an_open_request_finish() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_are_closed_so_they_cannot_hold_the_limit() {
+    let running = server("silent", "connections = 50\nheader_timeout_ms = 300").await;
+    let mut silent = Vec::new();
+    for _ in 0..50 {
+        silent.push(TcpStream::connect(running.check).await.unwrap());
+    }
+    // Each silent connection is closed once the header time is over.
+    let started = Instant::now();
+    for stream in &mut silent {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "a silent connection stayed open"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // The slots are free again.
+    let (answer, _) = exchange(running.check, CHECK, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    running.stop().await;
+}
