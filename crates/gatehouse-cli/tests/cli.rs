@@ -182,9 +182,15 @@ fn gateway_prints_a_configuration_from_the_policy_and_flags() {
     assert_eq!(nginx.status.code(), Some(0));
     let text = stdout(&nginx);
     // Both reached through kept-alive upstream blocks.
-    assert!(text.contains("upstream gatehouse_api {\n    server 10.0.0.5:3000;"), "{text}");
+    assert!(
+        text.contains("upstream gatehouse_api {\n    server 10.0.0.5:3000;"),
+        "{text}"
+    );
     assert!(text.contains("proxy_pass http://gatehouse_api;"), "{text}");
-    assert!(text.contains("upstream gatehouse {\n    server 127.0.0.1:7000;"), "{text}");
+    assert!(
+        text.contains("upstream gatehouse {\n    server 127.0.0.1:7000;"),
+        "{text}"
+    );
     assert!(text.contains("proxy_pass http://gatehouse/check;"));
     assert!(text.contains("listen 0.0.0.0:80 default_server;"));
     // petstore's base.
