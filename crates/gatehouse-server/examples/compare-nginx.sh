@@ -11,7 +11,8 @@
 # 127.0.0.1 and is stopped by its own PID; nginx runs as the current user
 # with its files in a temporary directory.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../../.."
 rounds=${ROUNDS:-3}
 seconds=${SECONDS_EACH:-10}
 connections=${CONNECTIONS:-32}
@@ -27,30 +28,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-wait_for() {
-    for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
 
-cat > "$work/bench.gate" <<'POLICY'
-api "bench" version "1"
-base /v1
-auth key = api_key(header: "X-API-Key")
-scopes {
-  pets:read
-}
-endpoint GET /pets/{id:int} {
-  authenticate key
-  require pets:read
-}
-POLICY
-head -c 32 /dev/urandom | base64 > "$work/secret.txt"
-key=$("$bin/gatehouse" keys new --store "$work/keys.json" --secret-file "$work/secret.txt" \
-    --owner bench --scopes pets:read 2>/dev/null | grep '^gk_')
+. "$here/bench-setup.sh"
 
 "$bin/examples/upstream" 127.0.0.1:18080 & pids+=($!)
 "$bin/gatehouse" serve "$work/bench.gate" --listen 127.0.0.1:19291 \

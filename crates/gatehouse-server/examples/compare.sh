@@ -11,7 +11,8 @@
 # Bounded: each run lasts SECONDS_EACH (at most 120), servers listen on
 # 127.0.0.1 only and are stopped by their own PIDs.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../../.."
 rounds=${ROUNDS:-3}
 seconds=${SECONDS_EACH:-10}
 connections=${CONNECTIONS:-32}
@@ -28,32 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$work/bench.gate" <<'POLICY'
-api "bench" version "1"
-base /v1
-auth key = api_key(header: "X-API-Key")
-scopes {
-  pets:read
-}
-endpoint GET /pets/{id:int} {
-  authenticate key
-  require pets:read
-}
-POLICY
-head -c 32 /dev/urandom | base64 > "$work/secret.txt"
-key=$("$bin/gatehouse" keys new --store "$work/keys.json" --secret-file "$work/secret.txt" \
-    --owner bench --scopes pets:read 2>/dev/null | grep '^gk_')
+. "$here/bench-setup.sh"
 
 headers=(--header 'X-Forwarded-Method: GET' --header 'X-Forwarded-Uri: /v1/pets/7'
     --header 'X-Forwarded-For: 203.0.113.9' --header "X-API-Key: $key")
-wait_for() {
-    for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
 for round in $(seq 1 "$rounds"); do
     "$bin/gatehouse" serve "$work/bench.gate" --listen 127.0.0.1:19291 --grpc 127.0.0.1:19292 \
         --key-store "$work/keys.json" --secret-file "$work/secret.txt" --audit "$audit" \

@@ -13,7 +13,7 @@
 //! 64) and `--concurrency` calls in flight (at most 1,000).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use envoy_types::pb::envoy::config::core::v3::address::Address as AddressKind;
@@ -23,6 +23,10 @@ use envoy_types::pb::envoy::service::auth::v3::attribute_context::{
 };
 use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
 use envoy_types::pb::envoy::service::auth::v3::{AttributeContext, CheckRequest};
+
+#[path = "support/tally.rs"]
+mod tally;
+use tally::Tally;
 
 struct Args {
     address: String,
@@ -126,43 +130,24 @@ async fn main() {
         let mut client = clients[worker % clients.len()].clone();
         let request = request.clone();
         workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut codes: BTreeMap<i32, u64> = BTreeMap::new();
+            let mut tally = Tally::new();
             while Instant::now() < deadline {
                 let started = Instant::now();
                 let Ok(answer) = client.check(request.clone()).await else {
                     break;
                 };
-                latencies.push(started.elapsed());
                 let code = answer.into_inner().status.map_or(-1, |status| status.code);
-                *codes.entry(code).or_default() += 1;
+                tally.record(started.elapsed(), code);
             }
-            (latencies, codes)
+            tally
         }));
     }
-    let mut latencies = Vec::new();
-    let mut codes: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut tally = Tally::new();
     for worker in workers {
-        let (mut l, c) = worker.await.unwrap();
-        latencies.append(&mut l);
-        for (code, count) in c {
-            *codes.entry(code).or_default() += count;
-        }
+        tally.merge(worker.await.unwrap());
     }
-    latencies.sort();
-    let percentile = |p: f64| {
-        let index = ((latencies.len() as f64) * p) as usize;
-        latencies
-            .get(index.min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
     println!(
-        "calls {}  per second {:.0}  p50 {:?}  p99 {:?}  max {:?}  grpc status codes {codes:?}",
-        latencies.len(),
-        latencies.len() as f64 / args.seconds as f64,
-        percentile(0.50),
-        percentile(0.99),
-        latencies.last().copied().unwrap_or_default(),
+        "{}",
+        tally.summary("calls", "grpc status codes", args.seconds)
     );
 }

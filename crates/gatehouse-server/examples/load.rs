@@ -14,13 +14,16 @@
 //! (capped at 1,000), 127.0.0.1 or any address given.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+#[path = "support/tally.rs"]
+mod tally;
+use tally::Tally;
 
 struct Args {
     url: hyper::Uri,
@@ -70,8 +73,7 @@ async fn main() {
     for _ in 0..args.connections {
         let (url, authority, headers) = (args.url.clone(), authority.clone(), args.headers.clone());
         workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+            let mut tally = Tally::new();
             // A server may close a keep-alive connection after so many
             // requests (nginx: 1,000): connect again and go on.
             'connections: while Instant::now() < deadline {
@@ -98,39 +100,18 @@ async fn main() {
                         .get("connection")
                         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
                     let _ = response.into_body().collect().await;
-                    latencies.push(started.elapsed());
-                    *statuses.entry(status).or_default() += 1;
+                    tally.record(started.elapsed(), status);
                     if closing {
                         continue 'connections;
                     }
                 }
             }
-            (latencies, statuses)
+            tally
         }));
     }
-    let mut latencies = Vec::new();
-    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    let mut tally = Tally::new();
     for worker in workers {
-        let (mut l, s) = worker.await.unwrap();
-        latencies.append(&mut l);
-        for (status, count) in s {
-            *statuses.entry(status).or_default() += count;
-        }
+        tally.merge(worker.await.unwrap());
     }
-    latencies.sort();
-    let percentile = |p: f64| {
-        let index = ((latencies.len() as f64) * p) as usize;
-        latencies
-            .get(index.min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let total = latencies.len();
-    println!(
-        "requests {total}  per second {:.0}  p50 {:?}  p99 {:?}  max {:?}  statuses {statuses:?}",
-        total as f64 / args.seconds as f64,
-        percentile(0.50),
-        percentile(0.99),
-        latencies.last().copied().unwrap_or_default(),
-    );
+    println!("{}", tally.summary("requests", "statuses", args.seconds));
 }

@@ -233,14 +233,26 @@ impl Gate {
             request = request.principal(principal);
         }
         let decided = self.with_store(|| decide_request(&loaded.policy, &request, input));
-        let decision = match decided {
-            Ok(decision) => decision,
-            Err(reason) => return self.refuse(Some(input), reason),
-        };
+        match decided {
+            Ok(decision) => self.answer(loaded, &request, &decision, principal, now_ms),
+            Err(reason) => self.refuse(Some(input), reason),
+        }
+    }
+
+    /// The outcome of `decision`, the answer to `request`: counted in the
+    /// metrics and audited.
+    fn answer(
+        &self,
+        loaded: &Loaded,
+        request: &Request<'_>,
+        decision: &Decision,
+        principal: Option<&Principal>,
+        now_ms: u64,
+    ) -> CheckOutcome {
         let decision_id = self.ids.next_id();
         let response_headers: Vec<(String, String)> = loaded
             .policy
-            .response_headers(&request, &decision)
+            .response_headers(request, decision)
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
@@ -259,13 +271,13 @@ impl Gate {
             response_headers,
             principal_headers,
         };
-        let endpoint = loaded.policy.endpoint(&decision);
+        let endpoint = loaded.policy.endpoint(decision);
         self.metrics.decided(
             endpoint.as_ref().map(|e| (e.api(), e.method(), e.path())),
             &outcome,
         );
         if self.audit.wants(allowed) {
-            let record = loaded.policy.audit(&request, &decision, Some(now_ms));
+            let record = loaded.policy.audit(request, decision, Some(now_ms));
             let mut record = serde_json::to_value(&record).unwrap_or(Value::Null);
             if let Value::Object(fields) = &mut record {
                 fields.insert(
@@ -293,7 +305,8 @@ impl Gate {
         let request = request_of(input, now_ms);
         let anonymous = self.with_store(|| loaded.policy.decide(&request));
         if !anonymous.allowed() && anonymous.reason().is_before_authentication() {
-            return self.decide(loaded, input, None, now_ms);
+            // Decided before any body rule, so this is the whole answer.
+            return self.answer(loaded, &request, &anonymous, None, now_ms);
         }
         let mut response_headers = Vec::new();
         if let Some(challenge) = loaded.authenticator.challenge(refusal) {
